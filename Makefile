@@ -1,0 +1,182 @@
+# vmtuned — plain GNU Makefile (STYLE 15). `make V=1` shows the commands.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SYSCONFDIR ?= /etc
+BINDIR     ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+BUILD      ?= build
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS       := libvirt numa libcgroup libsystemd inih libxml-2.0
+CFLAGS     ?= -O2 -g
+WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+              -Wstrict-prototypes -Wpointer-arith -Wvla -Wno-unused-parameter
+HARDENING  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+DEFS       := -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' -DDATADIR='"$(DATADIR)"'
+ALL_CFLAGS  = -std=gnu11 $(WARNINGS) $(DEFS) -Iinclude $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+
+# Sanitizer build for `make check`: every test and the daemon the system
+# tests start are built with ASan and UBSan.
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+PROGRAMS   := vmtuned vmtunectl
+LIB_SRC    := $(filter-out $(PROGRAMS:%=src/%.c),$(wildcard src/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/unit/test-*.c))
+SYS_TESTS  := $(patsubst tests/system/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/system/test-*.c))
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tests/%,$(wildcard tests/host/test-*.c))
+TEST_HELPERS := $(wildcard tests/lib/*.c)
+BENCH      := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+# Debian 12 packages: to build, and (extra) for the host suite and the lab.
+DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev libcgroup-dev \
+                  libsystemd-dev libinih-dev libcmocka-dev libxml2-dev mandoc
+DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
+                  qemu-system-x86 busybox-static systemd util-linux
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps deps-host run check check-unit check-system check-host check-man sim lab \
+        install uninstall clean
+
+all: $(PROGRAMS:%=$(BUILD)/%)
+
+# --- dependencies --------------------------------------------------------
+define install_debs
+	@command -v dpkg-query >/dev/null || { echo "deps: not a Debian system; install: $(1)"; exit 0; }; \
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "missing packages; run: sudo apt-get install --no-install-recommends" $$missing; exit 1; fi; \
+	echo "deps: installing" $$missing; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+endef
+
+deps:
+	$(call install_debs,$(DEB_BUILD_DEPS))
+
+deps-host: deps
+	$(call install_debs,$(DEB_HOST_DEPS))
+
+# --- build ---------------------------------------------------------------
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDENING) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libvmtuned.a: $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+$(PROGRAMS:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libvmtuned.a
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/%.o: src/%.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC asan $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/asan/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
+$(BUILD)/asan/tests/%.o: tests/system/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
+$(BUILD)/asan/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
+$(BUILD)/tests/%.o: tests/host/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
+$(BUILD)/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
+
+$(BUILD)/asan/libvmtuned.a: $(LIB_SRC:src/%.c=$(BUILD)/asan/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/asan/vmtuned $(BUILD)/asan/vmtunectl: $(BUILD)/asan/%: $(BUILD)/asan/%.o $(BUILD)/asan/libvmtuned.a
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/tests/test-%: $(BUILD)/asan/tests/test-%.o $(TEST_HELPERS:tests/lib/%.c=$(BUILD)/asan/tests/lib/%.o) $(BUILD)/asan/libvmtuned.a
+	@[ "$(V)" = 1 ] || echo "  LD asan $@"
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(TEST_HELPERS:tests/lib/%.c=$(BUILD)/tests/lib/%.o) $(BUILD)/libvmtuned.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libvmtuned.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# --- run and test --------------------------------------------------------
+# The daemon in the foreground on this host, with the profiles of this tree.
+run: deps all
+	$(BUILD)/vmtuned --foreground --profile-dir profiles $(RUN_ARGS)
+
+# The default suite: unit tests and fixture-root system tests. Changes
+# nothing on the machine (every kernel path is under a temporary --root).
+export VMTUNED_BIN      = $(abspath $(BUILD)/asan/vmtuned)
+export VMTUNECTL_BIN    = $(abspath $(BUILD)/asan/vmtunectl)
+export VMTUNED_SRCDIR   = $(abspath .)
+export ASAN_OPTIONS     = detect_leaks=1:abort_on_error=0
+export LSAN_OPTIONS     = suppressions=$(abspath tests/lsan.supp):print_suppressions=0
+export UBSAN_OPTIONS    = print_stacktrace=1:halt_on_error=1
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-unit check-system check-man
+
+check-unit: $(UNIT_TESTS)
+	$(Q)tests/run-tests $(UNIT_TESTS)
+
+check-system: $(BUILD)/asan/vmtuned $(BUILD)/asan/vmtunectl $(SYS_TESTS)
+	$(Q)tests/run-tests $(SYS_TESTS)
+
+check-man:
+	$(Q)tests/check-man
+
+# Opt-in: tests against this machine's real kernel, libvirtd and QEMU.
+# Root only; every value they touch is restored, also when they fail.
+check-host: deps-host all $(HOST_TESTS)
+	$(Q)VMTUNED_BIN=$(abspath $(BUILD)/vmtuned) VMTUNECTL_BIN=$(abspath $(BUILD)/vmtunectl) \
+		tests/run-tests $(HOST_TESTS)
+
+sim: $(BENCH)
+	$(Q)for b in $(BENCH); do $$b; done
+
+# --- install -------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/vmtuned/profiles $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/vmtuned/profiles
+	install -m 0755 $(BUILD)/vmtuned $(BUILD)/vmtunectl $(DESTDIR)$(BINDIR)/
+	install -m 0644 profiles/*.conf $(DESTDIR)$(DATADIR)/vmtuned/profiles/
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vmtuned.service.in > $(DESTDIR)$(UNITDIR)/vmtuned.service
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf ] || install -m 0644 vmtuned.conf $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf
+	if [ -e completion/vmtunectl ]; then install -d $(DESTDIR)$(COMPLETIONDIR) && \
+		install -m 0644 completion/vmtunectl $(DESTDIR)$(COMPLETIONDIR)/vmtunectl; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vmtuned $(DESTDIR)$(BINDIR)/vmtunectl
+	rm -rf $(DESTDIR)$(DATADIR)/vmtuned
+	rm -f $(DESTDIR)$(UNITDIR)/vmtuned.service $(DESTDIR)$(COMPLETIONDIR)/vmtunectl
+	rm -f $(DESTDIR)$(MANDIR)/man5/vmtuned.conf.5 $(DESTDIR)$(MANDIR)/man7/vmtuned-profiles.7 \
+		$(DESTDIR)$(MANDIR)/man8/vmtuned.8 $(DESTDIR)$(MANDIR)/man8/vmtunectl.8
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

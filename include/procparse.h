@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Pure parsers for the /proc and /sys text the domain table is built from.
+ * Each takes a buffer, never a path (DESIGN: parsers are pure), and is
+ * tested on files captured from real machines (tests/fixtures/proc). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A set of small non-negative numbers: CPUs or NUMA nodes. Grows on
+ * bitmap_set; a zeroed struct is the empty set. */
+struct bitmap {
+        uint64_t *words;
+        size_t n_words;
+};
+
+/* The kernel's cpulists never name a CPU this high; anything above is
+ * garbage, not a reason to allocate. */
+#define BITMAP_MAX_BIT 65535u
+
+void bitmap_done(struct bitmap *b);
+void bitmap_set(struct bitmap *b, unsigned bit);
+bool bitmap_test(const struct bitmap *b, unsigned bit);
+/* dst |= src */
+void bitmap_or(struct bitmap *dst, const struct bitmap *src);
+bool bitmap_intersects(const struct bitmap *a, const struct bitmap *b);
+bool bitmap_equal(const struct bitmap *a, const struct bitmap *b);
+unsigned bitmap_count(const struct bitmap *b);
+/* The highest member + 1, 0 for the empty set: the bound for loops. */
+unsigned bitmap_size(const struct bitmap *b);
+
+/* "0-3,8,10-11" (a kernel cpulist or nodelist; white space around it is
+ * ignored, "" is the empty set). -EINVAL on anything else, -ERANGE above
+ * BITMAP_MAX_BIT. */
+int bitmap_parse_list(const char *s, struct bitmap *ret);
+/* The inverse, in the kernel's shortest form: "0-3,8,10-11"; "" if empty. */
+char *bitmap_format_list(const struct bitmap *b);
+
+/* /proc/PID/status: the value after "key:" (e.g. "Cpus_allowed_list"),
+ * trimmed, malloc'd. -ENOENT if the key is not there. */
+int procparse_status_field(const char *buf, const char *key, char **ret);
+
+/* /proc/PID/cgroup: the path of the hierarchy that holds controller
+ * ("cpuset", "memory"). A cgroup v1 line naming it ("4:cpuset,cpu:/x")
+ * wins; otherwise the v2 line ("0::/x"). *ret_v2 says which it was.
+ * -ENOENT if neither is there. */
+int procparse_cgroup_path(const char *buf, const char *controller, char **ret_path, bool *ret_v2);
+
+/* /proc/self/mountinfo: where the cgroup hierarchy with controller is
+ * mounted (v1: fstype "cgroup" with controller among its super options;
+ * v2: fstype "cgroup2", controller ignored), and the root of that mount
+ * (not "/" inside a container's cgroup namespace). Octal escapes ("\040")
+ * are decoded. -ENOENT if it is not mounted. */
+int procparse_cgroup_mount(const char *buf, const char *controller, bool v2,
+                           char **ret_mount_point, char **ret_root);
+
+/* From the cgroup path of one of a QEMU process's threads, the domain's
+ * own cgroup: libvirt puts threads in .../emulator, .../vcpuN and
+ * .../iothreadN, with systemd below an extra "libvirt" directory
+ * (machine.slice/machine-qemu\x2d1\x2dvm.scope/libvirt/vcpu0), without it
+ * directly (machine/qemu-1-vm.libvirt-qemu/vcpu0). Both reduce to the
+ * scope. A path without those is returned as is. malloc'd. */
+char *procparse_domain_cgroup(const char *thread_path);
+
+/* /proc/PID/numa_maps: resident memory per node in KiB, summing every
+ * mapping's "N<node>=<pages>" times its kernelpagesize_kB (so huge pages
+ * count right). *ret_kib is indexed by node; *ret_n is the highest node
+ * with pages + 1 (0 and NULL for a process with none). -EINVAL if a node
+ * count is malformed, -ERANGE for a node number above 1023. */
+int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n);
+
+enum thread_kind {
+        THREAD_EMULATOR,  /* anything else: main loop, workers, monitor iothread */
+        THREAD_VCPU,      /* "CPU 3/KVM", "CPU 3/TCG"; "ALL CPUs/TCG" is vCPU -1 */
+        THREAD_IOTHREAD,  /* "IO iothread1": libvirt's <iothreads>, id 1 */
+};
+
+/* What a QEMU thread is, from its comm (/proc/PID/task/TID/comm, with
+ * -name debug-threads=on, which libvirt always passes). *ret_index is the
+ * vCPU or iothread number, -1 for the emulator. */
+enum thread_kind procparse_thread_comm(const char *comm, int *ret_index);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The rollback journal: every original value, recorded durably before the
+ * write it protects, so a stop, a profile switch or the next start after a
+ * crash puts the machine back as it was. Lives in the runtime directory
+ * (/run/vmtuned/rollback): the kernel forgets these values at reboot, and so
+ * should we. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kroot;
+
+struct rollback_entry {
+        char *key;      /* what the user calls it: "sysctl vm.swappiness", "disk vda scheduler" */
+        char *path;     /* relative to the root prefix */
+        char *original; /* value read before the first write */
+        char *written;  /* value vmtuned wrote */
+};
+
+struct rollback {
+        char *file;     /* RUNTIME_DIR/rollback */
+        char *dir;      /* RUNTIME_DIR, fsync'd after each rename */
+        struct rollback_entry *entries;
+        size_t n_entries;
+};
+
+/* Open the journal in runtime_dir (created 0700 if missing). If a journal
+ * is already there, the previous run died: it is loaded into entries and
+ * *ret_found_stale is set, so the caller restores before applying.
+ * Logs its own errors (only it knows the corrupt journal's line number),
+ * so callers just stop: -EBADMSG for a corrupt journal, which is never
+ * dropped or guessed at. */
+int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_found_stale);
+
+/* The entry for a path, or NULL. */
+const struct rollback_entry *rollback_find(const struct rollback *rb, const char *path);
+
+/* Record (key, path, original, written) durably: write the whole journal to
+ * a temporary file, fsync, rename over the journal, fsync the directory.
+ * A path already recorded keeps its first original and gets the new written value. */
+int rollback_record(struct rollback *rb, const char *key, const char *path,
+                    const char *original, const char *written);
+
+/* Forget a path (after a failed write left the original in place). */
+int rollback_forget(struct rollback *rb, const char *path);
+
+/* Restore in reverse order. For each entry: if the current value is the
+ * one vmtuned wrote, write the original back and verify it; if it is
+ * already the original, nothing to do; otherwise another actor changed it:
+ * leave it and log that. Then remove the journal. Returns the number of
+ * values not restored (drifted or failed), or -errno if the journal could
+ * not be removed. Either way rb is empty afterwards: a drifted value is
+ * left to whoever changed it, also at the next start. With root->dry_run
+ * it only logs what it would do and keeps the journal and rb as they are. */
+int rollback_restore_all(struct rollback *rb, const struct kroot *root);
+
+void rollback_free(struct rollback *rb);
+
+/* Pure: (de)serialise the journal. One entry per line, four tab-separated
+ * fields, with \t, \n and \\ escaped. */
+char *rollback_format(const struct rollback_entry *entries, size_t n);
+int rollback_parse(const char *text, struct rollback_entry **ret, size_t *ret_n);
+/* The same, and on -EBADMSG the number of the line at fault in *ret_bad_line. */
+int rollback_parse_at(const char *text, struct rollback_entry **ret, size_t *ret_n,
+                      unsigned *ret_bad_line);
+void rollback_entries_free(struct rollback_entry *entries, size_t n);

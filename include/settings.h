@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The settings engine: turns a resolved profile into concrete kernel
+ * writes (targets), applies them with the rollback journal, and verifies. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kroot;
+struct profile;
+struct rollback;
+
+/* One concrete write: a kernel file and the value the profile wants in it. */
+struct target {
+        char *key;       /* "sysctl vm.swappiness", "vm transparent_hugepages", "disk vda scheduler" */
+        char *path;      /* relative to the root prefix: "proc/sys/vm/swappiness" */
+        char *value;     /* desired value; for a scheduler fallback list, the first the device offers */
+        char *source;    /* "FILE:LINE" of the winning definition */
+        bool only_if_greater; /* tuned's ">N": write only when the current value is smaller */
+        bool selector;   /* a "[selected]" file (THP, scheduler) */
+};
+
+struct target_list {
+        struct target *v;
+        size_t n;
+};
+
+/* Expand a profile into targets: [sysctl] keys to proc/sys paths, [vm] and
+ * [ksm] keys through profile_keys[], [disk] rules to every matching whole
+ * disk under sys/block (partitions skipped; loop, zram and ram only when
+ * matched by a glob that names them explicitly). Reads only sys/block (to
+ * list disks and their schedulers). A scheduler list none of whose entries
+ * a device offers yields no target and a warning. */
+int settings_plan(const struct kroot *root, const struct profile *p, struct target_list *ret);
+
+/* Counts of what apply did, for status and the log. */
+struct apply_stats {
+        unsigned applied;   /* written and verified */
+        unsigned unchanged; /* already at the desired value */
+        unsigned skipped;   /* knob missing, value refused by the kernel */
+};
+
+/* Apply every target: read current (missing knob: warning, skip); if it
+ * already has the desired value, nothing; else record (original, desired) in
+ * the journal, write, read back and verify. A refused write is forgotten
+ * from the journal, logged, and skipped; the rest of the profile still applies.
+ * A value the kernel adjusted on write counts as skipped; its journal entry
+ * stays (with the value the kernel holds) so the original is restored.
+ * Returns 0, or -errno when the journal could not be written: that is
+ * logged here, and the caller must stop applying. With root->dry_run it
+ * logs "would set" lines, records and writes nothing, and counts the
+ * would-be changes as applied. */
+int settings_apply(const struct kroot *root, struct rollback *rb,
+                   const struct target_list *targets, struct apply_stats *ret_stats);
+
+void target_list_free(struct target_list *l);
+
+/* Does a device name match a devices= list ("sd*,vd*,!sda")? Pure. */
+bool settings_device_matches(const char *const *globs, size_t n_globs, const char *dev);

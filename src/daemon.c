@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon: load, recover, apply, then serve the event loop until told to
+ * stop, and put every value back on the way out. */
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "profile.h"
+#include "rollback.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/vmtuned.conf"
+
+static void profile_dirs(const struct args *args, const char *const **ret, size_t *ret_n)
+{
+        size_t n = 0;
+
+        if (args->n_profile_dirs > 0) {
+                *ret = args->profile_dirs;
+                *ret_n = args->n_profile_dirs;
+                return;
+        }
+        while (profile_default_dirs[n])
+                n++;
+        *ret = (const char *const *) profile_default_dirs;
+        *ret_n = n;
+}
+
+/* [balancer] kernel_numa_balancing: the kernel's own balancer fights ours
+ * for placement (kernel docs: disable it for workloads bound to nodes), so
+ * it is a setting like any other, rolled back on stop. */
+static void add_numa_balancing_setting(struct tuning *t)
+{
+        const struct balancer_conf *b = &t->conf->balancer;
+        _cleanup_free_ char *source = NULL;
+        struct setting s = {
+                .section = (char *) "sysctl",
+                .key = (char *) "kernel.numa_balancing",
+        };
+
+        if (!b->enabled || !b->kernel_numa_balancing || streq(b->kernel_numa_balancing, "keep"))
+                return;
+        source = xasprintf("%s [balancer] kernel_numa_balancing=%s",
+                           t->conf->file ? t->conf->file : "built-in default", b->kernel_numa_balancing);
+        s.file = source;
+        s.value = (char *) (streq(b->kernel_numa_balancing, "on") ? "1" : "0");
+        profile_set(t->profile, &s);
+}
+
+int tuning_load(const struct args *args, const char *profile_name, struct tuning *ret,
+                struct conf_error *err)
+{
+        struct tuning t = {};
+        const char *const *dirs;
+        size_t n_dirs;
+        int r;
+
+        r = conf_load(args->config_file ? args->config_file : DEFAULT_CONFIG, args->config_file != NULL,
+                      &t.conf, err);
+        if (r < 0)
+                return r;
+        if (!profile_name)
+                profile_name = args->profile ? args->profile : t.conf->profile;
+        profile_dirs(args, &dirs, &n_dirs);
+        r = profile_load(dirs, n_dirs, profile_name, &t.profile, err);
+        if (r < 0) {
+                conf_free(t.conf);
+                return r;
+        }
+        /* Local overrides from the config file win over the profile. */
+        for (size_t i = 0; i < t.conf->n_overrides; i++)
+                profile_set(t.profile, &t.conf->overrides[i]);
+        add_numa_balancing_setting(&t);
+        *ret = t;
+        return 0;
+}
+
+void tuning_clear(struct tuning *t)
+{
+        profile_free(t->profile);
+        conf_free(t->conf);
+        *t = (struct tuning){};
+}
+
+static void notify_status(struct daemon *d)
+{
+        if (!d->applied) {
+                sd_notifyf(false, "STATUS=Settings rolled back (off); profile %s not applied",
+                           d->tuning.profile->name);
+                return;
+        }
+        sd_notifyf(false, "STATUS=Profile %s: %u applied, %u already set, %u skipped%s",
+                   d->tuning.profile->name, d->stats.applied, d->stats.unchanged, d->stats.skipped,
+                   d->args->dry_run ? " (dry run)" : "");
+}
+
+static int restore_tuning(struct daemon *d)
+{
+        int r = rollback_restore_all(d->rollback, &d->root);
+
+        d->applied = false;
+        if (r < 0)
+                log_error("could not remove the rollback journal %s: %s", d->rollback->file, strerror(-r));
+        else if (r > 0)
+                log_warning("%d setting(s) were not restored (changed by someone else or refused); see above", r);
+        return r;
+}
+
+/* Apply targets planned from the running profile. On a journal failure
+ * everything already written is rolled back: a value without its original
+ * on disk must not stay. */
+static int apply_tuning(struct daemon *d, const struct target_list *targets)
+{
+        int r;
+
+        r = settings_apply(&d->root, d->rollback, targets, &d->stats);
+        if (r < 0) {
+                (void) rollback_restore_all(d->rollback, &d->root);
+                return r;
+        }
+        d->applied = true;
+        d->applied_since_usec = 0;
+        (void) sd_event_now(d->event, CLOCK_REALTIME, &d->applied_since_usec);
+        log_event(LOG_NOTICE, MSGID_PROFILE_SWITCH,
+                  LOG_FIELDS({ "VMTUNED_PROFILE", d->tuning.profile->name }),
+                  "profile %s applied: %u changed, %u already set, %u skipped%s", d->tuning.profile->name,
+                  d->stats.applied, d->stats.unchanged, d->stats.skipped,
+                  d->args->dry_run ? " (dry run: nothing written)" : "");
+        return 0;
+}
+
+/* Plan first, then restore, then apply: planning reads only what the kernel
+ * offers (devices, schedulers), and a profile that cannot be planned must
+ * fail before anything of the running one is undone. */
+static int plan_restore_apply(struct daemon *d, const struct profile *p)
+{
+        struct target_list targets = {};
+        int r;
+
+        r = settings_plan(&d->root, p, &targets);
+        if (r < 0)
+                return r;
+        if (d->applied || d->rollback->n_entries > 0)
+                (void) restore_tuning(d);
+        r = apply_tuning(d, &targets);
+        target_list_free(&targets);
+        return r;
+}
+
+int daemon_switch(struct daemon *d, struct tuning *t)
+{
+        struct tuning old = d->tuning;
+        int r;
+
+        d->tuning = *t;
+        r = plan_restore_apply(d, t->profile);
+        if (r < 0) {
+                log_error("applying profile %s failed (%s); applying %s again", t->profile->name,
+                          strerror(-r), old.profile->name);
+                d->tuning = old;
+                (void) plan_restore_apply(d, old.profile);
+                notify_status(d);
+                return r;
+        }
+        *t = (struct tuning){};
+        tuning_clear(&old);
+        notify_status(d);
+        return 0;
+}
+
+int daemon_off(struct daemon *d)
+{
+        int r = restore_tuning(d);
+
+        notify_status(d);
+        return r;
+}
+
+static void log_config_error(int level, const struct conf_error *err, const char *what)
+{
+        log_event(level, MSGID_CONFIG_ERROR, NULL, "%s: %s", what, err->message);
+}
+
+int daemon_reload(struct daemon *d)
+{
+        struct conf_error err = {};
+        struct tuning t;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration");
+        /* Keep the profile chosen at run time (vmtunectl profile NAME) only
+         * if the configuration still names the same one it named at start:
+         * a reload re-reads the files, so the file is the truth. */
+        r = tuning_load(d->args, NULL, &t, &err);
+        if (r < 0) {
+                log_config_error(LOG_ERR, &err, "reload failed, keeping the running configuration");
+                (void) sd_notify(false, "READY=1");
+                notify_status(d);
+                return r;
+        }
+        log_set_max_level(t.conf->log_level);
+        log_event(LOG_NOTICE, MSGID_RELOADED, LOG_FIELDS({ "VMTUNED_PROFILE", t.profile->name }),
+                  "configuration reloaded; profile %s", t.profile->name);
+        r = daemon_switch(d, &t);
+        tuning_clear(&t);
+        (void) sd_notify(false, "READY=1");
+        return r;
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        log_info("received %s, restoring settings and stopping", strsignal((int) si->ssi_signo));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        (void) daemon_reload(userdata);
+        return 0;
+}
+
+static int setup_loop(struct daemon *d)
+{
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
+        if (r >= 0)
+                r = sd_event_set_watchdog(d->event, true); /* no-op unless systemd asks */
+        return r < 0 ? r : 0;
+}
+
+static void print_resolved(const struct daemon *d)
+{
+        const struct profile *p = d->tuning.profile;
+        struct target_list targets = {};
+
+        printf("profile %s (%s)%s%s\n", p->name, p->file, p->summary ? ": " : "", p->summary ? p->summary : "");
+        for (size_t i = 0; i < p->n_settings; i++) {
+                const struct setting *s = &p->settings[i];
+
+                printf("  [%s] %s = %s    # %s", s->section, s->key, s->value, s->file ? s->file : "override");
+                printf(s->line ? ":%u\n" : "\n", s->line);
+        }
+        if (settings_plan(&d->root, p, &targets) < 0)
+                return;
+        printf("on this host (root %s):\n", d->root.path);
+        for (size_t i = 0; i < targets.n; i++)
+                printf("  %s = %s%s    -> %s\n", targets.v[i].key, targets.v[i].only_if_greater ? ">" : "",
+                       targets.v[i].value, targets.v[i].path);
+        target_list_free(&targets);
+}
+
+static int daemon_start(struct daemon *d)
+{
+        struct conf_error err = {};
+        bool stale = false;
+        int r;
+
+        r = tuning_load(d->args, NULL, &d->tuning, &err);
+        if (r < 0) {
+                log_config_error(LOG_ERR, &err, "configuration error, nothing changed");
+                return EXIT_CONFIG;
+        }
+        log_set_max_level(d->tuning.conf->log_level);
+        r = kroot_open(d->args->root, d->args->dry_run, &d->root);
+        if (r < 0) {
+                log_error("cannot open root %s: %s", d->args->root, strerror(-r));
+                return EXIT_CONFIG;
+        }
+        if (d->args->check_config) {
+                print_resolved(d);
+                return EXIT_OK;
+        }
+        r = rollback_open(d->args->runtime_dir, &d->rollback, &stale);
+        if (r < 0)
+                return EXIT_RUNTIME; /* rollback_open said why */
+        if (stale)
+                log_event(LOG_WARNING, MSGID_CRASH_RECOVERY, NULL,
+                          "found a rollback journal from a run that did not stop cleanly (%zu values); "
+                          "restoring them before applying", d->rollback->n_entries);
+        r = setup_loop(d);
+        if (r < 0) {
+                log_error("cannot set up the event loop: %s", strerror(-r));
+                return EXIT_RUNTIME;
+        }
+        /* Restores the stale journal first, if any. On failure
+         * settings_apply said why, and everything is rolled back. */
+        return plan_restore_apply(d, d->tuning.profile) < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int daemon_run(const struct args *args)
+{
+        struct daemon d = { .args = args, .root = { .dirfd = -1 } };
+        int r;
+
+        r = daemon_start(&d);
+        if (r != EXIT_OK || args->check_config)
+                goto out;
+
+        log_event(LOG_INFO, MSGID_STARTED, LOG_FIELDS({ "VMTUNED_PROFILE", d.tuning.profile->name }),
+                  "vmtuned " VMTUNED_VERSION " started with profile %s", d.tuning.profile->name);
+        (void) sd_notify(false, "READY=1");
+        notify_status(&d);
+
+        r = sd_event_loop(d.event);
+        if (r < 0) {
+                log_error("event loop failed: %s", strerror(-r));
+                r = EXIT_RUNTIME;
+        } else
+                r = EXIT_OK;
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original settings");
+        (void) restore_tuning(&d);
+        log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
+out:
+        rollback_free(d.rollback);
+        tuning_clear(&d.tuning);
+        kroot_close(&d.root);
+        sd_event_unref(d.event);
+        return r;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vmtunectl: send one command to the running vmtuned and print its answer.
+ *
+ * The daemon does all the work, formatting included (text tables and
+ * --json); this program only frames the request, maps connection errors to
+ * exit codes, and prints the body as is. It uses ctlproto.c and util.c
+ * only, so it needs none of the daemon's libraries at run time. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "ctlproto.h"
+#include "args.h" /* VMTUNED_VERSION only */
+#include "util.h"
+
+/* Applying a profile runs inside the daemon while we wait; give it time,
+ * but do not hang forever on a daemon that is stuck. */
+#define REPLY_TIMEOUT_SEC 120
+
+struct cli {
+        const char *runtime_dir;
+        bool json;
+        int argc;    /* the command and its arguments */
+        char **argv;
+};
+
+/* For --help only: the daemon's own table decides what exists. */
+static const char *const known_commands[][2] = {
+        { "status", "daemon state, active profile, last apply" },
+        { "profile list", "the profiles found" },
+        { "profile show NAME", "a profile's resolved settings" },
+        { "profile NAME", "switch to profile NAME" },
+        { "verify", "desired vs actual vs original value, per key (exit 1 on drift)" },
+        { "domains", "VMs and their NUMA placement" },
+        { "plan", "what the balancer would do now, and why" },
+        { "reload", "re-read the configuration" },
+        { "off", "roll back every setting and keep running" },
+};
+
+static void help(FILE *f)
+{
+        fprintf(f,
+                "Usage: vmtunectl [OPTIONS] COMMAND [ARGS...]\n"
+                "Ask the running vmtuned.\n\n"
+                "Options:\n"
+                "  -R, --runtime-dir DIR   where vmtuned.sock is (default " CTLPROTO_DEFAULT_RUNTIME_DIR ")\n"
+                "  -j, --json              answer in JSON\n"
+                "  -h, --help              this help\n"
+                "  -V, --version           version and control protocol\n\n"
+                "Commands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(known_commands); i++)
+                fprintf(f, "  %-22s  %s\n", known_commands[i][0], known_commands[i][1]);
+        fprintf(f,
+                "\nExit status: 0 ok, 1 failure or drift, 2 usage, 3 vmtuned not running,\n"
+                "4 permission denied.\n");
+}
+
+/* Returns -1 to go on, or the exit code to leave with. */
+static int parse_argv(int argc, char **argv, struct cli *ret)
+{
+        static const struct option options[] = {
+                { "runtime-dir", required_argument, NULL, 'R' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        struct cli cli = { .runtime_dir = CTLPROTO_DEFAULT_RUNTIME_DIR };
+        int c;
+
+        /* GNU permutation on purpose: "vmtunectl domains --json" works too;
+         * "--" ends the options for an argument that starts with '-'. */
+        while ((c = getopt_long(argc, argv, "R:jhV", options, NULL)) >= 0) {
+                switch (c) {
+                case 'R':
+                        cli.runtime_dir = optarg;
+                        break;
+                case 'j':
+                        cli.json = true;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return CTL_EXIT_OK;
+                case 'V':
+                        printf("vmtunectl %s (control protocol %d)\n", VMTUNED_VERSION, CTLPROTO_VERSION);
+                        return CTL_EXIT_OK;
+                default:
+                        fprintf(stderr, "Try 'vmtunectl --help'.\n");
+                        return CTL_EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "vmtunectl: no command given\n");
+                help(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        cli.argc = argc - optind;
+        cli.argv = argv + optind;
+        *ret = cli;
+        return -1;
+}
+
+/* Returns -1 with *ret_fd connected, or the exit code to leave with. */
+static int connect_daemon(const char *runtime_dir, int *ret_fd)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = REPLY_TIMEOUT_SEC };
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = ctlproto_socket_path(runtime_dir, &path);
+        if (r < 0) {
+                fprintf(stderr, "vmtunectl: runtime directory path too long: %s\n", runtime_dir);
+                return CTL_EXIT_USAGE;
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                fprintf(stderr, "vmtunectl: socket: %m\n");
+                return CTL_EXIT_FAILURE;
+        }
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                switch (errno) {
+                case ENOENT:
+                case ENOTDIR:
+                        fprintf(stderr, "vmtuned is not running (no socket at %s)\n", path);
+                        return CTL_EXIT_NOT_RUNNING;
+                case ECONNREFUSED:
+                        fprintf(stderr, "vmtuned is not running (nothing listening on %s)\n", path);
+                        return CTL_EXIT_NOT_RUNNING;
+                case EACCES:
+                case EPERM:
+                        fprintf(stderr, "permission denied: vmtunectl must run as root\n");
+                        return CTL_EXIT_PERMISSION;
+                default:
+                        fprintf(stderr, "vmtunectl: cannot connect to %s: %m\n", path);
+                        return CTL_EXIT_FAILURE;
+                }
+        }
+        *ret_fd = TAKE_FD(fd);
+        return -1;
+}
+
+static int send_all(int fd, const uint8_t *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                buf += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Read until a whole response has arrived. Returns -1 with *ret filled
+ * (pointing into *ret_buf, which the caller frees), or an exit code. */
+static int receive_response(int fd, uint8_t **ret_buf, struct ctlproto_response *ret)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0, size = 0, used;
+        int r;
+
+        for (;;) {
+                ssize_t n;
+
+                if (len == size) {
+                        size = size ? size * 2 : 4096;
+                        buf = xreallocarray(buf, size, 1);
+                }
+                n = recv(fd, buf + len, size - len, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                        fprintf(stderr, "vmtunectl: no answer from vmtuned within %d s\n", REPLY_TIMEOUT_SEC);
+                        return CTL_EXIT_FAILURE;
+                }
+                if (n < 0) {
+                        fprintf(stderr, "vmtunectl: reading the answer: %m\n");
+                        return CTL_EXIT_FAILURE;
+                }
+                if (n == 0) {
+                        fprintf(stderr, "vmtunectl: vmtuned closed the connection %s\n",
+                                len == 0 ? "without answering" : "in the middle of its answer");
+                        return CTL_EXIT_FAILURE;
+                }
+                len += (size_t) n;
+
+                r = ctlproto_response_parse(buf, len, ret, &used);
+                if (r > 0)
+                        break;
+                if (r == -EPROTONOSUPPORT) {
+                        fprintf(stderr,
+                                "vmtunectl: protocol version mismatch: vmtuned speaks control protocol %d, "
+                                "this vmtunectl %d; use the vmtunectl of the running vmtuned, or restart "
+                                "vmtuned after an upgrade\n",
+                                ctlproto_peek_version(buf, len), CTLPROTO_VERSION);
+                        return CTL_EXIT_FAILURE;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "vmtunectl: garbled answer from vmtuned: %s\n", strerror(-r));
+                        return CTL_EXIT_FAILURE;
+                }
+        }
+        *ret_buf = TAKE_PTR(buf);
+        return -1;
+}
+
+static int print_response(const struct ctlproto_response *resp)
+{
+        FILE *f = resp->status == CTLPROTO_STATUS_REPLY ? stdout : stderr;
+
+        if (resp->body_len > 0)
+                fwrite(resp->body, 1, resp->body_len, f);
+        if (fflush(f) != 0 || ferror(f)) {
+                if (f == stdout)
+                        fprintf(stderr, "vmtunectl: writing the answer: %m\n");
+                return CTL_EXIT_FAILURE;
+        }
+        return resp->exit_code;
+}
+
+static int run(const struct cli *cli)
+{
+        _cleanup_free_ void *request = NULL;
+        _cleanup_free_ uint8_t *answer = NULL;
+        _cleanup_close_ int fd = -1;
+        struct ctlproto_response resp;
+        size_t request_len;
+        int r, send_error;
+
+        r = ctlproto_request_encode(cli->argc, cli->argv, cli->json, &request, &request_len);
+        if (r < 0) {
+                fprintf(stderr, "vmtunectl: command too long (at most %u arguments, %u bytes)\n",
+                        CTLPROTO_ARGS_MAX, CTLPROTO_REQUEST_MAX);
+                return CTL_EXIT_USAGE;
+        }
+
+        r = connect_daemon(cli->runtime_dir, &fd);
+        if (r >= 0)
+                return r;
+
+        /* If the daemon hung up early it may still have said why: read its
+         * answer before reporting the send error. */
+        send_error = send_all(fd, request, request_len);
+        (void) shutdown(fd, SHUT_WR);
+        r = receive_response(fd, &answer, &resp);
+        if (r >= 0) {
+                if (send_error < 0)
+                        fprintf(stderr, "vmtunectl: sending the request: %s\n", strerror(-send_error));
+                return r;
+        }
+        return print_response(&resp);
+}
+
+int main(int argc, char **argv)
+{
+        struct cli cli;
+        int r;
+
+        r = parse_argv(argc, argv, &cli);
+        if (r >= 0)
+                return r;
+        return run(&cli);
+}

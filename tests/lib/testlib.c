@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "testlib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+        fprintf(stderr, "testlib: %s: %s\n", what, strerror(errno));
+        abort();
+}
+
+char *tl_mkdtemp(const char *prefix)
+{
+        char *t;
+
+        if (asprintf(&t, "/tmp/%s.XXXXXX", prefix) < 0 || !mkdtemp(t))
+                die("mkdtemp");
+        return t;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+void tl_rm_rf(const char *dir)
+{
+        if (dir && strncmp(dir, "/tmp/", 5) == 0) /* never anywhere else */
+                (void) nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void mkdir_parents(const char *path)
+{
+        char buf[PATH_MAX];
+
+        snprintf(buf, sizeof(buf), "%s", path);
+        for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+                *p = '\0';
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        die(buf);
+                *p = '/';
+        }
+}
+
+void tl_write(const char *dir, const char *rel, const char *content)
+{
+        char path[PATH_MAX];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, rel);
+        mkdir_parents(path);
+        f = fopen(path, "w");
+        if (!f || fputs(content, f) < 0 || fclose(f) != 0)
+                die(path);
+}
+
+char *tl_read(const char *dir, const char *rel)
+{
+        char path[PATH_MAX], *buf = NULL;
+        size_t size = 0;
+        FILE *f, *m;
+        int c;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, rel);
+        f = fopen(path, "r");
+        if (!f)
+                return NULL;
+        m = open_memstream(&buf, &size);
+        if (!m)
+                die("open_memstream");
+        while ((c = fgetc(f)) != EOF)
+                fputc(c, m);
+        fclose(f);
+        fclose(m);
+        return buf;
+}
+
+bool tl_exists(const char *dir, const char *rel)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "%s/%s", dir, rel);
+        return access(path, F_OK) == 0;
+}
+
+void tl_symlink(const char *dir, const char *rel, const char *target)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "%s/%s", dir, rel);
+        mkdir_parents(path);
+        if (symlink(target, path) < 0)
+                die(path);
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+        const char *v = getenv(name);
+        return v && *v ? v : fallback;
+}
+
+const char *tl_vmtuned_bin(void) { return env_or("VMTUNED_BIN", "build/asan/vmtuned"); }
+const char *tl_vmtunectl_bin(void) { return env_or("VMTUNECTL_BIN", "build/asan/vmtunectl"); }
+const char *tl_srcdir(void) { return env_or("VMTUNED_SRCDIR", "."); }
+
+static long now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read whatever notifications arrived within timeout_ms into d. */
+static void read_notifications(struct tl_daemon *d, int timeout_ms)
+{
+        struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
+        char buf[4096];
+        ssize_t n;
+
+        if (poll(&p, 1, timeout_ms) <= 0)
+                return;
+        while ((n = recv(d->notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+                size_t room = sizeof(d->notifications) - d->n_notifications - 2;
+                size_t len = (size_t) n < room ? (size_t) n : room;
+
+                memcpy(d->notifications + d->n_notifications, buf, len);
+                d->n_notifications += len;
+                d->notifications[d->n_notifications++] = '\n';
+                d->notifications[d->n_notifications] = '\0';
+        }
+}
+
+static bool has_line(const char *text, const char *prefix)
+{
+        size_t len = strlen(prefix);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                if (strncmp(l, prefix, len) == 0)
+                        return true;
+        return false;
+}
+
+bool tl_daemon_wait_notify(struct tl_daemon *d, const char *prefix, int timeout_ms)
+{
+        long deadline = now_ms() + timeout_ms;
+
+        while (!has_line(d->notifications, prefix)) {
+                long left = deadline - now_ms();
+                if (left <= 0)
+                        return false;
+                read_notifications(d, left < 100 ? (int) left : 100);
+                if (d->pid > 0 && waitpid(d->pid, NULL, WNOHANG | WNOWAIT) == d->pid) {
+                        read_notifications(d, 0);
+                        return has_line(d->notifications, prefix);
+                }
+        }
+        return true;
+}
+
+static int exit_code(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+}
+
+int tl_daemon_start(struct tl_daemon *d, char *const *argv, int *ret_status)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char *dir = tl_mkdtemp("vmtuned-notify");
+        int status;
+
+        memset(d, 0, sizeof(*d));
+        if (asprintf(&d->notify_path, "%s/notify", dir) < 0 ||
+            asprintf(&d->stderr_path, "%s/stderr", dir) < 0)
+                die("asprintf");
+        free(dir);
+        d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->notify_path);
+        if (d->notify_fd < 0 || bind(d->notify_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                die("notify socket");
+
+        d->pid = fork();
+        if (d->pid < 0)
+                die("fork");
+        if (d->pid == 0) {
+                int fd = open(d->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+                        _exit(127);
+                setenv("NOTIFY_SOCKET", d->notify_path, 1);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        if (tl_daemon_wait_notify(d, "READY=1", 60000))
+                return 0;
+        /* It exited (or hung) before READY=1. */
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, &status, 0);
+        d->pid = 0;
+        if (ret_status)
+                *ret_status = exit_code(status);
+        return -1;
+}
+
+int tl_daemon_stop(struct tl_daemon *d, int sig)
+{
+        int status;
+
+        if (d->pid <= 0)
+                return -1;
+        kill(d->pid, sig);
+        if (waitpid(d->pid, &status, 0) < 0)
+                die("waitpid");
+        d->pid = 0;
+        read_notifications(d, 0);
+        return exit_code(status);
+}
+
+char *tl_daemon_stderr(const struct tl_daemon *d)
+{
+        char *s = tl_read("/", d->stderr_path + 1);
+        return s ? s : strdup("");
+}
+
+void tl_daemon_free(struct tl_daemon *d)
+{
+        char *dir;
+
+        if (d->pid > 0) {
+                kill(d->pid, SIGKILL);
+                waitpid(d->pid, NULL, 0);
+        }
+        if (d->notify_fd > 0)
+                close(d->notify_fd);
+        if (d->notify_path) {
+                dir = strdup(d->notify_path);
+                *strrchr(dir, '/') = '\0';
+                tl_rm_rf(dir);
+                free(dir);
+        }
+        free(d->notify_path);
+        free(d->stderr_path);
+        memset(d, 0, sizeof(*d));
+}
+
+int tl_run(char *const *argv, char **ret_output)
+{
+        char *dir = tl_mkdtemp("vmtuned-run"), *out_path;
+        pid_t pid;
+        int status;
+
+        if (asprintf(&out_path, "%s/out", dir) < 0)
+                die("asprintf");
+        pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+                        _exit(127);
+                unsetenv("NOTIFY_SOCKET");
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                die("waitpid");
+        if (ret_output) {
+                *ret_output = tl_read("/", out_path + 1);
+                if (!*ret_output)
+                        *ret_output = strdup("");
+        }
+        free(out_path);
+        tl_rm_rf(dir);
+        free(dir);
+        return exit_code(status);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers for tests: temporary fixture trees and running the real daemon
+ * binary under a notify socket, the way systemd would. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A new temporary directory (mkdtemp); free() it and tl_rm_rf() it. */
+char *tl_mkdtemp(const char *prefix);
+void tl_rm_rf(const char *dir);
+
+/* Write a file below dir, creating parent directories; aborts on failure. */
+void tl_write(const char *dir, const char *rel, const char *content);
+/* The contents of dir/rel (malloc'd), or NULL if it cannot be read. */
+char *tl_read(const char *dir, const char *rel);
+bool tl_exists(const char *dir, const char *rel);
+/* Create a symlink dir/rel -> target, creating parent directories. */
+void tl_symlink(const char *dir, const char *rel, const char *target);
+
+/* A daemon run. stderr goes to a file we can read back. */
+struct tl_daemon {
+        pid_t pid;
+        int notify_fd;        /* datagram socket the child's NOTIFY_SOCKET names */
+        char *notify_path;
+        char *stderr_path;
+        char notifications[8192]; /* every notification so far, '\n' separated */
+        size_t n_notifications;
+};
+
+/* The path of the binary under test: $VMTUNED_BIN (set by make check). */
+const char *tl_vmtuned_bin(void);
+const char *tl_vmtunectl_bin(void);
+const char *tl_srcdir(void);
+
+/* Start argv (argv[0] is the program) with NOTIFY_SOCKET set; wait until it
+ * says READY=1 (return 0) or exits first (return -1, *ret_status = exit code). */
+int tl_daemon_start(struct tl_daemon *d, char *const *argv, int *ret_status);
+/* Wait for a notification line that starts with prefix, up to timeout_ms;
+ * true if it came. Earlier lines are kept in d->notifications. */
+bool tl_daemon_wait_notify(struct tl_daemon *d, const char *prefix, int timeout_ms);
+/* Send sig and wait for the exit; returns the exit code (128+N if killed). */
+int tl_daemon_stop(struct tl_daemon *d, int sig);
+/* Its stderr so far (malloc'd). */
+char *tl_daemon_stderr(const struct tl_daemon *d);
+void tl_daemon_free(struct tl_daemon *d);
+
+/* Run argv to completion; return the exit code and (if ret_output) its
+ * stdout+stderr, malloc'd. */
+int tl_run(char *const *argv, char **ret_output);

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The real vmtuned binary on a temporary fixture root: apply, stop, crash
+ * recovery, drift, reload and bad configuration. Nothing here touches the
+ * machine's own /proc or /sys. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kfile.h"
+#include "testlib.h"
+
+struct fixture_file {
+        const char *rel;
+        const char *content;
+};
+
+/* A small kernel: the files the test profile touches, with "original"
+ * values, plus devices that must not be touched. */
+static const struct fixture_file kernel_files[] = {
+        { "proc/sys/vm/swappiness", "60\n" },
+        { "proc/sys/vm/dirty_ratio", "20\n" },
+        { "proc/sys/net/ipv4/tcp_rmem", "4096\t131072\t6291456\n" },
+        { "proc/sys/kernel/numa_balancing", "1\n" },
+        { "sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n" },
+        { "sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] never\n" },
+        { "sys/kernel/mm/ksm/run", "0\n" },
+        { "sys/kernel/mm/ksm/pages_to_scan", "100\n" },
+        { "sys/block/vda/queue/scheduler", "none [mq-deadline] kyber bfq\n" },
+        { "sys/block/vda/queue/read_ahead_kb", "128\n" },
+        { "sys/block/vda/queue/nr_requests", "256\n" },
+        { "sys/block/vda/vda1/partition", "1\n" },
+        { "sys/block/sdb/queue/scheduler", "[none] kyber\n" },
+        { "sys/block/sdb/queue/read_ahead_kb", "8192\n" },
+        { "sys/block/loop0/queue/scheduler", "[none] mq-deadline kyber bfq\n" },
+        { "sys/block/loop0/queue/read_ahead_kb", "128\n" },
+};
+
+/* What the test profile should leave in them (selected/normalized value). */
+static const struct fixture_file applied_values[] = {
+        { "proc/sys/vm/swappiness", "10" },
+        { "proc/sys/vm/dirty_ratio", "40" },
+        { "proc/sys/net/ipv4/tcp_rmem", "4096 87380 16777216" },
+        { "proc/sys/kernel/numa_balancing", "0" },
+        { "sys/kernel/mm/transparent_hugepage/enabled", "always" },
+        { "sys/kernel/mm/transparent_hugepage/defrag", "never" },
+        { "sys/kernel/mm/ksm/run", "1" },
+        { "sys/kernel/mm/ksm/pages_to_scan", "1250" },
+        { "sys/block/vda/queue/scheduler", "bfq" },
+        { "sys/block/vda/queue/read_ahead_kb", "4096" },
+        { "sys/block/sdb/queue/scheduler", "none" },
+        { "sys/block/sdb/queue/read_ahead_kb", "8192" }, /* ">4096": already larger */
+        { "sys/block/loop0/queue/scheduler", "none" },   /* loop* not matched by the profile */
+        { "sys/block/loop0/queue/read_ahead_kb", "128" },
+};
+
+static const char test_profile[] =
+        "[main]\n"
+        "summary = fixture profile\n"
+        "[sysctl]\n"
+        "vm.swappiness = 10\n"
+        "vm.dirty_ratio = 40\n"
+        "net.ipv4.tcp_rmem = 4096 87380 16777216\n"
+        "[vm]\n"
+        "transparent_hugepages = always\n"
+        "transparent_hugepage_defrag = never\n"
+        "[ksm]\n"
+        "run = 1\n"
+        "pages_to_scan = 1250\n"
+        "[disk]\n"
+        "devices = vd*,sd*\n"
+        "scheduler = bfq,none\n"
+        "read_ahead_kb = >4096\n";
+
+static const char other_profile[] =
+        "[main]\n"
+        "summary = only swappiness\n"
+        "[sysctl]\n"
+        "vm.swappiness = 30\n";
+
+static const char good_config[] =
+        "[vmtuned]\n"
+        "profile = test\n"
+        "log_level = debug\n"
+        "libvirt_uri = test:///default\n"
+        "[balancer]\n"
+        "kernel_numa_balancing = off\n";
+
+struct env {
+        char *dir;          /* everything below here */
+        char root[512];     /* fixture kernel */
+        char run[512];      /* runtime dir */
+        char profiles[512];
+        char config[512];
+        char *argv[16];
+};
+
+static int setup(void **state)
+{
+        struct env *e = calloc(1, sizeof(*e));
+
+        e->dir = tl_mkdtemp("vmtuned-sys");
+        snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
+        snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
+        snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
+        snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
+        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++)
+                tl_write(e->root, kernel_files[i].rel, kernel_files[i].content);
+        tl_write(e->profiles, "test.conf", test_profile);
+        tl_write(e->profiles, "other.conf", other_profile);
+        tl_write(e->dir, "vmtuned.conf", good_config);
+
+        char **a = e->argv;
+        *a++ = (char *) tl_vmtuned_bin();
+        *a++ = (char *) "--foreground";
+        *a++ = (char *) "--root";
+        *a++ = e->root;
+        *a++ = (char *) "--runtime-dir";
+        *a++ = e->run;
+        *a++ = (char *) "--profile-dir";
+        *a++ = e->profiles;
+        *a++ = (char *) "--config";
+        *a++ = e->config;
+        *state = e;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct env *e = *state;
+
+        tl_rm_rf(e->dir);
+        free(e->dir);
+        free(e);
+        return 0;
+}
+
+/* The value a kernel file shows: normalized, and the selected word of a selector. */
+static char *value_of(const struct env *e, const char *rel)
+{
+        char *s = tl_read(e->root, rel);
+
+        assert_non_null(s);
+        kfile_normalize(s);
+        kfile_selected(s);
+        return s;
+}
+
+static void assert_value(const struct env *e, const char *rel, const char *want)
+{
+        char *got = value_of(e, rel);
+
+        if (strcmp(got, want) != 0)
+                fail_msg("%s: got '%s', want '%s'", rel, got, want);
+        free(got);
+}
+
+static void assert_applied(const struct env *e)
+{
+        for (size_t i = 0; i < sizeof(applied_values) / sizeof(applied_values[0]); i++)
+                assert_value(e, applied_values[i].rel, applied_values[i].content);
+}
+
+static void assert_originals(const struct env *e)
+{
+        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
+                char *orig = strdup(kernel_files[i].content);
+
+                kfile_normalize(orig);
+                kfile_selected(orig);
+                assert_value(e, kernel_files[i].rel, orig);
+                free(orig);
+        }
+}
+
+/* Every fixture file byte for byte as written: "changes nothing". */
+static void assert_untouched(const struct env *e)
+{
+        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
+                char *s = tl_read(e->root, kernel_files[i].rel);
+
+                assert_non_null(s);
+                if (strcmp(s, kernel_files[i].content) != 0)
+                        fail_msg("%s was changed to '%s'", kernel_files[i].rel, s);
+                free(s);
+        }
+}
+
+static void start_ok(struct env *e, struct tl_daemon *d)
+{
+        int status = 0;
+
+        if (tl_daemon_start(d, e->argv, &status) < 0) {
+                char *err = tl_daemon_stderr(d);
+                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
+        }
+}
+
+static void test_apply_sets_every_file_and_sigterm_restores_every_original(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+
+        start_ok(e, &d);
+        assert_applied(e);
+        assert_true(tl_exists(e->run, "rollback"));
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_originals(e);
+        assert_false(tl_exists(e->run, "rollback"));
+        assert_true(strstr(d.notifications, "STOPPING=1") != NULL);
+        tl_daemon_free(&d);
+}
+
+static void test_sigint_restores_like_sigterm(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+
+        start_ok(e, &d);
+        assert_int_equal(tl_daemon_stop(&d, SIGINT), 0);
+        assert_originals(e);
+        tl_daemon_free(&d);
+}
+
+static void test_kill9_then_restart_restores_values_from_before_first_start(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d1, d2;
+
+        start_ok(e, &d1);
+        assert_int_equal(tl_daemon_stop(&d1, SIGKILL), 128 + SIGKILL);
+        assert_applied(e); /* nobody restored: the journal is all we have */
+        assert_true(tl_exists(e->run, "rollback"));
+
+        start_ok(e, &d2);
+        assert_applied(e);
+        char *err = tl_daemon_stderr(&d2);
+        assert_non_null(strstr(err, "did not stop cleanly"));
+        free(err);
+        assert_int_equal(tl_daemon_stop(&d2, SIGTERM), 0);
+        assert_originals(e);
+        tl_daemon_free(&d1);
+        tl_daemon_free(&d2);
+}
+
+static void test_value_changed_behind_our_back_is_not_clobbered_on_stop(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+
+        start_ok(e, &d);
+        tl_write(e->root, "proc/sys/vm/swappiness", "33\n");
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_value(e, "proc/sys/vm/swappiness", "33");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20"); /* the others are restored */
+        char *err = tl_daemon_stderr(&d);
+        assert_non_null(strstr(err, "vm.swappiness"));
+        assert_non_null(strstr(err, "someone else"));
+        free(err);
+        tl_daemon_free(&d);
+}
+
+static void test_missing_knob_is_skipped_and_the_rest_applies(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+
+        tl_write(e->profiles, "test.conf",
+                 "[main]\ninclude = other\n[sysctl]\nvm.no_such_knob = 1\nvm.dirty_ratio = 40\n");
+        start_ok(e, &d);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "40");
+        assert_false(tl_exists(e->root, "proc/sys/vm/no_such_knob"));
+        char *err = tl_daemon_stderr(&d);
+        assert_non_null(strstr(err, "vm.no_such_knob"));
+        free(err);
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_originals(e);
+        tl_daemon_free(&d);
+}
+
+static void test_dry_run_writes_nothing(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+        char *argv[20];
+        size_t n = 0;
+
+        while (e->argv[n]) {
+                argv[n] = e->argv[n];
+                n++;
+        }
+        argv[n++] = (char *) "--dry-run";
+        argv[n] = NULL;
+        assert_int_equal(tl_daemon_start(&d, argv, NULL), 0);
+        assert_untouched(e);
+        char *err = tl_daemon_stderr(&d);
+        assert_non_null(strstr(err, "dry run"));
+        free(err);
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_untouched(e);
+        tl_daemon_free(&d);
+}
+
+static void test_sighup_switches_profile_and_restores_keys_it_drops(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+
+        start_ok(e, &d);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = other\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = keep\n");
+        kill(d.pid, SIGHUP);
+        assert_true(tl_daemon_wait_notify(&d, "RELOADING=1", 30000));
+        /* READY=1 again after the reload: wait for the second one. */
+        for (int i = 0; i < 300 && !strstr(strstr(d.notifications, "RELOADING=1"), "READY=1"); i++)
+                tl_daemon_wait_notify(&d, "NEVER", 100);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20");          /* only the old profile set it */
+        assert_value(e, "proc/sys/kernel/numa_balancing", "1");     /* "keep" now */
+        assert_value(e, "sys/block/vda/queue/scheduler", "mq-deadline");
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_originals(e);
+        tl_daemon_free(&d);
+}
+
+static void test_sighup_with_bad_config_keeps_running_configuration(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+
+        start_ok(e, &d);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = test\nno_such_option = 1\n");
+        kill(d.pid, SIGHUP);
+        assert_true(tl_daemon_wait_notify(&d, "RELOADING=1", 30000));
+        for (int i = 0; i < 300; i++) {
+                char *err = tl_daemon_stderr(&d);
+                bool logged = strstr(err, "keeping the running configuration") != NULL;
+                free(err);
+                if (logged)
+                        break;
+                tl_daemon_wait_notify(&d, "NEVER", 100);
+        }
+        char *err = tl_daemon_stderr(&d);
+        assert_non_null(strstr(err, "keeping the running configuration"));
+        assert_non_null(strstr(err, "vmtuned.conf:3"));
+        assert_non_null(strstr(err, "no_such_option"));
+        free(err);
+        assert_applied(e);
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_originals(e);
+        tl_daemon_free(&d);
+}
+
+/* Start with a broken file: exit 2, the message names where and what, and
+ * not one byte of the fixture kernel (or a rollback journal) is written. */
+static void expect_config_error(struct env *e, const char *file, const char *content,
+                                const char *where, const char *what)
+{
+        char *out = NULL;
+        int code;
+
+        tl_write(e->dir, file, content);
+        code = tl_run(e->argv, &out);
+        if (code != 2 || !strstr(out, where) || !strstr(out, what))
+                fail_msg("%s: exit %d, want 2 and '%s' and '%s' in:\n%s", file, code, where, what, out);
+        free(out);
+        assert_untouched(e);
+        assert_false(tl_exists(e->run, "rollback"));
+}
+
+static void test_bad_configuration_names_file_line_key_and_changes_nothing(void **state)
+{
+        struct env *e = *state;
+
+        expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = test\n[bogus]\nx = 1\n",
+                            "vmtuned.conf:3", "bogus");
+        expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = test\nprofle = test\n",
+                            "vmtuned.conf:3", "profle");
+        expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = test\n[balancer]\ninterval = 0\n",
+                            "vmtuned.conf:4", "interval");
+        expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = test\n[vm]\ntransparent_hugepages = sometimes\n",
+                            "vmtuned.conf:4", "transparent_hugepages");
+        tl_write(e->dir, "vmtuned.conf", good_config);
+        expect_config_error(e, "profiles/test.conf", "[sysctl]\nvm/swappiness = 1\n",
+                            "test.conf:2", "vm/swappiness");
+        expect_config_error(e, "profiles/test.conf", "[sysctl]\nvm..swappiness = 1\n",
+                            "test.conf:2", "vm..swappiness");
+        expect_config_error(e, "profiles/test.conf", "[disk]\ndevices = ../../etc\nscheduler = none\n",
+                            "test.conf:2", "devices");
+        expect_config_error(e, "profiles/test.conf", "[main]\ninclude = other\n[ksm]\nrun = 7\n",
+                            "test.conf:4", "run");
+        expect_config_error(e, "profiles/test.conf", "[main]\ninclude = nosuch\n",
+                            "test.conf:2", "nosuch");
+        tl_write(e->profiles, "other.conf", "[main]\ninclude = test\n");
+        expect_config_error(e, "profiles/test.conf", "[main]\ninclude = other\n", "other.conf:2", "cycle");
+        tl_write(e->profiles, "other.conf", other_profile);
+        tl_write(e->profiles, "test.conf", test_profile);
+        expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = nosuch\n", "nosuch", "profile");
+}
+
+static void test_check_config_prints_resolved_settings_and_changes_nothing(void **state)
+{
+        struct env *e = *state;
+        char *argv[20], *out = NULL;
+        size_t n = 0;
+
+        while (e->argv[n]) {
+                argv[n] = e->argv[n];
+                n++;
+        }
+        argv[n++] = (char *) "--check-config";
+        argv[n] = NULL;
+        assert_int_equal(tl_run(argv, &out), 0);
+        assert_non_null(strstr(out, "vm.swappiness = 10"));
+        assert_non_null(strstr(out, "disk vda scheduler = bfq"));
+        free(out);
+        assert_untouched(e);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_apply_sets_every_file_and_sigterm_restores_every_original, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sigint_restores_like_sigterm, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_kill9_then_restart_restores_values_from_before_first_start, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_value_changed_behind_our_back_is_not_clobbered_on_stop, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_missing_knob_is_skipped_and_the_rest_applies, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sighup_switches_profile_and_restores_keys_it_drops, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sighup_with_bad_config_keeps_running_configuration, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_check_config_prints_resolved_settings_and_changes_nothing, setup, teardown),
+        };
+        return cmocka_run_group_tests_name("daemon on a fixture root", tests, NULL, NULL);
+}

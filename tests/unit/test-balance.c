@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The balancer policy, one rule per test, on hand-made snapshots: the seed
+ * trigger, placement, the cheapest non-overshooting move, probation and its
+ * revert, memory that follows and its rate limit, fit, big VMs, pinned VMs,
+ * cooldown, the move budget, swaps, the seed rule itself, bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "balance.h"
+
+#define MAX_VMS 16
+#define BIT(n) BALANCE_NODE_BIT(n)
+
+/* A small host the tests shape: nodes, VMs, the caller-owned state. */
+struct fx {
+        struct balance_params p;
+        struct balance_node nodes[4];
+        size_t n_nodes;
+        double background[4];
+        struct balance_domain doms[MAX_VMS];
+        struct balance_vm vms[MAX_VMS];
+        size_t n_doms;
+        struct balance_state state;
+        struct balance_plan plan;
+};
+
+static int setup(void **state)
+{
+        struct fx *f = calloc(1, sizeof(*f));
+
+        f->p = (struct balance_params) {
+                .min_nr_running_diff = 2, .min_load_ratio = 1.1, .min_load_high = 1.0,
+                .probation_ticks = 3, .cooldown_ticks = 12, .max_moves_per_tick = 1,
+                .max_migrate_mib_per_tick = 1024, .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
+                .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
+                .min_load_moved = BALANCE_DEFAULT_MIN_LOAD_MOVED,
+        };
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        free(*state);
+        return 0;
+}
+
+static void fx_nodes(struct fx *f, size_t n, unsigned cpus, uint64_t mem_gib)
+{
+        f->n_nodes = n;
+        for (size_t i = 0; i < n; i++)
+                f->nodes[i] = (struct balance_node) {
+                        .id = (unsigned) i, .cpus = cpus, .mem_total_mib = mem_gib * 1024,
+                        .mem_free_mib = mem_gib * 1024,
+                };
+}
+
+/* A VM with its CPUs on node (BALANCE_MAX_NODES: not placed) and all its
+ * memory on mem_node. */
+static struct balance_domain *fx_vm(struct fx *f, const char *name, unsigned node, double load,
+                                    uint64_t mib, unsigned mem_node)
+{
+        struct balance_domain *d = &f->doms[f->n_doms];
+
+        assert_true(f->n_doms < MAX_VMS);
+        *d = (struct balance_domain) {
+                .id = (unsigned) f->n_doms + 1, .name = name, .vcpus = 4, .load = load, .mem_size_mib = mib,
+                .cpu_nodes = node < BALANCE_MAX_NODES ? BIT(node) : 0, .movable = true,
+        };
+        d->mem_mib[mem_node] = mib;
+        f->n_doms++;
+        return d;
+}
+
+/* nr_running and free memory from the VMs (a VM's load spread over its
+ * nodes by CPUs, an unplaced one over all) plus background. */
+static void fx_recompute(struct fx *f)
+{
+        for (size_t n = 0; n < f->n_nodes; n++) {
+                f->nodes[n].nr_running = f->background[n];
+                f->nodes[n].mem_free_mib = f->nodes[n].mem_total_mib;
+        }
+        for (size_t i = 0; i < f->n_doms; i++) {
+                const struct balance_domain *d = &f->doms[i];
+                uint64_t mask = d->cpu_nodes ? d->cpu_nodes : BIT(f->n_nodes) - 1;
+                unsigned k = (unsigned) __builtin_popcountll(mask);
+
+                for (size_t n = 0; n < f->n_nodes; n++) {
+                        if (mask & BIT(n))
+                                f->nodes[n].nr_running += d->load / k;
+                        f->nodes[n].mem_free_mib -= d->mem_mib[n];
+                }
+        }
+}
+
+static int fx_plan(struct fx *f)
+{
+        struct balance_snapshot snap = { f->nodes, f->n_nodes, f->doms, f->n_doms };
+
+        f->state.vms = f->vms;
+        f->state.n_vms = f->n_doms;
+        return balance_plan(&f->p, &snap, &f->state, &f->plan);
+}
+
+/* Carry the plan out as a mover would. */
+static void fx_apply(struct fx *f)
+{
+        for (size_t k = 0; k < f->plan.n_moves; k++) {
+                const struct balance_move *m = &f->plan.moves[k];
+                struct balance_domain *d = &f->doms[m->domain];
+                uint64_t left = m->migrate_mib;
+
+                if (m->kind != BALANCE_MOVE_MEMORY)
+                        d->cpu_nodes = m->to_nodes;
+                for (unsigned n = 0; n < BALANCE_MAX_NODES && left; n++) {
+                        uint64_t take;
+
+                        if (m->to_nodes & BIT(n))
+                                continue;
+                        take = d->mem_mib[n] < left ? d->mem_mib[n] : left;
+                        d->mem_mib[n] -= take;
+                        d->mem_mib[__builtin_ctzll(m->to_nodes)] += take;
+                        left -= take;
+                }
+        }
+        fx_recompute(f);
+}
+
+static size_t count_kind(const struct fx *f, enum balance_move_kind kind)
+{
+        size_t n = 0;
+
+        for (size_t k = 0; k < f->plan.n_moves; k++)
+                n += f->plan.moves[k].kind == kind;
+        return n;
+}
+
+static const struct balance_move *find_kind(const struct fx *f, enum balance_move_kind kind)
+{
+        for (size_t k = 0; k < f->plan.n_moves; k++)
+                if (f->plan.moves[k].kind == kind)
+                        return &f->plan.moves[k];
+        return NULL;
+}
+
+/* Seed 004's log, first sample: node2 52 runnable, node3 29, 20 CPUs each. */
+static void seed_host(struct fx *f)
+{
+        fx_nodes(f, 4, 20, 64);
+        f->nodes[0].nr_running = 37;
+        f->nodes[1].nr_running = 44;
+        f->nodes[2].nr_running = 52;
+        f->nodes[3].nr_running = 29;
+}
+
+static void test_trigger_follows_seed_rule_thresholds(void **state)
+{
+        struct fx *f = *state;
+
+        assert_true(balance_trigger(&f->p, 52, 20, 29, 20));
+        assert_false(balance_trigger(&f->p, 43, 20, 41, 20));   /* seed's last tick: ratio 1.05 */
+        assert_false(balance_trigger(&f->p, 30, 20, 29, 20));   /* diff 1 < 2 */
+        assert_false(balance_trigger(&f->p, 18, 20, 2, 20));    /* load_high 0.9 <= 1.0 */
+        assert_true(balance_trigger(&f->p, 40, 20, 0, 20));     /* an idle node: infinite ratio */
+        assert_false(balance_trigger(&f->p, 0, 20, 0, 20));
+        assert_false(balance_trigger(&f->p, 24, 16, 12, 8));    /* loads, not counts: 1.5 vs 1.5 */
+}
+
+static void test_balanced_host_makes_no_move_and_says_why(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 20, 64);
+        fx_vm(f, "vm1", 0, 4, 2048, 0);
+        fx_vm(f, "vm2", 1, 4, 2048, 1);
+        f->background[0] = 37;
+        f->background[1] = 37;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "balanced"));
+        assert_non_null(strstr(f->plan.reason, "nr_running 41.0 vs 41.0"));
+}
+
+static void test_busiest_node_sheds_a_vm_cpus_first_to_idlest(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        seed_host(f);
+        fx_vm(f, "vg-db0020", 2, 4, 2048, 2);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 1);
+        m = &f->plan.moves[0];
+        assert_int_equal(m->kind, BALANCE_MOVE_CPU);
+        assert_int_equal(m->from_nodes, BIT(2));
+        assert_int_equal(m->to_nodes, BIT(3));
+        assert_int_equal(m->migrate_mib, 0);           /* memory waits for probation */
+        assert_non_null(strstr(m->reason, "node2 -> node3: nr_running 52.0 vs 29.0, load 2.60 vs 1.45 (ratio 1.79)"));
+        assert_non_null(strstr(m->reason, "vg-db0020 load 4.0, 2.0 GiB to migrate"));
+        assert_int_equal(f->vms[0].phase, BALANCE_VM_PROBATION);
+}
+
+static void test_new_vm_is_placed_on_node_with_most_room(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 3, 16, 32);
+        f->background[0] = 12;
+        f->background[1] = 4;
+        f->background[2] = 8;
+        fx_vm(f, "new", BALANCE_MAX_NODES, 0, 2048, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_PLACE);
+        assert_non_null(m);
+        assert_int_equal(m->to_nodes, BIT(1));
+        assert_non_null(strstr(m->reason, "place new on node1"));
+        /* It counts as busy on its 4 vCPUs: a second new VM goes elsewhere. */
+        fx_vm(f, "new2", BALANCE_MAX_NODES, 0, 2048, 0);
+        memset(f->vms, 0, sizeof(f->vms));
+        f->background[2] = 5;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_PLACE), 2);
+        assert_int_not_equal(f->plan.moves[0].to_nodes, f->plan.moves[1].to_nodes);
+}
+
+static void test_new_vm_is_not_placed_where_memory_does_not_fit(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 32);
+        f->background[0] = 8;
+        fx_vm(f, "hog", BALANCE_MAX_NODES, 0, 30 * 1024, 1);  /* all its memory on the idle node */
+        f->doms[0].movable = false;                           /* and it stays there */
+        fx_vm(f, "new", BALANCE_MAX_NODES, 0, 4096, 0);
+        f->doms[1].mem_mib[0] = 0;                /* nothing touched yet */
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_PLACE);
+        assert_non_null(m);
+        assert_int_equal(m->domain, 1);
+        assert_int_equal(m->to_nodes, BIT(0));    /* busier, but its 4 GiB fit there */
+}
+
+static void test_vm_that_fits_nowhere_is_left_with_a_note(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 8);
+        fx_vm(f, "huge", BALANCE_MAX_NODES, 1, 32 * 1024, 0);
+        f->doms[0].mem_mib[0] = 1024;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_int_equal(f->plan.n_notes, 1);
+        assert_non_null(strstr(f->plan.notes[0].reason, "huge not placed: needs 4 vCPUs and 32.0 GiB"));
+}
+
+static void test_never_moves_vm_whose_memory_does_not_fit(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 32);
+        fx_vm(f, "big", 0, 6, 12 * 1024, 0);
+        fx_vm(f, "hog", 1, 0.2, 24 * 1024, 1);
+        f->background[0] = 14;
+        fx_recompute(f);                          /* node1: 8 GiB free for a 12 GiB VM */
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "memory would not fit"));
+}
+
+static void test_cheapest_vm_per_mib_is_chosen(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 20, 64);
+        fx_vm(f, "fat", 0, 4, 8192, 0);
+        fx_vm(f, "lean", 0, 4, 1024, 0);
+        fx_vm(f, "far", 0, 4, 4096, 0);
+        f->doms[2].mem_mib[0] = 512;              /* most of its memory is on the target already */
+        f->doms[2].mem_mib[1] = 3584;
+        f->background[0] = 20;
+        f->background[1] = 10;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 1);
+        assert_string_equal(f->doms[f->plan.moves[0].domain].name, "far");
+}
+
+static void test_overshooting_move_is_not_chosen(void **state)
+{
+        struct fx *f = *state;
+
+        /* 24 vs 16 on 16 CPUs: a load-8 VM would leave 16 vs 24, the
+         * reverse imbalance; a load-4 one leaves 20 vs 20. */
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "huge", 0, 8, 1024, 0);
+        fx_vm(f, "right", 0, 4, 4096, 0);
+        f->background[0] = 12;
+        f->background[1] = 16;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 1);
+        assert_string_equal(f->doms[f->plan.moves[0].domain].name, "right");
+
+        /* Only the overshooting one: no move, and the reason says so. */
+        f->doms[1].cpu_nodes = BIT(1);
+        f->doms[1].mem_mib[0] = 0;
+        f->doms[1].mem_mib[1] = 4096;
+        f->background[0] = 16;
+        f->background[1] = 8;
+        memset(f->vms, 0, sizeof(f->vms));
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "1 would overshoot"));
+}
+
+static void test_probation_moves_memory_only_after_probation(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 4, 2048, 0);
+        f->background[0] = 20;
+        f->background[1] = 4;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        fx_apply(f);
+        for (int tick = 1; tick < 3; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_null(find_kind(f, BALANCE_MOVE_MEMORY));
+                assert_int_equal(f->vms[0].phase, BALANCE_VM_PROBATION);
+                fx_apply(f);
+        }
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_MEMORY);
+        assert_non_null(m);
+        assert_int_equal(m->to_nodes, BIT(1));
+        assert_int_equal(m->migrate_mib, 1024);
+        assert_non_null(strstr(m->reason, "probation over: without it node0 would have nr_running 24.0 vs 4.0"));
+        assert_int_equal(f->vms[0].phase, BALANCE_VM_SETTLED);
+}
+
+static void test_probation_reverts_cpus_when_imbalance_vanishes(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "mover", 0, 4, 2048, 0);
+        fx_vm(f, "burst", 0, 14, 1024, 0);
+        f->doms[1].movable = false;
+        fx_recompute(f);                          /* 18 vs 0 */
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.moves[0].domain, 0);
+        f->doms[1].load = 0.5;                    /* the burst is over */
+        fx_apply(f);
+        for (int tick = 1; tick < 3; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_int_equal(f->plan.n_moves, 0);
+                fx_apply(f);
+        }
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_REVERT);
+        assert_non_null(m);
+        assert_int_equal(m->from_nodes, BIT(1));
+        assert_int_equal(m->to_nodes, BIT(0));
+        assert_non_null(strstr(m->reason, "mover back to node0: imbalance gone after 3 ticks"));
+        assert_null(find_kind(f, BALANCE_MOVE_MEMORY));   /* its memory never left */
+        assert_int_equal(f->vms[0].reverts, 1);
+        assert_int_equal(f->vms[0].home, BIT(0));
+}
+
+static void test_memory_follows_cpus_rate_limited_over_ticks(void **state)
+{
+        struct fx *f = *state;
+        uint64_t moved = 0;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 1, 2, 3 * 1024, 0);        /* CPUs on node1, all memory on node0 */
+        fx_recompute(f);
+        for (int tick = 0; tick < 5; tick++) {
+                const struct balance_move *m;
+
+                assert_int_equal(fx_plan(f), 0);
+                m = find_kind(f, BALANCE_MOVE_MEMORY);
+                if (!m)
+                        break;
+                assert_true(m->migrate_mib <= 1024);
+                assert_int_equal(m->to_nodes, BIT(1));
+                moved += m->migrate_mib;
+                fx_apply(f);
+        }
+        assert_int_equal(moved, 3 * 1024);
+        assert_int_equal(f->doms[0].mem_mib[1], 3 * 1024);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);     /* local now: nothing more */
+}
+
+static void test_mostly_local_vm_memory_is_left_alone(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 1, 2, 3 * 1024, 1);
+        f->doms[0].mem_mib[0] = 1024;             /* 1 of 4 GiB elsewhere: not "most" */
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+}
+
+static void test_vm_bigger_than_node_spans_fewest_closest_nodes(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        /* Two sockets: {0,1} and {2,3} at distance 12, 20 across. */
+        fx_nodes(f, 4, 16, 64);
+        for (unsigned a = 0; a < 4; a++)
+                for (unsigned b = 0; b < 4; b++)
+                        f->nodes[a].distance[b] = a == b ? 10 : (a / 2 == b / 2 ? 12 : 20);
+        f->background[0] = 10;
+        f->background[2] = 2;
+        f->background[3] = 3;
+        fx_vm(f, "big", BALANCE_MAX_NODES, 0, 96 * 1024, 0);
+        f->doms[0].mem_mib[0] = 0;
+        f->doms[0].vcpus = 24;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_PLACE);
+        assert_non_null(m);
+        assert_int_equal(m->to_nodes, BIT(2) | BIT(3));   /* not {1,2}: idle, but across sockets */
+        assert_non_null(strstr(m->reason, "bigger than one node"));
+}
+
+static void test_pinned_vm_is_never_moved(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "pinned", 0, 8, 2048, 1);        /* busy and its memory remote */
+        fx_vm(f, "excluded", BALANCE_MAX_NODES, 4, 2048, 0);
+        f->doms[0].movable = f->doms[1].movable = false;
+        f->doms[0].not_movable_reason = "pinned by <vcpupin>";
+        f->background[0] = 16;
+        fx_recompute(f);
+        for (int tick = 0; tick < 5; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_int_equal(f->plan.n_moves, 0);
+        }
+        assert_non_null(strstr(f->plan.reason, "1 not movable"));
+}
+
+static void test_cooldown_prevents_ping_pong(void **state)
+{
+        struct fx *f = *state;
+
+        f->p.probation_ticks = 0;
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 4, 2048, 0);
+        f->background[0] = 20;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        fx_apply(f);
+        /* The load swings the other way: the VM is where the work is now. */
+        f->background[0] = 2;
+        f->background[1] = 20;
+        fx_recompute(f);
+        for (long tick = 1; tick < f->p.cooldown_ticks; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_null(find_kind(f, BALANCE_MOVE_CPU));
+                fx_apply(f);
+        }
+        assert_non_null(strstr(f->plan.reason, "in cooldown"));
+        assert_int_equal(fx_plan(f), 0);
+        assert_non_null(find_kind(f, BALANCE_MOVE_CPU));  /* after cooldown_ticks it may */
+        assert_int_equal(f->vms[0].moves, 2);
+}
+
+static void test_no_more_than_max_moves_per_tick(void **state)
+{
+        struct fx *f = *state;
+
+        f->p.max_moves_per_tick = 2;
+        fx_nodes(f, 2, 16, 64);
+        for (int k = 0; k < 8; k++)
+                fx_vm(f, "vm", 0, 4, 1024, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 2);
+        assert_non_null(strstr(f->plan.reason, "max_moves_per_tick (2) reached"));
+        f->p.max_moves_per_tick = 0;
+        memset(f->vms, 0, sizeof(f->vms));
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+}
+
+static void test_swap_when_no_single_move_helps(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        /* 24 vs 16: a load-6 VM would leave 18 vs 22, the reverse
+         * imbalance; swapping it for a load-2 VM leaves 20 vs 20. */
+        fx_nodes(f, 2, 16, 64);
+        for (int k = 0; k < 4; k++)
+                fx_vm(f, "six", 0, 6, 2048, 0);
+        fx_vm(f, "two", 1, 2, 1024, 1);
+        fx_vm(f, "two", 1, 2, 1024, 1);
+        fx_vm(f, "six", 1, 6, 2048, 1);
+        fx_vm(f, "six", 1, 6, 2048, 1);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_SWAP), 2);
+        m = find_kind(f, BALANCE_MOVE_SWAP);
+        assert_non_null(strstr(m->reason, "swap six (load 6.0) with two (load 2.0): net 4.0"));
+        assert_int_equal(f->plan.moves[0].to_nodes, BIT(1));
+        assert_int_equal(f->plan.moves[1].to_nodes, BIT(0));
+        fx_apply(f);
+        assert_true(f->nodes[0].nr_running == 20 && f->nodes[1].nr_running == 20);
+}
+
+static void test_vm_moved_by_someone_else_is_followed(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 1, 1024, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->vms[0].home, BIT(0));
+        f->doms[0].cpu_nodes = BIT(1);            /* virsh vcpupin, or a move that failed */
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->vms[0].home, BIT(1));
+        assert_int_equal(f->plan.n_notes, 1);
+        assert_non_null(strstr(f->plan.notes[0].reason, "vm: CPUs on node1, not on node0"));
+}
+
+static void test_seed_rule_moves_first_vm_listed_with_all_its_memory(void **state)
+{
+        struct fx *f = *state;
+        struct balance_snapshot snap;
+
+        seed_host(f);
+        fx_vm(f, "vg-db0030", 0, 4, 2048, 0);
+        fx_vm(f, "vg-db0020", 2, 4, 2048, 2);
+        fx_vm(f, "vg-db0006", 2, 4, 1024, 2);
+        snap = (struct balance_snapshot) { f->nodes, f->n_nodes, f->doms, f->n_doms };
+        assert_int_equal(balance_seed_rule_plan(&f->p, &snap, &f->plan), 0);
+        assert_int_equal(f->plan.n_moves, 1);
+        assert_int_equal(f->plan.moves[0].domain, 1);
+        assert_int_equal(f->plan.moves[0].to_nodes, BIT(3));
+        assert_int_equal(f->plan.moves[0].migrate_mib, 2048);
+        assert_non_null(strstr(f->plan.moves[0].reason, "moving [vg-db0020] from node [node2] to node [node3]"));
+
+        f->nodes[2].nr_running = 43;              /* the seed's last tick: ratio 1.05 */
+        f->nodes[3].nr_running = 41;
+        f->nodes[0].nr_running = f->nodes[1].nr_running = 41;
+        assert_int_equal(balance_seed_rule_plan(&f->p, &snap, &f->plan), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "nr_running_high[43.0]"));
+}
+
+static void test_bad_snapshot_is_rejected_and_state_untouched(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 1, 1024, 0);
+        f->nodes[1].id = 0;                       /* the same node twice */
+        assert_int_equal(fx_plan(f), -EINVAL);
+        assert_int_equal(f->state.tick, 0);
+        f->nodes[1].id = 1;
+        f->nodes[1].cpus = 0;
+        assert_int_equal(fx_plan(f), -EINVAL);
+        f->nodes[1].cpus = 16;
+        f->nodes[1].id = BALANCE_MAX_NODES;
+        assert_int_equal(fx_plan(f), -EINVAL);
+        f->nodes[1].id = 1;
+        f->state.n_vms = 0;
+        assert_int_equal(balance_plan(&f->p, &(struct balance_snapshot) { f->nodes, 2, f->doms, 1 },
+                                      &f->state, &f->plan), -EINVAL);
+        assert_int_equal(f->state.tick, 0);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->state.tick, 1);
+}
+
+static void test_single_node_host_has_nothing_to_balance(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 1, 16, 64);
+        fx_vm(f, "vm", BALANCE_MAX_NODES, 30, 1024, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_string_equal(f->plan.reason, "one NUMA node: nothing to balance");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_trigger_follows_seed_rule_thresholds, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_balanced_host_makes_no_move_and_says_why, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_busiest_node_sheds_a_vm_cpus_first_to_idlest, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_new_vm_is_placed_on_node_with_most_room, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_new_vm_is_not_placed_where_memory_does_not_fit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vm_that_fits_nowhere_is_left_with_a_note, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_never_moves_vm_whose_memory_does_not_fit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cheapest_vm_per_mib_is_chosen, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_overshooting_move_is_not_chosen, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_probation_moves_memory_only_after_probation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_probation_reverts_cpus_when_imbalance_vanishes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_memory_follows_cpus_rate_limited_over_ticks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_mostly_local_vm_memory_is_left_alone, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vm_bigger_than_node_spans_fewest_closest_nodes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pinned_vm_is_never_moved, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cooldown_prevents_ping_pong, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_more_than_max_moves_per_tick, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swap_when_no_single_move_helps, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vm_moved_by_someone_else_is_followed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_seed_rule_moves_first_vm_listed_with_all_its_memory, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_snapshot_is_rejected_and_state_untouched, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_single_node_host_has_nothing_to_balance, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
