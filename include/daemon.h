@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "conf.h"
+#include "control.h"
 #include "kfile.h"
 #include "settings.h"
 
@@ -19,9 +20,14 @@ struct tuning {
         struct profile *profile;
 };
 
+struct virt;
+struct control;
+
 struct daemon {
         const struct args *args;
         sd_event *event;
+        struct virt *virt;          /* libvirt domains; NULL until started */
+        struct control *control;    /* the vmtunectl socket */
         struct kroot root;
         struct tuning tuning;       /* the running configuration */
         struct rollback *rollback;
@@ -41,6 +47,9 @@ int daemon_switch(struct daemon *d, struct tuning *t);
 
 /* Roll back every setting and stay running ("vmtunectl off"). */
 int daemon_off(struct daemon *d);
+
+/* The control commands (src/commands.c): fills the daemon's table. */
+size_t commands_table(struct daemon *d, const struct control_command **ret);
 
 /* Re-read the configuration (SIGHUP, vmtunectl reload): a bad file keeps
  * the running configuration. */

@@ -21,6 +21,20 @@ struct kroot;
  *  --set '<balance>off</balance>'). */
 #define VMTUNED_XMLNS "https://vmtuned.org/xmlns/1.0"
 
+/* Where vmtuned records the placement it gave a domain, in the live
+ * <metadata> only (it goes with the live pins when the domain stops):
+ *   <vmtuned:placement xmlns:vmtuned="https://vmtuned.org/xmlns/placement/1.0"
+ *                      cpus="0-3" nodes="0"/>
+ * A namespace of its own because libvirt keeps one element per namespace:
+ * writing it under VMTUNED_XMLNS would replace the administrator's
+ * <balance> element. A live virDomainPinVcpuFlags/PinEmulator/PinIOThread
+ * adds <vcpupin>/<emulatorpin>/<iothreadpin> to the live XML, and a live
+ * virDomainSetNumaParameters a <numatune><memory nodeset>: entries equal
+ * to this record are vmtuned's own moves, not the administrator's pins
+ * (domain_xml_pins). */
+#define VMTUNED_PLACEMENT_XMLNS "https://vmtuned.org/xmlns/placement/1.0"
+#define VMTUNED_PLACEMENT_PREFIX "vmtuned"
+
 /* What the administrator fixed in the domain's XML or metadata. Each one
  * means "leave this VM where it is"; the reasons are in domain.c. */
 enum domain_pin {
@@ -103,8 +117,20 @@ void domain_update_movable(struct domain *d, char *const *exclude);
 const char *domain_excluded_by(const char *name, char *const *exclude);
 
 /* Pure: the DOMAIN_PIN_* flags a domain XML (virDomainGetXMLDesc) sets.
- * -EINVAL if it is not a <domain> document. */
+ * <vcpupin>, <emulatorpin> and <iothreadpin> whose cpuset equals the cpus
+ * of vmtuned's placement record in <metadata> (VMTUNED_PLACEMENT_XMLNS),
+ * and a <numatune><memory nodeset> equal to its nodes, are vmtuned's own
+ * and set no flag; any one that differs (the administrator pinned after
+ * vmtuned moved it) sets its flag as without a record. An administrator's
+ * pin identical to the record cannot be told apart and counts as
+ * vmtuned's. -EINVAL if it is not a <domain> document. */
 int domain_xml_pins(const char *xml, unsigned *ret_pins);
+
+/* Pure: vmtuned's placement record as virDomainGetMetadata returns it
+ * ("<placement cpus='0-3' nodes='0'/>"), or the element with its prefix
+ * and namespace: its cpus and nodes lists, malloc'd, each NULL when the
+ * attribute is absent. -EINVAL if xml is not a <placement> element. */
+int domain_placement_parse(const char *xml, char **ret_cpus, char **ret_nodes);
 
 /* Pure: does vmtuned's metadata element (virDomainGetMetadata with
  * VMTUNED_XMLNS: "<balance>off</balance>") opt the domain out? "off",

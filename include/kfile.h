@@ -28,6 +28,11 @@ bool kfile_path_valid(const char *relpath);
  * does not exist, -EINVAL for an invalid path, -E2BIG if it does not fit. */
 int kfile_read(const struct kroot *r, const char *relpath, char *buf, size_t size);
 
+/* Read a whole file unmodified (no trimming, lines kept: numa_maps,
+ * /proc/PID/status, mountinfo) into a malloc'd string. -ENOENT also when
+ * a /proc process went away while being read (ESRCH); -E2BIG above 64 MiB. */
+int kfile_read_all(const struct kroot *r, const char *relpath, char **ret);
+
 /* Read and, for a selector file ("always [madvise] never"), reduce to the
  * selected value; a plain file yields its trimmed contents. */
 int kfile_read_value(const struct kroot *r, const char *relpath, char *buf, size_t size);

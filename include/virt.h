@@ -47,6 +47,11 @@ int virt_reconfigure(struct virt *v, const struct virt_options *opts);
 
 bool virt_is_connected(const struct virt *v);
 
+/* The live connection, for the mover's calls on a domain of the table;
+ * NULL while disconnected. Borrowed: valid until the loop runs again (a
+ * close callback or reconnect may replace it). */
+virConnectPtr virt_connection(const struct virt *v);
+
 /* The running domains, sorted by name; empty while disconnected. Valid
  * until the loop runs again (events change the table). */
 const struct domain *virt_domains(const struct virt *v, size_t *ret_n);

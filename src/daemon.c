@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon: load, recover, apply, then serve the event loop until told to
  * stop, and put every value back on the way out. */
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
@@ -9,6 +10,7 @@
 #include "log.h"
 #include "profile.h"
 #include "rollback.h"
+#include "virt.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/vmtuned.conf"
 
@@ -200,6 +202,9 @@ int daemon_reload(struct daemon *d)
                 return r;
         }
         log_set_max_level(t.conf->log_level);
+        if (d->virt)
+                (void) virt_reconfigure(d->virt, &(struct virt_options){
+                        .uri = t.conf->libvirt_uri, .exclude = t.conf->exclude, .root = &d->root });
         log_event(LOG_NOTICE, MSGID_RELOADED, LOG_FIELDS({ "VMTUNED_PROFILE", t.profile->name }),
                   "configuration reloaded; profile %s", t.profile->name);
         r = daemon_switch(d, &t);
@@ -217,6 +222,19 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         (void) daemon_reload(userdata);
+        return 0;
+}
+
+/* Runs while the loop is exiting, when sources can still be added: libvirt
+ * hands back its handles on close, and they must be released from the loop. */
+static int on_loop_exit(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        control_free(d->control);
+        d->control = NULL;
+        virt_free(d->virt);
+        d->virt = NULL;
         return 0;
 }
 
@@ -240,8 +258,46 @@ static int setup_loop(struct daemon *d)
         if (r >= 0)
                 r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
         if (r >= 0)
+                r = sd_event_add_exit(d->event, NULL, on_loop_exit, d);
+        if (r >= 0)
                 r = sd_event_set_watchdog(d->event, true); /* no-op unless systemd asks */
         return r < 0 ? r : 0;
+}
+
+/* The group allowed on the control socket besides root, or (gid_t)-1. */
+static gid_t control_gid(const struct vmtuned_conf *conf)
+{
+        struct group *g;
+
+        if (!conf->control_group)
+                return (gid_t) -1;
+        g = getgrnam(conf->control_group);
+        if (!g) {
+                log_warning("control_group=%s: no such group; the control socket stays root-only",
+                            conf->control_group);
+                return (gid_t) -1;
+        }
+        return g->gr_gid;
+}
+
+/* libvirt and the control socket. Neither failing stops the host settings:
+ * the settings are the job that must not wait for anything. */
+static void start_services(struct daemon *d)
+{
+        const struct control_command *cmds;
+        size_t n_cmds = commands_table(d, &cmds);
+        int r;
+
+        r = virt_new(d->event, &(struct virt_options){ .uri = d->tuning.conf->libvirt_uri,
+                                                         .exclude = d->tuning.conf->exclude,
+                                                         .root = &d->root },
+                     &d->virt);
+        if (r < 0)
+                log_error("cannot follow libvirt: %s; domains will not be balanced", strerror(-r));
+        r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
+        if (r < 0)
+                log_error("cannot open the control socket in %s: %s; vmtunectl will not work",
+                          d->args->runtime_dir, strerror(-r));
 }
 
 static void print_resolved(const struct daemon *d)
@@ -300,7 +356,10 @@ static int daemon_start(struct daemon *d)
         }
         /* Restores the stale journal first, if any. On failure
          * settings_apply said why, and everything is rolled back. */
-        return plan_restore_apply(d, d->tuning.profile) < 0 ? EXIT_RUNTIME : EXIT_OK;
+        if (plan_restore_apply(d, d->tuning.profile) < 0)
+                return EXIT_RUNTIME;
+        start_services(d);
+        return EXIT_OK;
 }
 
 int daemon_run(const struct args *args)
@@ -328,6 +387,8 @@ int daemon_run(const struct args *args)
         (void) restore_tuning(&d);
         log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
 out:
+        control_free(d.control);
+        virt_free(d.virt);
         rollback_free(d.rollback);
         tuning_clear(&d.tuning);
         kroot_close(&d.root);

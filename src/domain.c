@@ -67,11 +67,85 @@ static xmlDocPtr xml_parse(const char *xml)
                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
+/* The attribute name of each pin kind that vmtuned's own moves also
+ * write, and which list of its placement record it must then equal. */
+static const struct {
+        unsigned pin;
+        const char *attr;
+        bool nodes;          /* compare with the record's nodes, not cpus */
+} own_pins[] = {
+        { DOMAIN_PIN_VCPUPIN,     "cpuset",  false },
+        { DOMAIN_PIN_EMULATORPIN, "cpuset",  false },
+        { DOMAIN_PIN_IOTHREADPIN, "cpuset",  false },
+        { DOMAIN_PIN_NUMATUNE,    "nodeset", true },
+};
+
+#define PLACEMENT_XPATH "/domain/metadata/*[local-name()='placement' and namespace-uri()='" \
+        VMTUNED_PLACEMENT_XMLNS "']"
+
+/* vmtuned's placement record, parsed; an absent list is has_* false. */
+struct placement {
+        bool has_cpus, has_nodes;
+        struct bitmap cpus, nodes;
+};
+
+static void placement_done(struct placement *p)
+{
+        bitmap_done(&p->cpus);
+        bitmap_done(&p->nodes);
+}
+
+/* A list attribute of node into *ret; false if absent or not a list. */
+static bool attr_list(xmlNodePtr node, const char *name, struct bitmap *ret)
+{
+        xmlChar *value = xmlGetProp(node, BAD_CAST name);
+        bool ok = value && bitmap_parse_list((const char *) value, ret) == 0;
+
+        xmlFree(value);
+        return ok;
+}
+
+static void placement_read(xmlNodePtr node, struct placement *ret)
+{
+        ret->has_cpus = attr_list(node, "cpus", &ret->cpus) && bitmap_count(&ret->cpus) > 0;
+        ret->has_nodes = attr_list(node, "nodes", &ret->nodes) && bitmap_count(&ret->nodes) > 0;
+}
+
+/* Did vmtuned write every one of these pin elements? Only <memory>
+ * (not <memnode>) of <numatune> is something vmtuned changes. */
+static bool pins_are_own(xmlNodeSetPtr set, unsigned pin, const struct placement *pl)
+{
+        for (size_t k = 0; k < ARRAY_SIZE(own_pins); k++) {
+                const struct bitmap *want;
+
+                if (own_pins[k].pin != pin)
+                        continue;
+                if (!(own_pins[k].nodes ? pl->has_nodes : pl->has_cpus))
+                        return false;
+                want = own_pins[k].nodes ? &pl->nodes : &pl->cpus;
+                for (int i = 0; i < set->nodeNr; i++) {
+                        struct bitmap have = { 0 };
+                        bool same;
+
+                        if (pin == DOMAIN_PIN_NUMATUNE && !xmlStrEqual(set->nodeTab[i]->name, BAD_CAST "memory"))
+                                return false;
+                        same = attr_list(set->nodeTab[i], own_pins[k].attr, &have) && bitmap_equal(&have, want);
+                        bitmap_done(&have);
+                        if (!same)
+                                return false;
+                }
+                return true;
+        }
+        return false;
+}
+
 int domain_xml_pins(const char *xml, unsigned *ret_pins)
 {
         xmlDocPtr doc = xml_parse(xml);
         xmlXPathContextPtr ctx;
+        xmlXPathObjectPtr rec;
         xmlNodePtr root;
+        struct placement pl = { 0 };
         unsigned pins = 0;
         int r = 0;
 
@@ -83,18 +157,50 @@ int domain_xml_pins(const char *xml, unsigned *ret_pins)
                 r = -EINVAL;
                 goto out;
         }
+        rec = xmlXPathEvalExpression(BAD_CAST PLACEMENT_XPATH, ctx);
+        if (rec && rec->nodesetval && rec->nodesetval->nodeNr > 0)
+                placement_read(rec->nodesetval->nodeTab[0], &pl);
+        xmlXPathFreeObject(rec);
         for (size_t i = 0; i < ARRAY_SIZE(pin_xpaths); i++) {
                 xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST pin_xpaths[i].xpath, ctx);
 
-                if (o && o->nodesetval && o->nodesetval->nodeNr > 0)
+                if (o && o->nodesetval && o->nodesetval->nodeNr > 0 &&
+                    !pins_are_own(o->nodesetval, pin_xpaths[i].pin, &pl))
                         pins |= pin_xpaths[i].pin;
                 xmlXPathFreeObject(o);
         }
         *ret_pins = pins;
 out:
+        placement_done(&pl);
         xmlXPathFreeContext(ctx);
         xmlFreeDoc(doc);
         return r;
+}
+
+int domain_placement_parse(const char *xml, char **ret_cpus, char **ret_nodes)
+{
+        xmlDocPtr doc;
+        xmlNodePtr root;
+        xmlChar *cpus, *nodes;
+
+        if (!xml)
+                return -EINVAL;
+        doc = xml_parse(xml);
+        if (!doc)
+                return -EINVAL;
+        root = xmlDocGetRootElement(doc);
+        if (!root || !xmlStrEqual(root->name, BAD_CAST "placement")) {
+                xmlFreeDoc(doc);
+                return -EINVAL;
+        }
+        cpus = xmlGetProp(root, BAD_CAST "cpus");
+        nodes = xmlGetProp(root, BAD_CAST "nodes");
+        *ret_cpus = cpus ? xstrdup((const char *) cpus) : NULL;
+        *ret_nodes = nodes ? xstrdup((const char *) nodes) : NULL;
+        xmlFree(cpus);
+        xmlFree(nodes);
+        xmlFreeDoc(doc);
+        return 0;
 }
 
 bool domain_metadata_opts_out(const char *xml)
@@ -255,45 +361,6 @@ static int domain_read_libvirt(virDomainPtr dom, struct domain *d)
 
 /* --- /proc and /sys ----------------------------------------------------- */
 
-/* Read a whole file, unmodified, under the root prefix. kfile_read() folds
- * new lines into spaces, which suits one-value knobs but not numa_maps or
- * mountinfo, and wants a fixed buffer; this belongs in kfile.c as
- * kfile_read_all() once the lead takes it there. */
-static int read_all(const struct kroot *root, const char *relpath, char **ret)
-{
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 4096;
-
-        if (!kfile_path_valid(relpath))
-                return -EINVAL;
-        fd = openat(root->dirfd, relpath, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        buf = xcalloc(size, 1);
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= size) {
-                        if (size >= (64u << 20))
-                                return -E2BIG;
-                        size *= 2;
-                        buf = xreallocarray(buf, size, 1);
-                }
-                n = read(fd, buf + len, size - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return errno == ESRCH ? -ENOENT : -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 /* QEMU's PID is not in libvirt's API: libvirt's QEMU driver writes it to
  * /run/libvirt/qemu/NAME.pid (qemu:///system; qemu:///session keeps it in
  * the user's runtime directory, which vmtuned does not manage). */
@@ -396,7 +463,7 @@ static int read_threads(const struct kroot *root, struct domain *d)
                 add_thread(&d->vcpu_threads, &d->n_vcpu_threads, index, tids[i]);
                 free(path);
                 path = xasprintf("proc/%d/task/%d/status", (int) d->pid, (int) tids[i]);
-                if (read_all(root, path, &status) < 0 ||
+                if (kfile_read_all(root, path, &status) < 0 ||
                     procparse_status_field(status, "Cpus_allowed_list", &allowed) < 0 ||
                     bitmap_parse_list(allowed, &cpus) < 0)
                         continue;
@@ -437,10 +504,10 @@ static int read_cgroups(const struct kroot *root, struct domain *d)
         _cleanup_free_ char *proc_cgroup = NULL, *mountinfo = NULL;
         int r;
 
-        r = read_all(root, path, &proc_cgroup);
+        r = kfile_read_all(root, path, &proc_cgroup);
         if (r < 0)
                 return r;
-        r = read_all(root, "proc/self/mountinfo", &mountinfo);
+        r = kfile_read_all(root, "proc/self/mountinfo", &mountinfo);
         if (r < 0) {
                 log_debug("cannot read proc/self/mountinfo: %s; cgroups of %s unknown", strerror(-r), d->name);
                 return 0;
@@ -483,7 +550,7 @@ int domain_read_node_memory(struct domain *d, const struct kroot *root)
         size_t n;
         int r;
 
-        r = read_all(root, path, &buf);
+        r = kfile_read_all(root, path, &buf);
         if (r < 0)
                 return r;
         r = procparse_numa_maps(buf, &kib, &n);

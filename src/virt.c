@@ -477,6 +477,11 @@ bool virt_is_connected(const struct virt *v)
         return v->connected;
 }
 
+virConnectPtr virt_connection(const struct virt *v)
+{
+        return v->connected ? v->conn : NULL;
+}
+
 const struct domain *virt_domains(const struct virt *v, size_t *ret_n)
 {
         *ret_n = v->n_domains;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -423,6 +424,38 @@ static void test_check_config_prints_resolved_settings_and_changes_nothing(void 
         assert_untouched(e);
 }
 
+static void test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only(void **state)
+{
+        struct env *e = *state;
+        struct tl_daemon d;
+        char sock[600], *out = NULL;
+        char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "domains", NULL };
+        char *json_argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "--json",
+                              (char *) "domains", NULL };
+        struct stat st;
+
+        start_ok(e, &d);
+        snprintf(sock, sizeof(sock), "%s/vmtuned.sock", e->run);
+        assert_int_equal(stat(sock, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        /* test:///default has one running domain, "test", with no process. */
+        assert_int_equal(tl_run(argv, &out), 0);
+        assert_non_null(strstr(out, "test"));
+        assert_non_null(strstr(out, "no process"));
+        free(out);
+        assert_int_equal(tl_run(json_argv, &out), 0);
+        assert_non_null(strstr(out, "{\"name\":\"test\""));
+        assert_non_null(strstr(out, "\"movable\":false"));
+        free(out);
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_false(tl_exists(e->run, "vmtuned.sock"));
+        /* No daemon: vmtunectl says so with exit code 3. */
+        assert_int_equal(tl_run(argv, &out), 3);
+        assert_non_null(strstr(out, "not running"));
+        free(out);
+        tl_daemon_free(&d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -436,6 +469,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_sighup_with_bad_config_keeps_running_configuration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_check_config_prints_resolved_settings_and_changes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only, setup, teardown),
         };
         return cmocka_run_group_tests_name("daemon on a fixture root", tests, NULL, NULL);
 }

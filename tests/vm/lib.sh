@@ -37,7 +37,7 @@ VM_CONSOLE=$VM_BUILD/console  # one serial log per domain
 VM_PACKAGES="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 busybox-static"
 # Where --metadata-optout writes its element. vmtuned reads it with
 # virDomainGetMetadata(VIR_DOMAIN_METADATA_ELEMENT, VM_METADATA_NS).
-VM_METADATA_NS=${VMT_VM_METADATA_NS:-https://vmtuned.org/xmlns/domain/1}
+VM_METADATA_NS=${VMT_VM_METADATA_NS:-https://vmtuned.org/xmlns/1.0}  # VMTUNED_XMLNS in include/domain.h
 VM_READY_MARK="vmtuned-guest: ready"
 
 # --- helpers -------------------------------------------------------------
