@@ -35,6 +35,9 @@ struct control_command {
         bool read_only;          /* changes nothing: allowed to the control group */
         control_handler handler;
         void *userdata;
+        /* NULL, or for a command that is not read_only: do these
+         * arguments only read? ("profile list" does, "profile NAME" does not.) */
+        bool (*read_only_args)(int argc, char *const *argv);
 };
 
 struct control;

@@ -22,12 +22,18 @@ struct tuning {
 
 struct virt;
 struct control;
+struct balancer;
+struct ksm;
+struct hotplug;
 
 struct daemon {
         const struct args *args;
         sd_event *event;
         struct virt *virt;          /* libvirt domains; NULL until started */
         struct control *control;    /* the vmtunectl socket */
+        struct balancer *balancer;  /* NULL when [balancer] enabled=no */
+        struct ksm *ksm;            /* [ksm] mode=auto's loop; NULL if it could not start */
+        struct hotplug *hotplug;    /* [disk] rules for disks that appear later */
         struct kroot root;
         struct tuning tuning;       /* the running configuration */
         struct rollback *rollback;

@@ -28,10 +28,20 @@ struct target_list {
 /* Expand a profile into targets: [sysctl] keys to proc/sys paths, [vm] and
  * [ksm] keys through profile_keys[], [disk] rules to every matching whole
  * disk under sys/block (partitions skipped; loop, zram and ram only when
- * matched by a glob that names them explicitly). Reads only sys/block (to
- * list disks and their schedulers). A scheduler list none of whose entries
- * a device offers yields no target and a warning. */
+ * matched by a glob that names them explicitly; paths of a request-based
+ * device-mapper device such as dm-multipath skipped: the dm device
+ * schedules their I/O). Reads only sys/block (to list disks, their
+ * holders and schedulers). A scheduler list none of whose entries a
+ * device offers yields no target and a warning. [ksm] keys without a
+ * kernel file (mode=, ...) are the KSM module's, not targets. */
 int settings_plan(const struct kroot *root, const struct profile *p, struct target_list *ret);
+
+/* The [disk] targets of settings_plan for one device, by its sys/block
+ * name (a disk that appeared later: hot-plug). An empty list when the
+ * profile's rules do not reach it. -ENOENT: no such whole disk (gone
+ * already, or a partition); -EINVAL: not a sys/block name. */
+int settings_plan_device(const struct kroot *root, const struct profile *p, const char *dev,
+                         struct target_list *ret);
 
 /* Counts of what apply did, for status and the log. */
 struct apply_stats {

@@ -169,10 +169,19 @@ static int conn_run(struct conn *conn, const struct control_command *cmd, const 
         return conn_respond(conn, CTLPROTO_STATUS_REPLY, r, body, size);
 }
 
+/* Does this request change nothing, so the control group may make it? */
+static bool request_read_only(const struct control_command *cmd, const struct ctlproto_request *req)
+{
+        if (cmd->read_only)
+                return true;
+        return cmd->read_only_args && cmd->read_only_args(req->argc, req->argv);
+}
+
 static int conn_dispatch(struct conn *conn, const struct ctlproto_request *req)
 {
         const struct control_command *cmd;
         _cleanup_free_ char *msg = NULL;
+        bool read_only;
 
         if (!conn->privileged && !conn->member) {
                 log_notice("control: refused uid %u (pid %d): not root and not in the control group",
@@ -184,7 +193,8 @@ static int conn_dispatch(struct conn *conn, const struct ctlproto_request *req)
         if (!cmd)
                 return conn_refuse_unknown(conn, req->argv[0]);
 
-        if (!conn->privileged && !cmd->read_only) {
+        read_only = request_read_only(cmd, req);
+        if (!conn->privileged && !read_only) {
                 log_notice("control: refused '%s' to uid %u (pid %d): only root may change state",
                            cmd->name, (unsigned) conn->peer.uid, (int) conn->peer.pid);
                 msg = xasprintf("permission denied: '%s' needs root; the control group may only "
@@ -192,7 +202,7 @@ static int conn_dispatch(struct conn *conn, const struct ctlproto_request *req)
                 return conn_refuse(conn, CTL_EXIT_PERMISSION, msg);
         }
 
-        if (!cmd->read_only)
+        if (!read_only)
                 log_info("control: '%s' requested by uid %u (pid %d)",
                          cmd->name, (unsigned) conn->peer.uid, (int) conn->peer.pid);
         return conn_run(conn, cmd, req);

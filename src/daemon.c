@@ -9,7 +9,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "profile.h"
+#include "balancer.h"
+#include "hotplug.h"
+#include "ksm.h"
 #include "rollback.h"
+#include "domain.h"
 #include "virt.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/vmtuned.conf"
@@ -99,7 +103,16 @@ static void notify_status(struct daemon *d)
 
 static int restore_tuning(struct daemon *d)
 {
-        int r = rollback_restore_all(d->rollback, &d->root);
+        int r;
+
+        /* Nothing may write behind the restore: pause the modules that
+         * apply settings on their own; KSM unmerges so the kernel accepts
+         * merge_across_nodes' original value again. */
+        if (d->hotplug)
+                hotplug_set_profile(d->hotplug, NULL);
+        if (d->ksm)
+                (void) ksm_prepare_restore(d->ksm);
+        r = rollback_restore_all(d->rollback, &d->root);
 
         d->applied = false;
         if (r < 0)
@@ -122,6 +135,10 @@ static int apply_tuning(struct daemon *d, const struct target_list *targets)
                 return r;
         }
         d->applied = true;
+        if (d->ksm)
+                (void) ksm_configure(d->ksm, d->tuning.profile);
+        if (d->hotplug)
+                hotplug_set_profile(d->hotplug, d->tuning.profile);
         d->applied_since_usec = 0;
         (void) sd_event_now(d->event, CLOCK_REALTIME, &d->applied_since_usec);
         log_event(LOG_NOTICE, MSGID_PROFILE_SWITCH,
@@ -143,6 +160,7 @@ static int plan_restore_apply(struct daemon *d, const struct profile *p)
         r = settings_plan(&d->root, p, &targets);
         if (r < 0)
                 return r;
+        ksm_filter_plan(p, &targets); /* the KSM module owns the knobs its mode drives */
         if (d->applied || d->rollback->n_entries > 0)
                 (void) restore_tuning(d);
         r = apply_tuning(d, &targets);
@@ -184,6 +202,30 @@ static void log_config_error(int level, const struct conf_error *err, const char
         log_event(level, MSGID_CONFIG_ERROR, NULL, "%s: %s", what, err->message);
 }
 
+static void start_balancer(struct daemon *d, const struct balancer_conf *conf)
+{
+        int r;
+
+        if (!conf->enabled || !d->virt)
+                return;
+        r = balancer_new(d->event, &d->root, d->virt, conf, &d->balancer);
+        if (r < 0)
+                log_error("cannot start the NUMA balancer: %s; host settings stay applied", strerror(-r));
+}
+
+/* Reload: thresholds change in place (per-VM state stays); enabled= starts
+ * or stops it. */
+static void reconfigure_balancer(struct daemon *d, const struct balancer_conf *conf)
+{
+        if (!conf->enabled) {
+                balancer_free(d->balancer);
+                d->balancer = NULL;
+        } else if (d->balancer)
+                balancer_reconfigure(d->balancer, conf);
+        else
+                start_balancer(d, conf);
+}
+
 int daemon_reload(struct daemon *d)
 {
         struct conf_error err = {};
@@ -205,6 +247,7 @@ int daemon_reload(struct daemon *d)
         if (d->virt)
                 (void) virt_reconfigure(d->virt, &(struct virt_options){
                         .uri = t.conf->libvirt_uri, .exclude = t.conf->exclude, .root = &d->root });
+        reconfigure_balancer(d, &t.conf->balancer);
         log_event(LOG_NOTICE, MSGID_RELOADED, LOG_FIELDS({ "VMTUNED_PROFILE", t.profile->name }),
                   "configuration reloaded; profile %s", t.profile->name);
         r = daemon_switch(d, &t);
@@ -233,6 +276,12 @@ static int on_loop_exit(sd_event_source *s, void *userdata)
 
         control_free(d->control);
         d->control = NULL;
+        balancer_free(d->balancer);
+        d->balancer = NULL;
+        ksm_free(d->ksm);
+        d->ksm = NULL;
+        hotplug_free(d->hotplug);
+        d->hotplug = NULL;
         virt_free(d->virt);
         d->virt = NULL;
         return 0;
@@ -280,6 +329,42 @@ static gid_t control_gid(const struct vmtuned_conf *conf)
         return g->gr_gid;
 }
 
+/* KSM's committed memory: what the running domains were given, from the
+ * domain table (not ksmtuned's RSS of processes named like qemu). */
+static uint64_t committed_kib(void *userdata)
+{
+        struct daemon *d = userdata;
+        const struct domain *doms;
+        uint64_t sum = 0;
+        size_t n = 0;
+
+        if (!d->virt)
+                return 0;
+        doms = virt_domains(d->virt, &n);
+        for (size_t i = 0; i < n; i++)
+                sum += doms[i].memory_kib;
+        return sum;
+}
+
+/* The modules that apply settings after start: they need the loop and the
+ * journal, and are configured by apply_tuning once the profile is in place.
+ * Either failing leaves the profile applied. */
+static void start_setting_modules(struct daemon *d)
+{
+        int r;
+
+        r = ksm_new(d->event, &(struct ksm_options){ .root = &d->root, .rollback = d->rollback,
+                                                      .committed_kib = committed_kib, .userdata = d },
+                    &d->ksm);
+        if (r < 0)
+                log_error("cannot start the KSM module: %s; [ksm] mode=auto will not act", strerror(-r));
+        r = hotplug_new(d->event, &(struct hotplug_options){ .root = &d->root, .rollback = d->rollback },
+                        &d->hotplug);
+        if (r < 0)
+                log_error("cannot watch for new disks: %s; disks added later get no [disk] settings",
+                          strerror(-r));
+}
+
 /* libvirt and the control socket. Neither failing stops the host settings:
  * the settings are the job that must not wait for anything. */
 static void start_services(struct daemon *d)
@@ -294,6 +379,7 @@ static void start_services(struct daemon *d)
                      &d->virt);
         if (r < 0)
                 log_error("cannot follow libvirt: %s; domains will not be balanced", strerror(-r));
+        start_balancer(d, &d->tuning.conf->balancer);
         r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
         if (r < 0)
                 log_error("cannot open the control socket in %s: %s; vmtunectl will not work",
@@ -314,6 +400,7 @@ static void print_resolved(const struct daemon *d)
         }
         if (settings_plan(&d->root, p, &targets) < 0)
                 return;
+        ksm_filter_plan(p, &targets);
         printf("on this host (root %s):\n", d->root.path);
         for (size_t i = 0; i < targets.n; i++)
                 printf("  %s = %s%s    -> %s\n", targets.v[i].key, targets.v[i].only_if_greater ? ">" : "",
@@ -354,6 +441,7 @@ static int daemon_start(struct daemon *d)
                 log_error("cannot set up the event loop: %s", strerror(-r));
                 return EXIT_RUNTIME;
         }
+        start_setting_modules(d);
         /* Restores the stale journal first, if any. On failure
          * settings_apply said why, and everything is rolled back. */
         if (plan_restore_apply(d, d->tuning.profile) < 0)

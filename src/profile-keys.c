@@ -49,6 +49,13 @@ const struct setting_key profile_keys[] = {
         KEY("vm", "khugepaged_max_ptes_none", THP "khugepaged/max_ptes_none", INT_RANGE(0, 511),
             .help = "Unmapped pages khugepaged may fill in to collapse a huge page (more memory, fewer TLB misses)."),
 
+        /* No kernel file: these configure vmtuned's KSM module (ksm.h). */
+        KEY("ksm", "mode", NULL, CHOICES("off", "on", "auto"), .default_value = "on",
+            .help = "off stops KSM; on applies this section as written; auto runs KSM only while memory is tight."),
+        KEY("ksm", "ksm_interval", NULL, INT_RANGE(1, 3600), .default_value = "10",
+            .help = "Seconds between mode=auto decisions."),
+        KEY("ksm", "ksm_threshold_percent", NULL, INT_RANGE(0, 100), .default_value = "20",
+            .help = "mode=auto merges while MemAvailable is below this percentage of MemTotal."),
         KEY("ksm", "run", KSM "run", INT_RANGE(0, 2),
             .help = "0 stops KSM, 1 runs it, 2 stops it and unmerges every merged page."),
         KEY("ksm", "pages_to_scan", KSM "pages_to_scan", INT_RANGE(0, KERNEL_UINT_MAX),

@@ -156,6 +156,10 @@ static void plan_setting(const struct setting *s, struct target_list *l)
         } else {
                 const struct setting_key *k = profile_key_lookup(s->section, s->key);
 
+                /* [ksm] mode=, ksm_interval=, ...: options of vmtuned's
+                 * KSM module (ksm.h), not kernel files. */
+                if (k && !k->path && streq(s->section, "ksm"))
+                        return;
                 if (!k || !k->path) {
                         log_warning("%s:%u: [%s] %s is not a known setting, ignoring",
                                     s->file ? s->file : "?", s->line, s->section, s->key);
@@ -352,40 +356,125 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
         strv_free_n(wanted, n_wanted);
 }
 
-static void plan_disks(const struct kroot *root, const struct profile *p, struct target_list *l)
+/* Does dev carry I/O for a request-based device-mapper device (a path of
+ * dm-multipath)? That dm device queues and schedules the requests and
+ * hands them to its paths past their schedulers, so the [disk] settings
+ * belong on it, not on the paths. A bio-based dm device (LVM, dm-crypt)
+ * has no scheduler ("none" only): its disks still schedule their own I/O
+ * and keep their settings. */
+static bool disk_feeds_request_dm(const struct kroot *root, const char *dev)
+{
+        _cleanup_free_ char *holders = xasprintf("sys/block/%s/holders", dev);
+        struct dirent *de;
+        bool feeds = false;
+        DIR *d;
+        int fd;
+
+        fd = openat(root->dirfd, holders, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return false;
+        }
+        while (!feeds && (de = readdir(d))) {
+                _cleanup_free_ char *sched = NULL;
+                char offered[VALUE_MAX];
+
+                if (!startswith(de->d_name, "dm-"))
+                        continue;
+                sched = xasprintf("sys/block/%s/queue/scheduler", de->d_name);
+                /* Request-based: it offers schedulers, whichever is selected. */
+                if (kfile_path_valid(sched) && kfile_read(root, sched, offered, sizeof(offered)) >= 0 &&
+                    !streq(offered, "none") && !streq(offered, "[none]")) {
+                        log_debug("disk %s: a path of %s, which schedules its I/O; [disk] settings go there",
+                                  dev, de->d_name);
+                        feeds = true;
+                }
+        }
+        closedir(d);
+        return feeds;
+}
+
+/* A profile's [disk] rules: the knobs it sets and its devices= globs. */
+struct disk_rules {
+        const struct setting *knobs[ARRAY_SIZE(disk_knobs)];
+        char **globs;
+        size_t n_globs;
+};
+
+/* false: the profile sets no [disk] knob, nothing to plan. */
+static bool disk_rules_load(const struct profile *p, struct disk_rules *ret)
 {
         const struct setting *devices = profile_get(p, "disk", "devices");
-        const struct setting *knobs[ARRAY_SIZE(disk_knobs)] = {};
-        char **globs = NULL, **disks = NULL;
-        size_t n_globs = 0, n_disks = 0;
+        struct disk_rules r = {};
         bool any = false;
-        int r;
 
         for (size_t k = 0; k < ARRAY_SIZE(disk_knobs); k++) {
-                knobs[k] = profile_get(p, "disk", disk_knobs[k].key);
-                any = any || knobs[k];
+                r.knobs[k] = profile_get(p, "disk", disk_knobs[k].key);
+                any = any || r.knobs[k];
         }
         if (!any)
-                return;
+                return false;
+        if (devices)
+                r.globs = split(devices->value, ",", &r.n_globs);
+        *ret = r;
+        return true;
+}
 
+static void plan_disk(const struct kroot *root, const struct disk_rules *rules, const char *dev,
+                      struct target_list *l)
+{
+        if (!settings_device_matches((const char *const *) rules->globs, rules->n_globs, dev))
+                return;
+        if (disk_feeds_request_dm(root, dev))
+                return;
+        for (size_t k = 0; k < ARRAY_SIZE(disk_knobs); k++)
+                if (rules->knobs[k])
+                        plan_disk_knob(root, dev, disk_knobs[k].file, rules->knobs[k], l);
+}
+
+static void plan_disks(const struct kroot *root, const struct profile *p, struct target_list *l)
+{
+        struct disk_rules rules;
+        char **disks = NULL;
+        size_t n_disks = 0;
+        int r;
+
+        if (!disk_rules_load(p, &rules))
+                return;
         r = list_disks(root, &disks, &n_disks);
-        if (r < 0) {
+        if (r < 0)
                 log_warning("cannot list %s/sys/block: %s; [disk] settings skipped",
                             root->path, strerror(-r));
-                return;
-        }
-        if (devices)
-                globs = split(devices->value, ",", &n_globs);
-
-        for (size_t d = 0; d < n_disks; d++) {
-                if (!settings_device_matches((const char *const *) globs, n_globs, disks[d]))
-                        continue;
-                for (size_t k = 0; k < ARRAY_SIZE(disk_knobs); k++)
-                        if (knobs[k])
-                                plan_disk_knob(root, disks[d], disk_knobs[k].file, knobs[k], l);
-        }
-        strv_free_n(globs, n_globs);
+        for (size_t d = 0; d < n_disks; d++)
+                plan_disk(root, &rules, disks[d], l);
+        strv_free_n(rules.globs, rules.n_globs);
         strv_free_n(disks, n_disks);
+}
+
+int settings_plan_device(const struct kroot *root, const struct profile *p, const char *dev,
+                         struct target_list *ret)
+{
+        _cleanup_free_ char *dir = xasprintf("sys/block/%s", dev);
+        _cleanup_free_ char *part = xasprintf("sys/block/%s/partition", dev);
+        struct target_list l = {};
+        struct disk_rules rules;
+
+        if (strchr(dev, '/') || !kfile_path_valid(dir))
+                return -EINVAL;
+        if (faccessat(root->dirfd, dir, F_OK, 0) < 0)
+                return -errno;
+        /* As in list_disks: whole disks only. */
+        if (faccessat(root->dirfd, part, F_OK, 0) == 0)
+                return -ENOENT;
+        if (disk_rules_load(p, &rules)) {
+                plan_disk(root, &rules, dev, &l);
+                strv_free_n(rules.globs, rules.n_globs);
+        }
+        *ret = l;
+        return 0;
 }
 
 int settings_plan(const struct kroot *root, const struct profile *p, struct target_list *ret)

@@ -28,15 +28,16 @@ struct cli {
         char **argv;
 };
 
-/* For --help only: the daemon's own table decides what exists. */
+/* For --help only: the daemon's own table (src/commands.c) decides what
+ * exists; tests/system/test-vmtunectl.c checks that this list names the
+ * same commands. */
 static const char *const known_commands[][2] = {
-        { "status", "daemon state, active profile, last apply" },
-        { "profile list", "the profiles found" },
-        { "profile show NAME", "a profile's resolved settings" },
+        { "status", "daemon state, active profile, drift, libvirt" },
+        { "profile list", "the profiles found, the active one marked" },
+        { "profile show [NAME]", "a profile's resolved settings (default: the running one)" },
         { "profile NAME", "switch to profile NAME" },
         { "verify", "desired vs actual vs original value, per key (exit 1 on drift)" },
         { "domains", "VMs and their NUMA placement" },
-        { "plan", "what the balancer would do now, and why" },
         { "reload", "re-read the configuration" },
         { "off", "roll back every setting and keep running" },
 };

@@ -61,10 +61,17 @@ static int buggy_handler(void *userdata, int argc, char **argv, bool json, FILE 
         return -EIO;
 }
 
+/* "profile list" only reads; "profile NAME" would switch. */
+static bool profile_read_only_args(int argc, char *const *argv)
+{
+        return argc == 2 && strcmp(argv[1], "list") == 0;
+}
+
 static const struct control_command commands[] = {
-        { "echo", "echo [ARGS...]", true, echo_handler, (void *) "said:" },
-        { "verify", "verify", false, drift_handler, NULL },
-        { "buggy", "buggy", true, buggy_handler, NULL },
+        { "echo", "echo [ARGS...]", true, echo_handler, (void *) "said:", NULL },
+        { "verify", "verify", false, drift_handler, NULL, NULL },
+        { "buggy", "buggy", true, buggy_handler, NULL, NULL },
+        { "profile", "profile [list | NAME]", false, echo_handler, (void *) "profile:", profile_read_only_args },
 };
 
 /* --- set-up ------------------------------------------------------------ */
@@ -518,6 +525,8 @@ static void test_control_group_member_may_only_run_read_only_commands(void **sta
         const gid_t member[] = { 100, CONTROL_GID };
         char *echo[] = { "echo", NULL };
         char *verify[] = { "verify", NULL };
+        char *profile_list[] = { "profile", "list", NULL };
+        char *profile_switch[] = { "profile", "other", NULL };
         struct answer a;
         int fd;
 
@@ -542,6 +551,21 @@ static void test_control_group_member_may_only_run_read_only_commands(void **sta
         assert_int_equal(a.resp.status, CTLPROTO_STATUS_ERROR);
         assert_int_equal(a.resp.exit_code, 4);
         assert_non_null(strstr(a.body, "'verify' needs root"));
+        answer_done(&a);
+
+        /* A command whose arguments decide: "profile list" reads, "profile x" does not. */
+        fd = client_socket();
+        assert_int_equal(connect_as_nobody(f, fd, member, ARRAY_SIZE(member)), 0);
+        ask_on(f, fd, 2, profile_list, false, &a);
+        assert_int_equal(a.resp.exit_code, 0);
+        assert_string_equal(a.body, "profile: profile list\n");
+        answer_done(&a);
+
+        fd = client_socket();
+        assert_int_equal(connect_as_nobody(f, fd, member, ARRAY_SIZE(member)), 0);
+        ask_on(f, fd, 2, profile_switch, false, &a);
+        assert_int_equal(a.resp.exit_code, 4);
+        assert_non_null(strstr(a.body, "'profile' needs root"));
         answer_done(&a);
 }
 

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The balancer's tick on the event loop: sample -> snapshot -> decide ->
+ * move -> log, one call each (STYLE 1). The decisions are balance.c's
+ * (pure); this file only gathers their inputs and carries their outputs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-event.h>
+
+struct balancer;
+struct balancer_conf;
+struct kroot;
+struct virt;
+
+/* Start ticking every conf->interval_sec. The first tick only sets the
+ * sampler's baseline. root and virt are borrowed and must outlive it. */
+int balancer_new(sd_event *event, const struct kroot *root, struct virt *virt,
+                 const struct balancer_conf *conf, struct balancer **ret);
+void balancer_free(struct balancer *b);
+
+/* Reload: new thresholds and interval; per-VM state (probation, cooldown) stays. */
+void balancer_reconfigure(struct balancer *b, const struct balancer_conf *conf);
+
+/* For vmtunectl: node loads as the seed's balancer printed them; the last
+ * tick's plan with every reason; counters for status. */
+void balancer_print_nodes(const struct balancer *b, FILE *out, bool json);
+void balancer_print_plan(const struct balancer *b, FILE *out, bool json);
+void balancer_print_status(const struct balancer *b, FILE *out, bool json);

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Memory-pressure-driven KSM, ksmtuned's successor: every ksm_interval,
+ * sample memory (/proc/meminfo, /proc/pressure/memory, the memory of the
+ * running domains) and KSM (sys/kernel/mm/ksm), decide in a pure function
+ * what KSM should do, and apply that through the settings engine so that
+ * it is rolled back like every other setting.
+ *
+ * The pipeline of one tick: ksm_read_state + ksm_read_memory → ksm_decide
+ * → ksm_targets → settings_apply → log on a change of run. The pure half
+ * is src/ksm.c, the half that reads and writes src/ksm-run.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+struct kroot;
+struct profile;
+struct rollback;
+struct target_list;
+
+enum ksm_mode {
+        KSM_MODE_OFF,   /* run=0 */
+        KSM_MODE_ON,    /* the profile's [ksm] values as written */
+        KSM_MODE_AUTO,  /* run while memory is tight */
+};
+
+/* The profile's [ksm] section, as the KSM module reads it. */
+struct ksm_conf {
+        enum ksm_mode mode;
+        unsigned interval_sec;
+        unsigned threshold_percent;
+        int profile_run;            /* the profile's run=, -1 if not set */
+        int profile_merge_across_nodes; /* -1 if not set */
+        bool use_advisor;           /* false if the profile says advisor_mode=none */
+};
+
+/* What auto mode decides from. */
+struct ksm_memory {
+        uint64_t total_kib;         /* MemTotal */
+        uint64_t available_kib;     /* MemAvailable */
+        bool has_psi;               /* /proc/pressure/memory was readable */
+        double psi_some_avg10;      /* percent of time some task stalled on memory */
+        double psi_full_avg10;      /* ... every task */
+        uint64_t committed_kib;     /* memory of the running domains (the caller sums it) */
+};
+
+/* KSM's knobs and counters as the kernel shows them now. */
+struct ksm_state {
+        bool present;               /* sys/kernel/mm/ksm/run exists */
+        int run;                    /* 0, 1 or 2 */
+        long pages_to_scan;
+        bool has_advisor;           /* advisor_mode exists (Linux 6.8+) */
+        bool advisor_on;            /* advisor_mode is scan-time */
+        int merge_across_nodes;     /* -1: no such knob (kernel without NUMA) */
+        unsigned n_nodes;           /* NUMA nodes online, at least 1 */
+        uint64_t pages_shared, pages_sharing, pages_unshared, pages_volatile;
+        uint64_t full_scans;
+        uint64_t ksm_zero_pages;    /* 0 on kernels before 6.10 */
+        int64_t general_profit;     /* bytes; can be negative; 0 before Linux 6.1 */
+        unsigned page_size_kib;     /* what one merged page saves */
+};
+
+/* What KSM should do. -1 / NULL: leave that knob alone. */
+struct ksm_decision {
+        int run;
+        long pages_to_scan;
+        const char *advisor_mode;   /* "scan-time", "none" or NULL */
+        int merge_across_nodes;
+        bool unmerge_first;         /* merge_across_nodes changes while pages are merged */
+        bool tight;                 /* auto: memory is tight */
+        char reason[384];           /* why, with numbers, for the log and status */
+};
+
+/* ksmtuned's boost/decay of pages_to_scan, for kernels without the advisor. */
+#define KSM_NPAGES_BOOST 300
+#define KSM_NPAGES_DECAY 50
+#define KSM_NPAGES_MIN   64
+#define KSM_NPAGES_MAX   1250
+/* Hysteresis: auto stops merging only this many percentage points above
+ * the threshold where it starts. */
+#define KSM_HYSTERESIS_PERCENT 5
+/* Memory pressure (PSI some avg10, %) that makes memory tight, and the
+ * level it must fall below before auto stops. */
+#define KSM_PSI_TIGHT  10.0
+#define KSM_PSI_EASED  2.0
+
+/* Pure. The [ksm] options of a profile (mode=, ksm_interval=,
+ * ksm_threshold_percent=) with their defaults, and the kernel knobs the
+ * module must know about (run=, merge_across_nodes=, advisor_mode=). The
+ * values were validated when the profile was loaded; -EINVAL if not. */
+int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret);
+
+/* Pure: the decision. unmerge: the administrator asked for run=2. */
+void ksm_decide(const struct ksm_conf *c, const struct ksm_memory *m, const struct ksm_state *s,
+                bool unmerge, struct ksm_decision *ret);
+
+/* Pure: the writes that carry out a decision, in the order the kernel
+ * needs (run=2 before merge_across_nodes while pages are merged; the
+ * advisor before run=1). Appends to l. */
+void ksm_targets(const struct ksm_decision *d, const struct ksm_state *s, struct target_list *l);
+
+/* Pure: drop from a plan the static targets the KSM module writes itself,
+ * so each knob has one writer: run= in modes off and auto, pages_to_scan=
+ * and advisor_mode= in auto, merge_across_nodes= always (it needs run=2
+ * first while pages are merged). The daemon calls it between
+ * settings_plan and settings_apply. */
+void ksm_filter_plan(const struct profile *p, struct target_list *l);
+
+/* Pure parsers, on buffers. */
+int ksm_parse_meminfo(const char *buf, uint64_t *ret_total_kib, uint64_t *ret_available_kib);
+/* /proc/pressure/memory: the avg10 of the "some" and "full" lines. */
+int ksm_parse_psi(const char *buf, double *ret_some_avg10, double *ret_full_avg10);
+
+/* /proc/PID/ksm_stat (Linux 6.1+; fields grew up to 6.10). */
+struct ksm_proc_stat {
+        uint64_t rmap_items;
+        uint64_t zero_pages;
+        uint64_t merging_pages;
+        int64_t process_profit;     /* bytes */
+        bool merge_any;             /* prctl(PR_SET_MEMORY_MERGE) */
+        bool mergeable;             /* has MADV_MERGEABLE areas */
+};
+int ksm_parse_proc_stat(const char *buf, struct ksm_proc_stat *ret);
+
+/* Read memory and KSM through the root prefix. -ENODATA: meminfo lacks
+ * MemTotal or MemAvailable. A missing KSM leaves state->present false. */
+int ksm_read_memory(const struct kroot *root, uint64_t committed_kib, struct ksm_memory *ret);
+int ksm_read_state(const struct kroot *root, struct ksm_state *ret);
+/* proc/PID/ksm_stat; -ENOENT when the process or the file is not there. */
+int ksm_read_proc_stat(const struct kroot *root, pid_t pid, struct ksm_proc_stat *ret);
+
+/* --- the module on the event loop ---------------------------------------- */
+
+struct ksm_options {
+        const struct kroot *root;
+        struct rollback *rollback;  /* the daemon's journal */
+        /* The memory of the running domains in KiB (sum of the domain
+         * table's memory_kib); NULL: none. */
+        uint64_t (*committed_kib)(void *userdata);
+        void *userdata;
+};
+
+struct ksm;
+
+/* event may be NULL: no timer (tests call ksm_tick themselves). */
+int ksm_new(sd_event *event, const struct ksm_options *o, struct ksm **ret);
+/* Take the running profile's [ksm] section (after settings_apply) and
+ * decide at once; NULL pauses the module (vmtunectl off: the settings are
+ * rolled back and must stay so). Re-arms the timer with ksm_interval. */
+int ksm_configure(struct ksm *k, const struct profile *p);
+/* One decision now. Returns -errno only when the rollback journal could
+ * not be written (logged): the caller must stop, as with settings_apply. */
+int ksm_tick(struct ksm *k, uint64_t committed_kib);
+/* The administrator's run=2 (unmerge everything), held until released
+ * with false; takes effect at once (one tick). */
+int ksm_set_unmerge(struct ksm *k, bool unmerge);
+/* Before the daemon restores the journal (stop, switch, off): if vmtuned
+ * changed merge_across_nodes and pages are merged, the kernel would
+ * refuse the original back, so unmerge first (run=2, journaled; restore
+ * puts run back). Skipped, with a warning, when unmerging would not fit
+ * in the available memory. */
+int ksm_prepare_restore(struct ksm *k);
+void ksm_free(struct ksm *k);
+
+/* For vmtunectl status: the module's view and KSM's counters, read now. */
+struct ksm_report {
+        bool configured;            /* false: paused (off) or not yet configured */
+        enum ksm_mode mode;
+        struct ksm_state state;
+        bool tight;                 /* of the last decision */
+        bool unmerge;               /* the administrator's unmerge holds */
+        char reason[384];           /* of the last decision */
+};
+int ksm_report(struct ksm *k, struct ksm_report *ret);
+
+/* One domain's line of the per-domain table. */
+struct ksm_domain_stat {
+        const char *name;
+        struct ksm_proc_stat stat;
+};
+/* Text (a few lines) or a JSON object ("ksm": {...}) for vmtunectl status. */
+void ksm_report_print(FILE *out, const struct ksm_report *r, const struct ksm_domain_stat *doms,
+                      size_t n_doms, bool json);
+
+const char *ksm_mode_to_string(enum ksm_mode m);

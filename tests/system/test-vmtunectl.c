@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The operator's surface: the real vmtuned on a temporary fixture root,
+ * driven by the real vmtunectl. status, profile list/show/switch, off,
+ * reload, verify, their --json, their exit codes; and the documentation
+ * (vmtunectl --help, the bash completion, the man pages) checked against
+ * what the code implements. Nothing here touches the machine's /proc or /sys. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "kfile.h"
+#include "log.h"
+#include "testlib.h"
+
+struct fixture_file {
+        const char *rel;
+        const char *content;
+};
+
+static const struct fixture_file kernel_files[] = {
+        { "proc/sys/vm/swappiness", "60\n" },
+        { "proc/sys/vm/dirty_ratio", "20\n" },
+        { "proc/sys/vm/dirty_background_ratio", "10\n" },
+        { "proc/sys/kernel/numa_balancing", "1\n" },
+        { "sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n" },
+        { "sys/block/vda/queue/scheduler", "none [mq-deadline] kyber\n" },
+};
+
+/* test includes base, so "profile show" has settings from two files. */
+static const char base_profile[] =
+        "[main]\n"
+        "summary = base of test\n"
+        "[sysctl]\n"
+        "vm.dirty_background_ratio = 5\n"
+        "vm.no_such_knob = 1\n";
+
+static const char test_profile[] =
+        "[main]\n"
+        "summary = fixture profile\n"
+        "include = base\n"
+        "[sysctl]\n"
+        "vm.swappiness = 10\n"
+        "vm.dirty_ratio = 40\n"
+        "[vm]\n"
+        "transparent_hugepages = always\n"
+        "[disk]\n"
+        "devices = vd*\n"
+        "scheduler = none\n";
+
+static const char other_profile[] =
+        "[main]\n"
+        "summary = only swappiness\n"
+        "[sysctl]\n"
+        "vm.swappiness = 30\n";
+
+static const char broken_profile[] =
+        "[main]\n"
+        "include = nosuch\n";
+
+static const char good_config[] =
+        "[vmtuned]\n"
+        "profile = test\n"
+        "libvirt_uri = test:///default\n"
+        "[balancer]\n"
+        "kernel_numa_balancing = off\n";
+
+struct env {
+        char *dir;
+        char root[512], run[512], profiles[512], config[512];
+        char *argv[16];
+        struct tl_daemon d;
+};
+
+static int setup(void **state)
+{
+        struct env *e = calloc(1, sizeof(*e));
+        char **a = e->argv;
+
+        e->dir = tl_mkdtemp("vmtuned-ctl");
+        snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
+        snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
+        snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
+        snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
+        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++)
+                tl_write(e->root, kernel_files[i].rel, kernel_files[i].content);
+        tl_write(e->root, "etc/sysctl.d/90-local.conf", "# the administrator's own\nvm.swappiness = 33\n");
+        tl_write(e->profiles, "base.conf", base_profile);
+        tl_write(e->profiles, "test.conf", test_profile);
+        tl_write(e->profiles, "other.conf", other_profile);
+        tl_write(e->profiles, "broken.conf", broken_profile);
+        tl_write(e->dir, "vmtuned.conf", good_config);
+
+        *a++ = (char *) tl_vmtuned_bin();
+        *a++ = (char *) "--foreground";
+        *a++ = (char *) "--root";
+        *a++ = e->root;
+        *a++ = (char *) "--runtime-dir";
+        *a++ = e->run;
+        *a++ = (char *) "--profile-dir";
+        *a++ = e->profiles;
+        *a++ = (char *) "--config";
+        *a++ = e->config;
+        *state = e;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct env *e = *state;
+
+        tl_daemon_free(&e->d);
+        tl_rm_rf(e->dir);
+        free(e->dir);
+        free(e);
+        return 0;
+}
+
+static void start(struct env *e)
+{
+        int status = 0;
+
+        if (tl_daemon_start(&e->d, e->argv, &status) < 0) {
+                char *err = tl_daemon_stderr(&e->d);
+                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
+        }
+}
+
+static void stop(struct env *e)
+{
+        assert_int_equal(tl_daemon_stop(&e->d, SIGTERM), 0);
+}
+
+/* Run vmtunectl --runtime-dir RUN ARGS...; its exit code, output in *out. */
+static int ctl(struct env *e, char **out, ...)
+{
+        char *argv[16];
+        size_t n = 0;
+        va_list ap;
+        int code;
+
+        argv[n++] = (char *) tl_vmtunectl_bin();
+        argv[n++] = (char *) "--runtime-dir";
+        argv[n++] = e->run;
+        va_start(ap, out);
+        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
+                argv[n++] = a;
+        va_end(ap);
+        argv[n] = NULL;
+        code = tl_run(argv, out);
+        return code;
+}
+
+static void assert_contains(const char *text, const char *want)
+{
+        if (!strstr(text, want))
+                fail_msg("expected \"%s\" in:\n%s", want, text);
+}
+
+static void assert_value(const struct env *e, const char *rel, const char *want)
+{
+        char *got = tl_read(e->root, rel);
+
+        assert_non_null(got);
+        kfile_normalize(got);
+        kfile_selected(got);
+        if (strcmp(got, want) != 0)
+                fail_msg("%s: got '%s', want '%s'", rel, got, want);
+        free(got);
+}
+
+static void assert_originals(const struct env *e)
+{
+        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
+                char *orig = strdup(kernel_files[i].content);
+
+                kfile_normalize(orig);
+                kfile_selected(orig);
+                assert_value(e, kernel_files[i].rel, orig);
+                free(orig);
+        }
+}
+
+/* A fixture file is not a kernel file: a write leaves the bare word where
+ * the kernel would show every choice with the current one in brackets, and
+ * apply checks that the device offers a scheduler. Show them again. */
+static void kernel_shows_scheduler_choices(const struct env *e)
+{
+        static const char *const choices[] = { "none", "mq-deadline", "kyber" };
+        char *now = tl_read(e->root, "sys/block/vda/queue/scheduler"), line[128] = "";
+
+        assert_non_null(now);
+        kfile_normalize(now);
+        kfile_selected(now);
+        for (size_t i = 0; i < 3; i++)
+                snprintf(line + strlen(line), sizeof(line) - strlen(line), strcmp(now, choices[i]) == 0 ? "[%s] " : "%s ",
+                         choices[i]);
+        strcat(line, "\n");
+        tl_write(e->root, "sys/block/vda/queue/scheduler", line);
+        free(now);
+}
+
+static void assert_test_profile_applied(const struct env *e)
+{
+        assert_value(e, "proc/sys/vm/swappiness", "10");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "40");
+        assert_value(e, "proc/sys/vm/dirty_background_ratio", "5");
+        assert_value(e, "proc/sys/kernel/numa_balancing", "0");
+        assert_value(e, "sys/kernel/mm/transparent_hugepage/enabled", "always");
+        assert_value(e, "sys/block/vda/queue/scheduler", "none");
+}
+
+/* --- a small JSON checker: the whole text is one valid JSON value ----------- */
+
+static const char *json_value(const char *p, int depth);
+
+static const char *json_ws(const char *p)
+{
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+                p++;
+        return p;
+}
+
+static const char *json_string(const char *p)
+{
+        if (*p++ != '"')
+                return NULL;
+        for (; *p != '"'; p++) {
+                if (!*p || (unsigned char) *p < 0x20)
+                        return NULL;
+                if (*p == '\\') {
+                        p++;
+                        if (*p == 'u') {
+                                for (int i = 1; i <= 4; i++)
+                                        if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+                                                return NULL;
+                                p += 4;
+                        } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                                return NULL;
+                        }
+                }
+        }
+        return p + 1;
+}
+
+static const char *json_number(const char *p)
+{
+        const char *start;
+
+        if (*p == '-')
+                p++;
+        start = p;
+        while (*p >= '0' && *p <= '9')
+                p++;
+        if (p == start || (p - start > 1 && *start == '0'))
+                return NULL;
+        if (*p == '.') {
+                start = ++p;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+                if (p == start)
+                        return NULL;
+        }
+        return p;
+}
+
+/* open '{' or '[': members "key": value, or values, separated by ',' */
+static const char *json_container(const char *p, int depth, char close)
+{
+        p = json_ws(p + 1);
+        if (*p == close)
+                return p + 1;
+        for (;;) {
+                if (close == '}') {
+                        p = json_string(json_ws(p));
+                        if (!p)
+                                return NULL;
+                        p = json_ws(p);
+                        if (*p++ != ':')
+                                return NULL;
+                }
+                p = json_value(p, depth + 1);
+                if (!p)
+                        return NULL;
+                p = json_ws(p);
+                if (*p == close)
+                        return p + 1;
+                if (*p++ != ',')
+                        return NULL;
+        }
+}
+
+static const char *json_value(const char *p, int depth)
+{
+        if (depth > 32)
+                return NULL;
+        p = json_ws(p);
+        switch (*p) {
+        case '{': return json_container(p, depth, '}');
+        case '[': return json_container(p, depth, ']');
+        case '"': return json_string(p);
+        case 't': return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+        case 'f': return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+        case 'n': return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+        default: return json_number(p);
+        }
+}
+
+static void assert_json(const char *text)
+{
+        const char *end = json_value(text, 0);
+
+        if (!end || *json_ws(end) != '\0')
+                fail_msg("not one JSON value (bad at offset %ld):\n%s", end ? (long) (end - text) : -1L, text);
+}
+
+static void test_json_checker_rejects_what_it_should(void **state)
+{
+        assert_non_null(json_value("{\"a\":[1,-2.5,true,null,\"x\\u0041\"],\"b\":{}}", 0));
+        assert_null(json_value("{\"a\":1,}", 0));
+        assert_null(json_value("[1 2]", 0));
+        assert_null(json_value("{a:1}", 0));
+        assert_null(json_value("\"tab\tin string\"", 0));
+        assert_null(json_value("01", 0));
+}
+
+/* --- status ------------------------------------------------------------------ */
+
+static void test_status_shows_profile_apply_counts_libvirt_and_balancer(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        /* The test driver connects from the loop: wait for it. */
+        for (int i = 0; i < 50; i++) {
+                free(out);
+                assert_int_equal(ctl(e, &out, "status", NULL), 0);
+                if (strstr(out, ", connected"))
+                        break;
+                usleep(100 * 1000);
+        }
+        assert_contains(out, "profile:  test: fixture profile");
+        assert_contains(out, "state:    applied since ");
+        /* swappiness, dirty_ratio, dirty_background_ratio, THP, scheduler,
+         * numa_balancing changed; the missing knob skipped. */
+        assert_contains(out, "settings: 6 changed, 0 already set, 1 skipped at the last apply; "
+                             "now 6 ok, 0 drifted, 0 adjusted, 1 skipped");
+        assert_contains(out, "libvirt:  test:///default, connected");
+        assert_contains(out, "domains:  1 running");
+        assert_contains(out, "balancer: ");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"profile\":\"test\"");
+        assert_contains(out, "\"applied\":true");
+        assert_contains(out, "\"applied_since_usec\":");
+        assert_contains(out, "\"last_apply\":{\"changed\":6,\"already_set\":0,\"skipped\":1}");
+        assert_contains(out, "\"now\":{\"ok\":6,\"drifted\":0,\"adjusted\":0,\"skipped\":1}");
+        assert_contains(out, "\"libvirt\":{\"uri\":\"test:///default\",\"connected\":true}");
+        assert_contains(out, "\"domains\":1");
+        assert_contains(out, "\"balancer\":{");
+        free(out);
+        stop(e);
+}
+
+/* --- profile list / show ------------------------------------------------------ */
+
+static void test_profile_list_marks_the_active_one_and_shows_broken_ones(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "profile", "list", NULL), 0);
+        assert_contains(out, "* test    fixture profile\n");
+        assert_contains(out, "  other   only swappiness\n");
+        assert_contains(out, "  base    base of test\n");
+        assert_contains(out, "  broken  error: ");
+        assert_contains(out, "nosuch");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "profile", "list", "--json", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"active\":\"test\"");
+        assert_contains(out, "{\"name\":\"other\",\"summary\":\"only swappiness\"");
+        assert_contains(out, "\"active\":true,\"error\":null");
+        free(out);
+        stop(e);
+}
+
+static void test_profile_show_names_the_file_and_line_of_every_setting(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL, want[700];
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "profile", "show", "test", NULL), 0);
+        assert_contains(out, "profile test (");
+        snprintf(want, sizeof(want), "%s/base.conf:4", e->profiles);
+        assert_contains(out, want); /* from the include */
+        snprintf(want, sizeof(want), "%s/test.conf:5", e->profiles);
+        assert_contains(out, want);
+        assert_contains(out, "[sysctl] vm.dirty_background_ratio");
+        /* The config's [balancer] kernel_numa_balancing is part of what applies. */
+        assert_contains(out, "[sysctl] kernel.numa_balancing");
+        free(out);
+
+        /* No name: the running profile. */
+        assert_int_equal(ctl(e, &out, "profile", "show", NULL), 0);
+        assert_contains(out, "profile test (");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "--json", "profile", "show", "other", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"name\":\"other\"");
+        assert_contains(out, "{\"section\":\"sysctl\",\"key\":\"vm.swappiness\",\"value\":\"30\",\"file\":");
+        assert_contains(out, "\"line\":4}");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "profile", "show", "nosuch", NULL), 1);
+        assert_contains(out, "nosuch");
+        free(out);
+        stop(e);
+}
+
+/* --- switching, off, reload ------------------------------------------------------ */
+
+static void test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_test_profile_applied(e);
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 0);
+        assert_contains(out, "profile other applied: ");
+        free(out);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20");
+        assert_value(e, "proc/sys/vm/dirty_background_ratio", "10");
+        assert_value(e, "sys/kernel/mm/transparent_hugepage/enabled", "madvise");
+        assert_value(e, "sys/block/vda/queue/scheduler", "mq-deadline");
+        assert_value(e, "proc/sys/kernel/numa_balancing", "0"); /* the config's, for every profile */
+
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "profile:  other: only swappiness");
+        free(out);
+
+        kernel_shows_scheduler_choices(e);
+        assert_int_equal(ctl(e, &out, "--json", "profile", "test", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"profile\":\"test\",\"applied\":true");
+        free(out);
+        assert_test_profile_applied(e);
+        stop(e);
+        assert_originals(e);
+}
+
+static void test_failed_switch_leaves_the_old_profile_applied_and_says_why(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "profile", "broken", NULL), 1);
+        assert_contains(out, "profile broken not switched to, nothing changed");
+        assert_contains(out, "broken.conf:2");
+        assert_contains(out, "nosuch");
+        free(out);
+        assert_test_profile_applied(e);
+
+        assert_int_equal(ctl(e, &out, "--json", "profile", "nosuch", NULL), 1);
+        assert_json(out);
+        assert_contains(out, "{\"error\":");
+        free(out);
+        assert_test_profile_applied(e);
+
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "profile:  test: fixture profile");
+        free(out);
+        stop(e);
+        assert_originals(e);
+}
+
+static void test_off_restores_everything_and_the_daemon_keeps_running(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "off", NULL), 0);
+        assert_contains(out, "every value rolled back");
+        free(out);
+        assert_originals(e);
+        assert_false(tl_exists(e->run, "rollback"));
+        assert_int_equal(kill(e->d.pid, 0), 0);
+        assert_int_equal(waitpid(e->d.pid, NULL, WNOHANG), 0);
+
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "state:    off: every value rolled back");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"applied\":false");
+        free(out);
+        assert_int_equal(ctl(e, &out, "verify", NULL), 0);
+        assert_contains(out, "is not applied");
+        free(out);
+        assert_int_equal(ctl(e, &out, "off", NULL), 0);
+        assert_contains(out, "already off");
+        free(out);
+
+        /* And back on. */
+        kernel_shows_scheduler_choices(e);
+        assert_int_equal(ctl(e, &out, "profile", "test", NULL), 0);
+        free(out);
+        assert_test_profile_applied(e);
+        stop(e);
+        assert_originals(e);
+}
+
+static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = other\nlibvirt_uri = test:///default\n");
+        assert_int_equal(ctl(e, &out, "reload", NULL), 0);
+        assert_contains(out, "configuration reloaded; profile other applied");
+        free(out);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20");
+
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = test\nno_such_option = 1\n");
+        assert_int_equal(ctl(e, &out, "reload", NULL), 1);
+        assert_contains(out, "the running configuration stays");
+        assert_contains(out, "vmtuned.conf:3");
+        free(out);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        stop(e);
+        assert_originals(e);
+}
+
+/* --- verify --------------------------------------------------------------------- */
+
+static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(void **state)
+{
+        struct env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "verify", NULL), 0);
+        assert_contains(out, "KEY");
+        assert_contains(out, "also set at boot by /etc/sysctl.d/90-local.conf:2: vm.swappiness = 33");
+        /* A knob this kernel lacks is skipped, not a failure. */
+        assert_contains(out, "sysctl vm.no_such_knob");
+        assert_contains(out, "skipped");
+        assert_contains(out, "6 ok, 0 drifted");
+        free(out);
+
+        /* Someone changes a value behind the daemon's back. */
+        tl_write(e->root, "proc/sys/vm/swappiness", "33\n");
+        assert_int_equal(ctl(e, &out, "verify", NULL), 1);
+        assert_contains(out, "drift");
+        assert_contains(out, "5 ok, 1 drifted");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "--json", "verify", NULL), 1);
+        assert_json(out);
+        assert_contains(out, "\"profile\":\"test\",\"applied\":true");
+        assert_contains(out, "\"counts\":{\"ok\":5,\"adjusted\":0,\"drift\":1,\"skipped\":1}");
+        assert_contains(out, "{\"key\":\"sysctl vm.swappiness\",\"path\":\"proc/sys/vm/swappiness\","
+                             "\"desired\":\"10\",\"actual\":\"33\",\"original\":\"60\",\"state\":\"drift\"");
+        assert_contains(out, "\"conflicts\":[{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":2,\"value\":\"33\"}]");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "1 drifted");
+        free(out);
+        stop(e);
+}
+
+static void test_bad_arguments_exit_2(void **state)
+{
+        struct env *e = *state;
+        static const char *const bad[][4] = {
+                { "status", "extra" }, { "profile" }, { "profile", "show", "a", "b" },
+                { "verify", "x" }, { "off", "now" }, { "reload", "x" }, { "domains", "x" }, { "bogus" },
+        };
+        char *out = NULL;
+
+        start(e);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                int code = ctl(e, &out, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+
+                if (code != 2)
+                        fail_msg("vmtunectl %s %s: exit %d, want 2:\n%s", bad[i][0], bad[i][1] ? bad[i][1] : "",
+                                 code, out);
+                free(out);
+        }
+        assert_test_profile_applied(e);
+        stop(e);
+}
+
+/* A control group member (here nobody:nogroup) may list and show profiles,
+ * not switch them. Needs root to become someone else. */
+static void test_control_group_member_may_list_profiles_but_not_switch(void **state)
+{
+        struct env *e = *state;
+        char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "profile",
+                         NULL, NULL };
+        struct group *g = getgrnam("nogroup");
+        char conf[512];
+        int status;
+
+        if (geteuid() != 0 || !g) {
+                skip();
+                return;
+        }
+        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test:///default\n"
+                                     "control_group = nogroup\n");
+        tl_write(e->dir, "vmtuned.conf", conf);
+        /* nobody must reach the socket: the directories on the way open. */
+        assert_int_equal(chmod(e->dir, 0755), 0);
+        assert_int_equal(mkdir(e->run, 0755), 0);
+        start(e);
+
+        for (int i = 0; i < 2; i++) {
+                pid_t pid = fork();
+
+                argv[4] = (char *) (i == 0 ? "list" : "other");
+                if (pid == 0) {
+                        int null = open("/dev/null", O_WRONLY);
+
+                        dup2(null, STDOUT_FILENO);
+                        dup2(null, STDERR_FILENO);
+                        if (setgroups(0, NULL) < 0 || setgid(g->gr_gid) < 0 || setuid(65534) < 0)
+                                _exit(99);
+                        execv(argv[0], argv);
+                        _exit(98);
+                }
+                assert_true(pid > 0);
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), i == 0 ? 0 : 4);
+        }
+        assert_value(e, "proc/sys/vm/swappiness", "10");
+        stop(e);
+}
+
+/* --- the documentation against the code ---------------------------------------- */
+
+/* Add each word to a '\n'-joined set (sorted on output) once. */
+struct words {
+        char *v[64];
+        size_t n;
+};
+
+static void words_add(struct words *w, const char *word, size_t len)
+{
+        for (size_t i = 0; i < w->n; i++)
+                if (strlen(w->v[i]) == len && strncmp(w->v[i], word, len) == 0)
+                        return;
+        assert_true(w->n < 64);
+        w->v[w->n++] = strndup(word, len);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static char *words_join(struct words *w)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        qsort(w->v, w->n, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < w->n; i++) {
+                fprintf(f, "%s ", w->v[i]);
+                free(w->v[i]);
+        }
+        fclose(f);
+        w->n = 0;
+        return buf;
+}
+
+/* The first word of each line from start up to a line that is empty (or,
+ * with a non-NULL stop, that starts with stop). */
+static void first_words(const char *start, const char *stop, struct words *w)
+{
+        for (const char *l = start; l && *l && *l != '\n'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                size_t len;
+
+                if (stop && strncmp(l, stop, strlen(stop)) == 0)
+                        break;
+                l += strspn(l, " ");
+                len = strcspn(l, " \n");
+                words_add(w, l, len);
+        }
+}
+
+static void assert_same_commands(const char *what, char *got, const char *want)
+{
+        if (strcmp(got, want) != 0)
+                fail_msg("%s lists \"%s\", the daemon implements \"%s\"", what, got, want);
+        free(got);
+}
+
+static void test_help_completion_and_man_page_list_exactly_the_daemons_commands(void **state)
+{
+        struct daemon d = {};
+        const struct control_command *cmds;
+        size_t n = commands_table(&d, &cmds);
+        char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--help", NULL };
+        char *help = NULL, *completion, *man, *p, *want;
+        struct words w = {};
+
+        for (size_t i = 0; i < n; i++)
+                words_add(&w, cmds[i].name, strlen(cmds[i].name));
+        want = words_join(&w);
+
+        assert_int_equal(tl_run(argv, &help), 0);
+        p = strstr(help, "\nCommands:\n");
+        assert_non_null(p);
+        first_words(p + strlen("\nCommands:\n"), NULL, &w);
+        assert_same_commands("vmtunectl --help", words_join(&w), want);
+
+        completion = tl_read(tl_srcdir(), "completion/vmtunectl");
+        assert_non_null(completion);
+        p = strstr(completion, "local commands=\"");
+        assert_non_null(p);
+        p += strlen("local commands=\"");
+        for (size_t len; *p != '"'; p += len + strspn(p + len, " ")) {
+                len = strcspn(p, " \"");
+                words_add(&w, p, len);
+        }
+        assert_same_commands("completion/vmtunectl", words_join(&w), want);
+
+        /* vmtunectl(8): every ".TP" item of COMMANDS names one command first. */
+        man = tl_read(tl_srcdir(), "man/vmtunectl.8");
+        assert_non_null(man);
+        p = strstr(man, "\n.SH COMMANDS\n");
+        assert_non_null(p);
+        *strstr(p + 1, "\n.SH ") = '\0';
+        /* A list nested in an item (verify's states) is not commands. */
+        for (char *rs = p; (rs = strstr(rs, "\n.RS\n"));) {
+                char *re = strstr(rs, "\n.RE\n");
+
+                assert_non_null(re);
+                memset(rs + 1, ' ', (size_t) (re - rs));
+                rs = re + 1;
+        }
+        while ((p = strstr(p, "\n.TP\n"))) {
+                p += strlen("\n.TP\n");
+                p += strcspn(p, " ") + 1; /* the macro: .B or .BI */
+                p += *p == '"';
+                words_add(&w, p, strcspn(p, " \"\n"));
+        }
+        assert_same_commands("vmtunectl(8)", words_join(&w), want);
+
+        free(want);
+        free(help);
+        free(completion);
+        free(man);
+}
+
+/* Every MESSAGE_ID of log.h is in vmtuned(8)'s table and the table has no
+ * other; every VMTUNED_* journal field the code logs is described there. */
+static void test_man_page_documents_every_message_id_and_journal_field(void **state)
+{
+        char *log_h = tl_read(tl_srcdir(), "include/log.h");
+        char *man = tl_read(tl_srcdir(), "man/vmtuned.8");
+        char path[1024], *man_ids, *code_ids;
+        struct words w = {};
+        struct dirent *de;
+        DIR *dir;
+
+        assert_non_null(log_h);
+        assert_non_null(man);
+        for (char *p = log_h; (p = strstr(p, "#define MSGID_")); p++) {
+                p = strchr(p, '"') + 1;
+                words_add(&w, p, strcspn(p, "\""));
+        }
+        code_ids = words_join(&w);
+        for (char *p = man; (p = strchr(p, '\n')); p++)
+                if (strspn(p + 1, "0123456789abcdef") == 32 && p[33] == '|')
+                        words_add(&w, p + 1, 32);
+        man_ids = words_join(&w);
+        if (strcmp(code_ids, man_ids) != 0)
+                fail_msg("include/log.h has MESSAGE_IDs\n%s\nvmtuned(8) lists\n%s", code_ids, man_ids);
+
+        snprintf(path, sizeof(path), "%s/src", tl_srcdir());
+        dir = opendir(path);
+        assert_non_null(dir);
+        while ((de = readdir(dir))) {
+                char *src;
+
+                if (!strstr(de->d_name, ".c"))
+                        continue;
+                snprintf(path, sizeof(path), "src/%s", de->d_name);
+                src = tl_read(tl_srcdir(), path);
+                for (char *p = src; p && (p = strstr(p, "\"VMTUNED_")); p++) {
+                        char want[96];
+                        size_t len = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+                        snprintf(want, sizeof(want), "\n.B %.*s\n", (int) len, p + 1);
+                        if (!strstr(man, want) && !strstr(man, want + 1))
+                                fail_msg("%s logs the journal field %.*s; vmtuned(8) does not describe it (\"%s\")",
+                                         path, (int) len, p + 1, want + 1);
+                }
+                free(src);
+        }
+        closedir(dir);
+        free(code_ids);
+        free(man_ids);
+        free(log_h);
+        free(man);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_json_checker_rejects_what_it_should),
+                cmocka_unit_test_setup_teardown(test_status_shows_profile_apply_counts_libvirt_and_balancer, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_profile_list_marks_the_active_one_and_shows_broken_ones, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_profile_show_names_the_file_and_line_of_every_setting, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, teardown),
+                cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
+                cmocka_unit_test(test_man_page_documents_every_message_id_and_journal_field),
+        };
+        return cmocka_run_group_tests_name("vmtunectl against the daemon on a fixture root", tests, NULL, NULL);
+}
