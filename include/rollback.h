@@ -25,7 +25,7 @@ struct rollback {
         size_t n_entries;
 };
 
-/* Open the journal in runtime_dir (created 0700 if missing). If a journal
+/* Open the journal in runtime_dir (created 0755 if missing; the journal file is 0600). If a journal
  * is already there, the previous run died: it is loaded into entries and
  * *ret_found_stale is set, so the caller restores before applying.
  * Logs its own errors (only it knows the corrupt journal's line number),

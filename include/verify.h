@@ -120,6 +120,3 @@ void verify_report_print_json(FILE *out, const struct verify_report *r);
 
 void verify_report_free(struct verify_report *r);
 
-/* A JSON string literal, quoted and escaped; NULL prints null. Shared by
- * the control command replies (commands.c, status.c). */
-void verify_json_string(FILE *out, const char *s);

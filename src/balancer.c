@@ -8,6 +8,7 @@
 #include "balance.h"
 #include "conf.h"
 #include "domain.h"
+#include "json.h"
 #include "kfile.h"
 #include "log.h"
 #include "move.h"
@@ -317,20 +318,6 @@ void balancer_print_nodes(const struct balancer *b, FILE *out, bool json)
                 fprintf(out, "%-6s %10.2f %7u %6.3f %+8.2f%%\n", "all", nr_all, cpus_all, load_all, 0.0);
 }
 
-static void print_json_string(FILE *out, const char *s)
-{
-        fputc('"', out);
-        for (; *s; s++) {
-                if (*s == '"' || *s == '\\')
-                        fprintf(out, "\\%c", *s);
-                else if ((unsigned char) *s < 0x20)
-                        fprintf(out, "\\u%04x", *s);
-                else
-                        fputc(*s, out);
-        }
-        fputc('"', out);
-}
-
 void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
 {
         const struct balance_plan *p = &b->plan;
@@ -347,20 +334,20 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
                         const struct balance_move *m = &p->moves[i];
                         fprintf(out, "%s{\"kind\":\"%s\",\"domain\":", i ? "," : "",
                                 balance_move_kind_to_string(m->kind));
-                        print_json_string(out, b->snapshot.domains[m->domain].name);
+                        json_print_string(out, b->snapshot.domains[m->domain].name);
                         fprintf(out, ",\"from_nodes\":%" PRIu64 ",\"to_nodes\":%" PRIu64 ",\"migrate_mib\":%" PRIu64
                                      ",\"reason\":",
                                 m->from_nodes, m->to_nodes, m->migrate_mib);
-                        print_json_string(out, m->reason);
+                        json_print_string(out, m->reason);
                         fputc('}', out);
                 }
                 fputs("],\"notes\":[", out);
                 for (size_t i = 0; i < p->n_notes; i++) {
                         fputs(i ? "," : "", out);
-                        print_json_string(out, p->notes[i].reason);
+                        json_print_string(out, p->notes[i].reason);
                 }
                 fputs("],\"reason\":", out);
-                print_json_string(out, p->reason);
+                json_print_string(out, p->reason);
                 fputs(",\"nodes\":", out);
                 balancer_print_nodes(b, out, true);
                 fputs("}\n", out);

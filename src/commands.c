@@ -10,7 +10,9 @@
 #include <stdio.h>
 
 #include "ctlproto.h"
+#include "balancer.h"
 #include "daemon.h"
+#include "json.h"
 #include "domain.h"
 #include "profile.h"
 #include "rollback.h"
@@ -36,7 +38,7 @@ static _printf_(3, 4) int reply_error(FILE *out, bool json, const char *fmt, ...
         va_end(ap);
         if (json) {
                 fputs("{\"error\":", out);
-                verify_json_string(out, msg ? msg : "out of memory");
+                json_print_string(out, msg ? msg : "out of memory");
                 fputs("}\n", out);
         } else {
                 fprintf(out, "%s\n", msg ? msg : "out of memory");
@@ -51,7 +53,7 @@ static void reply_applied(FILE *out, bool json, const struct daemon *d, const ch
 
         if (json) {
                 fputs("{\"profile\":", out);
-                verify_json_string(out, p->name);
+                json_print_string(out, p->name);
                 fprintf(out, ",\"applied\":%s,\"changed\":%u,\"already_set\":%u,\"skipped\":%u}\n",
                         d->applied ? "true" : "false", d->stats.applied, d->stats.unchanged, d->stats.skipped);
                 return;
@@ -243,7 +245,7 @@ static int cmd_verify(void *userdata, int argc, char **argv, bool json, FILE *ou
         have = verify_now(d, &v);
         if (json) {
                 fputs("{\"profile\":", out);
-                verify_json_string(out, d->tuning.profile->name);
+                json_print_string(out, d->tuning.profile->name);
                 fprintf(out, ",\"applied\":%s,\"dry_run\":%s,", have ? "true" : "false",
                         d->args->dry_run ? "true" : "false");
                 verify_report_print_json(out, &v);
@@ -271,9 +273,41 @@ static int cmd_domains(void *userdata, int argc, char **argv, bool json, FILE *o
                 return usage(out, "domains");
         if (d->virt)
                 doms = virt_domains(d->virt, &n);
-        if (!json && d->virt && !virt_is_connected(d->virt))
+        if (json) {
+                /* {"nodes":[...] or null, "domains":[...]} */
+                fputs("{\"nodes\":", out);
+                if (d->balancer)
+                        balancer_print_nodes(d->balancer, out, true);
+                else
+                        fputs("null", out);
+                fputs(",\"domains\":", out);
+                domains_print(out, doms, n, true);
+                fputs("}\n", out);
+                return CTL_EXIT_OK;
+        }
+        if (d->virt && !virt_is_connected(d->virt))
                 fprintf(out, "libvirt: not connected (retrying in the background)\n");
-        domains_print(out, doms, n, json);
+        if (d->balancer) {
+                balancer_print_nodes(d->balancer, out, false);
+                fputc('\n', out);
+        }
+        domains_print(out, doms, n, false);
+        return CTL_EXIT_OK;
+}
+
+static int cmd_plan(void *userdata, int argc, char **argv, bool json, FILE *out)
+{
+        struct daemon *d = userdata;
+
+        if (argc > 1)
+                return usage(out, "plan");
+        if (!d->balancer) {
+                fputs(json ? "{\"plan\":null,\"reason\":\"balancer disabled\"}\n"
+                           : "the balancer is not running ([balancer] enabled=no, or libvirt unavailable)\n",
+                      out);
+                return CTL_EXIT_OK;
+        }
+        balancer_print_plan(d->balancer, out, json);
         return CTL_EXIT_OK;
 }
 
@@ -288,6 +322,7 @@ size_t commands_table(struct daemon *d, const struct control_command **ret)
                 { "profile", PROFILE_USAGE, false, cmd_profile, NULL, profile_read_only },
                 { "verify", "verify", true, cmd_verify, NULL, NULL },
                 { "domains", "domains", true, cmd_domains, NULL, NULL },
+                { "plan", "plan", true, cmd_plan, NULL, NULL },
                 { "reload", "reload", false, cmd_reload, NULL, NULL },
                 { "off", "off", false, cmd_off, NULL, NULL },
         };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "domain.h"
+#include "json.h"
 #include "util.h"
 
 enum { COL_NAME, COL_ID, COL_PID, COL_STATE, COL_VCPUS, COL_MEMORY, COL_CPUS, COL_CPU_NODES,
@@ -110,24 +111,6 @@ static void print_table(FILE *out, const struct domain *d, size_t n)
 
 /* --- JSON ------------------------------------------------------------------ */
 
-static void json_string(FILE *out, const char *s)
-{
-        if (!s) {
-                fputs("null", out);
-                return;
-        }
-        fputc('"', out);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(out, "\\%c", *p);
-                else if (*p < 0x20)
-                        fprintf(out, "\\u%04x", *p);
-                else
-                        fputc(*p, out);
-        }
-        fputc('"', out);
-}
-
 static void json_threads(FILE *out, const char *key, const char *index_key,
                          const struct domain_thread *t, size_t n)
 {
@@ -143,9 +126,9 @@ static void json_domain(FILE *out, const struct domain *d)
         const char *sep = "";
 
         fputs("{\"name\":", out);
-        json_string(out, d->name);
+        json_print_string(out, d->name);
         fputs(",\"uuid\":", out);
-        json_string(out, d->uuid);
+        json_print_string(out, d->uuid);
         fprintf(out, ",\"id\":%d,\"pid\":%d,\"state\":\"%s\",\"vcpus\":%u,\"memory_kib\":%" PRIu64,
                 d->id, (int) d->pid, d->paused ? "paused" : "running", d->n_vcpus, d->memory_kib);
         json_threads(out, "vcpu_threads", "vcpu", d->vcpu_threads, d->n_vcpu_threads);
@@ -154,11 +137,11 @@ static void json_domain(FILE *out, const struct domain *d)
         for (size_t i = 0; i < d->n_emulator_tids; i++)
                 fprintf(out, "%s%d", i ? "," : "", (int) d->emulator_tids[i]);
         fputs("],\"cgroup_cpuset\":", out);
-        json_string(out, d->cgroup_cpuset);
+        json_print_string(out, d->cgroup_cpuset);
         fputs(",\"cgroup_memory\":", out);
-        json_string(out, d->cgroup_memory);
+        json_print_string(out, d->cgroup_memory);
         fputs(",\"cpus\":", out);
-        json_string(out, cpus);
+        json_print_string(out, cpus);
         fputs(",\"cpu_nodes\":[", out);
         for (unsigned node = 0; node < bitmap_size(&d->cpu_nodes); node++)
                 if (bitmap_test(&d->cpu_nodes, node)) {
@@ -173,7 +156,7 @@ static void json_domain(FILE *out, const struct domain *d)
                         sep = ",";
                 }
         fprintf(out, "],\"movable\":%s,\"reason\":", d->movable ? "true" : "false");
-        json_string(out, d->reason);
+        json_print_string(out, d->reason);
         fputc('}', out);
 }
 

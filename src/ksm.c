@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "json.h"
 #include "profile.h"
 #include "settings.h"
 #include "util.h"
@@ -499,20 +500,6 @@ void ksm_targets(const struct ksm_decision *d, const struct ksm_state *s, struct
 
 /* --- the report ------------------------------------------------------------ */
 
-static void json_string(FILE *out, const char *s)
-{
-        fputc('"', out);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(out, "\\%c", *p);
-                else if (*p < 0x20)
-                        fprintf(out, "\\u%04x", *p);
-                else
-                        fputc(*p, out);
-        }
-        fputc('"', out);
-}
-
 static const char *run_name(int run)
 {
         return run == 0 ? "stopped" : run == 1 ? "merging" : run == 2 ? "stopped, unmerged" : "?";
@@ -524,10 +511,10 @@ static void print_json(FILE *out, const struct ksm_report *r, const struct ksm_d
 
         fprintf(out, "{\"present\":%s,\"configured\":%s,\"mode\":", s->present ? "true" : "false",
                 r->configured ? "true" : "false");
-        json_string(out, ksm_mode_to_string(r->mode));
+        json_print_string(out, ksm_mode_to_string(r->mode));
         fprintf(out, ",\"run\":%d,\"tight\":%s,\"unmerge\":%s,\"reason\":", s->run, r->tight ? "true" : "false",
                 r->unmerge ? "true" : "false");
-        json_string(out, r->reason);
+        json_print_string(out, r->reason);
         fprintf(out, ",\"general_profit\":%" PRId64 ",\"pages_sharing\":%" PRIu64 ",\"pages_shared\":%" PRIu64
                 ",\"pages_unshared\":%" PRIu64 ",\"ksm_zero_pages\":%" PRIu64 ",\"full_scans\":%" PRIu64
                 ",\"pages_to_scan\":%ld,\"advisor\":%s,\"merge_across_nodes\":%d,\"domains\":[",
@@ -535,7 +522,7 @@ static void print_json(FILE *out, const struct ksm_report *r, const struct ksm_d
                 s->full_scans, s->pages_to_scan, s->advisor_on ? "true" : "false", s->merge_across_nodes);
         for (size_t i = 0; i < n; i++) {
                 fputs(i ? ",{\"name\":" : "{\"name\":", out);
-                json_string(out, doms[i].name);
+                json_print_string(out, doms[i].name);
                 fprintf(out, ",\"merging_pages\":%" PRIu64 ",\"zero_pages\":%" PRIu64 ",\"profit\":%" PRId64 "}",
                         doms[i].stat.merging_pages, doms[i].stat.zero_pages, doms[i].stat.process_profit);
         }

@@ -286,7 +286,9 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
         bool stale = false;
         int r;
 
-        if (mkdir(runtime_dir, 0700) < 0 && errno != EEXIST) {
+        /* 0755 like the unit's RuntimeDirectoryMode: a control_group member
+         * must reach the socket; the journal itself is 0600. */
+        if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST) {
                 r = -errno;
                 log_error("cannot create runtime directory %s: %s", runtime_dir, strerror(-r));
                 return r;

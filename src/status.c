@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "conf.h"
+#include "balancer.h"
 #include "daemon.h"
+#include "json.h"
 #include "profile.h"
 #include "verify.h"
 #include "virt.h"
@@ -63,18 +65,29 @@ static void print_balancer_text(FILE *out, const struct daemon *d)
 {
         const struct balancer_conf *b = &d->tuning.conf->balancer;
 
-        if (!b->enabled)
+        if (!b->enabled) {
                 fputs("balancer: disabled ([balancer] enabled=no)\n", out);
+                return;
+        }
+        fprintf(out, "balancer: every %ld s; ", b->interval_sec);
+        if (d->balancer)
+                balancer_print_status(d->balancer, out, false);
         else
-                fprintf(out, "balancer: enabled, every %ld s\n", b->interval_sec);
+                fputs("not running (no libvirt)", out);
+        fputc('\n', out);
 }
 
 static void print_balancer_json(FILE *out, const struct daemon *d)
 {
         const struct balancer_conf *b = &d->tuning.conf->balancer;
 
-        fprintf(out, "\"balancer\":{\"enabled\":%s,\"interval_sec\":%ld}", b->enabled ? "true" : "false",
+        fprintf(out, "\"balancer\":{\"enabled\":%s,\"interval_sec\":%ld,\"counters\":", b->enabled ? "true" : "false",
                 b->interval_sec);
+        if (d->balancer)
+                balancer_print_status(d->balancer, out, true);
+        else
+                fputs("null", out);
+        fputc('}', out);
 }
 
 static void print_state_text(FILE *out, const struct daemon *d)
@@ -121,17 +134,17 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
         char since[64];
 
         fprintf(out, "{\"version\":\"%s\",\"pid\":%d,\"profile\":", VMTUNED_VERSION, (int) getpid());
-        verify_json_string(out, p->name);
+        json_print_string(out, p->name);
         fputs(",\"profile_file\":", out);
-        verify_json_string(out, p->file);
+        json_print_string(out, p->file);
         fputs(",\"summary\":", out);
-        verify_json_string(out, p->summary);
+        json_print_string(out, p->summary);
         fprintf(out, ",\"applied\":%s,\"dry_run\":%s", d->applied ? "true" : "false",
                 d->args->dry_run ? "true" : "false");
         if (d->applied) {
                 format_time(since, sizeof(since), d->applied_since_usec);
                 fprintf(out, ",\"applied_since_usec\":%" PRIu64 ",\"applied_since\":", d->applied_since_usec);
-                verify_json_string(out, since);
+                json_print_string(out, since);
         }
         fprintf(out, ",\"last_apply\":{\"changed\":%u,\"already_set\":%u,\"skipped\":%u}", d->stats.applied,
                 d->stats.unchanged, d->stats.skipped);
@@ -140,9 +153,9 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
                         v->count[VERIFY_OK], v->count[VERIFY_DRIFT], v->count[VERIFY_ADJUSTED],
                         v->count[VERIFY_SKIPPED]);
         fputs(",\"config\":", out);
-        verify_json_string(out, d->tuning.conf->file);
+        json_print_string(out, d->tuning.conf->file);
         fputs(",\"libvirt\":{\"uri\":", out);
-        verify_json_string(out, libvirt_uri(d));
+        json_print_string(out, libvirt_uri(d));
         fprintf(out, ",\"connected\":%s},\"domains\":%zu,", d->virt && virt_is_connected(d->virt) ? "true" : "false",
                 n_domains(d));
         print_balancer_json(out, d);
@@ -189,17 +202,17 @@ static void print_profiles_json(FILE *out, const struct profile_entry *e, size_t
                                 bool applied)
 {
         fputs("{\"active\":", out);
-        verify_json_string(out, active);
+        json_print_string(out, active);
         fprintf(out, ",\"applied\":%s,\"profiles\":[", applied ? "true" : "false");
         for (size_t i = 0; i < n; i++) {
                 fputs(i ? ",\n {\"name\":" : "\n {\"name\":", out);
-                verify_json_string(out, e[i].name);
+                json_print_string(out, e[i].name);
                 fputs(",\"summary\":", out);
-                verify_json_string(out, e[i].p ? e[i].p->summary : NULL);
+                json_print_string(out, e[i].p ? e[i].p->summary : NULL);
                 fputs(",\"file\":", out);
-                verify_json_string(out, e[i].p ? e[i].p->file : NULL);
+                json_print_string(out, e[i].p ? e[i].p->file : NULL);
                 fprintf(out, ",\"active\":%s,\"error\":", active && streq(e[i].name, active) ? "true" : "false");
-                verify_json_string(out, e[i].p ? NULL : e[i].err.message);
+                json_print_string(out, e[i].p ? NULL : e[i].err.message);
                 fputc('}', out);
         }
         fputs("]}\n", out);
@@ -255,23 +268,23 @@ static void print_profile_text(FILE *out, const struct profile *p)
 static void print_profile_json(FILE *out, const struct profile *p)
 {
         fputs("{\"name\":", out);
-        verify_json_string(out, p->name);
+        json_print_string(out, p->name);
         fputs(",\"file\":", out);
-        verify_json_string(out, p->file);
+        json_print_string(out, p->file);
         fputs(",\"summary\":", out);
-        verify_json_string(out, p->summary);
+        json_print_string(out, p->summary);
         fputs(",\"settings\":[", out);
         for (size_t i = 0; i < p->n_settings; i++) {
                 const struct setting *s = &p->settings[i];
 
                 fputs(i ? ",\n {\"section\":" : "\n {\"section\":", out);
-                verify_json_string(out, s->section);
+                json_print_string(out, s->section);
                 fputs(",\"key\":", out);
-                verify_json_string(out, s->key);
+                json_print_string(out, s->key);
                 fputs(",\"value\":", out);
-                verify_json_string(out, s->value);
+                json_print_string(out, s->value);
                 fputs(",\"file\":", out);
-                verify_json_string(out, s->file);
+                json_print_string(out, s->file);
                 fprintf(out, ",\"line\":%u}", s->line);
         }
         fputs("]}\n", out);

@@ -2,6 +2,7 @@
 /* `vmtunectl verify` (see include/verify.h): compare, read sysctl.d the
  * way systemd-sysctl does, and print the report. */
 #include "verify.h"
+#include "json.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -436,28 +437,10 @@ void verify_report_print_text(FILE *out, const struct verify_report *r)
                 r->count[VERIFY_OK], r->count[VERIFY_DRIFT], r->count[VERIFY_ADJUSTED], r->count[VERIFY_SKIPPED]);
 }
 
-void verify_json_string(FILE *out, const char *s)
-{
-        if (!s) {
-                fputs("null", out);
-                return;
-        }
-        fputc('"', out);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(out, "\\%c", *p);
-                else if (*p < 0x20 || *p == 0x7f)
-                        fprintf(out, "\\u%04x", *p);
-                else
-                        fputc(*p, out);
-        }
-        fputc('"', out);
-}
-
 static void json_member(FILE *out, const char *sep, const char *name, const char *value)
 {
         fprintf(out, "%s\"%s\":", sep, name);
-        verify_json_string(out, value);
+        json_print_string(out, value);
 }
 
 static void json_row(FILE *out, const struct verify_row *row)

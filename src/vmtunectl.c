@@ -37,7 +37,8 @@ static const char *const known_commands[][2] = {
         { "profile show [NAME]", "a profile's resolved settings (default: the running one)" },
         { "profile NAME", "switch to profile NAME" },
         { "verify", "desired vs actual vs original value, per key (exit 1 on drift)" },
-        { "domains", "VMs and their NUMA placement" },
+        { "domains", "node loads, VMs and their NUMA placement" },
+        { "plan", "the balancer's last decision and why" },
         { "reload", "re-read the configuration" },
         { "off", "roll back every setting and keep running" },
 };

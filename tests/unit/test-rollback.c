@@ -151,9 +151,14 @@ static void test_record_leaves_a_durable_journal_file_and_no_temporary(void **st
         assert_string_equal(e[0].written, "10");
         rollback_entries_free(e, n);
         assert_false(tl_exists(f->dir, "run/rollback.tmp"));
-        /* The runtime dir is private: the journal says what to write where. */
+        /* The journal is private: it says what to write where. The dir is
+         * 0755 so a control_group member can reach the socket in it. */
         assert_int_equal(stat(f->run_dir, &st), 0);
-        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        char journal[600];
+        snprintf(journal, sizeof(journal), "%s/rollback", f->run_dir);
+        assert_int_equal(stat(journal, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
 }
 
 static void test_record_of_a_recorded_path_keeps_the_first_original(void **state)
