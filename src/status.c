@@ -6,10 +6,11 @@
 #include <inttypes.h>
 #include <time.h>
 
-#include "conf.h"
 #include "balancer.h"
+#include "conf.h"
 #include "daemon.h"
 #include "json.h"
+#include "ksm.h"
 #include "profile.h"
 #include "verify.h"
 #include "virt.h"
@@ -106,6 +107,28 @@ static void print_state_text(FILE *out, const struct daemon *d)
                 d->args->dry_run ? ", dry run: nothing written" : "");
 }
 
+/* What KSM is worth, host-wide and per domain (/proc/PID/ksm_stat). */
+static void print_ksm(FILE *out, const struct daemon *d, bool json)
+{
+        const struct domain *doms = NULL;
+        struct ksm_domain_stat *stats;
+        struct ksm_report r;
+        size_t n = 0, n_stats = 0;
+
+        if (!d->ksm || ksm_report(d->ksm, &r) < 0) {
+                fputs(json ? "null" : "KSM: not followed (see the journal)\n", out);
+                return;
+        }
+        if (d->virt)
+                doms = virt_domains(d->virt, &n);
+        stats = xcalloc(n, sizeof(*stats));
+        for (size_t i = 0; i < n; i++)
+                if (doms[i].pid > 0 && ksm_read_proc_stat(&d->root, doms[i].pid, &stats[n_stats].stat) >= 0)
+                        stats[n_stats++].name = doms[i].name;
+        ksm_report_print(out, &r, stats, n_stats, json);
+        free(stats);
+}
+
 static void print_text(FILE *out, const struct daemon *d, const struct verify_report *v)
 {
         const struct profile *p = d->tuning.profile;
@@ -126,6 +149,7 @@ static void print_text(FILE *out, const struct daemon *d, const struct verify_re
                 : virt_is_connected(d->virt) ? "connected" : "not connected (retrying in the background)");
         fprintf(out, "domains:  %zu running\n", n_domains(d));
         print_balancer_text(out, d);
+        print_ksm(out, d, false);
 }
 
 static void print_json(FILE *out, const struct daemon *d, const struct verify_report *v)
@@ -159,6 +183,8 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
         fprintf(out, ",\"connected\":%s},\"domains\":%zu,", d->virt && virt_is_connected(d->virt) ? "true" : "false",
                 n_domains(d));
         print_balancer_json(out, d);
+        fputs(",\"ksm\":", out);
+        print_ksm(out, d, true);
         fputs("}\n", out);
 }
 
