@@ -65,5 +65,10 @@ int settings_apply(const struct kroot *root, struct rollback *rb,
 
 void target_list_free(struct target_list *l);
 
+/* Pure: does current (normalized) meet desired? Equal, or for tuned's ">N"
+ * (only_if_greater) at least N: 1 or 0; -EINVAL when ">N" meets a value that
+ * is not a whole number. Shared by apply and verify so they agree. */
+int settings_value_satisfied(const char *current, const char *desired, bool only_if_greater);
+
 /* Does a device name match a devices= list ("sd*,vd*,!sda")? Pure. */
 bool settings_device_matches(const char *const *globs, size_t n_globs, const char *dev);

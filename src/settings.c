@@ -505,18 +505,25 @@ static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...
                   "%s: %s, skipped", t->key, msg ? msg : "?");
 }
 
-/* Is current already where the target wants it? Logs why when it cannot tell. */
-static int target_satisfied(const struct target *t, const char *current, const char *desired)
+int settings_value_satisfied(const char *current, const char *desired, bool only_if_greater)
 {
         struct number have, want;
 
-        if (!t->only_if_greater)
+        if (!only_if_greater)
                 return streq(current, desired);
-        if (number_parse(current, &have) < 0 || number_parse(desired, &want) < 0) {
-                log_skip(t, "\"%s\" is not a number to compare with", current);
+        if (number_parse(current, &have) < 0 || number_parse(desired, &want) < 0)
                 return -EINVAL;
-        }
         return number_cmp(have, want) >= 0;
+}
+
+/* Is current already where the target wants it? Logs why when it cannot tell. */
+static int target_satisfied(const struct target *t, const char *current, const char *desired)
+{
+        int r = settings_value_satisfied(current, desired, t->only_if_greater);
+
+        if (r < 0)
+                log_skip(t, "\"%s\" is not a number to compare with", current);
+        return r;
 }
 
 /* Undo the journal entry of a write that did not happen. */

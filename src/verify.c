@@ -31,52 +31,10 @@ const char *verify_state_to_string(enum verify_state s)
 
 /* --- comparing ----------------------------------------------------------- */
 
-/* A whole decimal number of any sign, beyond long's range too (some
- * sysctls are unsigned 64-bit): sign and magnitude. */
-struct number {
-        bool negative;
-        unsigned long long magnitude;
-};
-
-static bool number_parse(const char *s, struct number *ret)
-{
-        struct number n = {};
-        char *end;
-
-        if (*s == '-') {
-                n.negative = true;
-                s++;
-        }
-        if (!isdigit((unsigned char) *s))
-                return false;
-        errno = 0;
-        n.magnitude = strtoull(s, &end, 10);
-        if (*end != '\0' || errno == ERANGE)
-                return false;
-        n.negative = n.negative && n.magnitude != 0;
-        *ret = n;
-        return true;
-}
-
-static int number_cmp(struct number a, struct number b)
-{
-        if (a.negative != b.negative)
-                return a.negative ? -1 : 1;
-        if (a.magnitude == b.magnitude)
-                return 0;
-        return (a.magnitude < b.magnitude) != a.negative ? -1 : 1;
-}
-
+/* Not numbers under ">N": apply skipped it too ("not a number to compare with"). */
 static bool satisfied(const char *desired, bool only_if_greater, const char *actual)
 {
-        struct number have, want;
-
-        if (!only_if_greater)
-                return streq(actual, desired);
-        /* Not numbers: apply skipped it too ("not a number to compare with"). */
-        if (!number_parse(actual, &have) || !number_parse(desired, &want))
-                return false;
-        return number_cmp(have, want) >= 0;
+        return settings_value_satisfied(actual, desired, only_if_greater) > 0;
 }
 
 enum verify_state verify_compare(const char *desired, bool only_if_greater, const char *actual,
