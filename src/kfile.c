@@ -163,34 +163,14 @@ int kfile_read(const struct kroot *r, const char *relpath, char *buf, size_t siz
 int kfile_read_all(const struct kroot *r, const char *relpath, char **ret)
 {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 4096;
+        int k;
 
         fd = kfile_open(r, relpath, O_RDONLY);
         if (fd < 0)
                 return fd;
-        buf = xcalloc(size, 1);
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= size) {
-                        if (size >= (64u << 20))
-                                return -E2BIG;
-                        size *= 2;
-                        buf = xreallocarray(buf, size, 1);
-                }
-                n = read(fd, buf + len, size - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return errno == ESRCH ? -ENOENT : -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
+        k = read_fd_all(fd, 64u << 20, ret, NULL);
+        /* A process that exits while we read its /proc files: gone, like ENOENT. */
+        return k == -ESRCH ? -ENOENT : k;
 }
 
 int kfile_read_value(const struct kroot *r, const char *relpath, char *buf, size_t size)

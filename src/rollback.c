@@ -196,28 +196,15 @@ static int read_file(const char *path, char **ret)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 0;
+        size_t len;
+        int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= cap) {
-                        cap = cap ? cap * 2 : 4096;
-                        buf = xreallocarray(buf, cap, 1);
-                }
-                n = read(fd, buf + len, cap - len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
+        r = read_fd_all(fd, 16u << 20, &buf, &len);
+        if (r < 0)
+                return r;
         if (strlen(buf) != len)
                 return -EBADMSG; /* a NUL byte: not our text */
         *ret = TAKE_PTR(buf);
