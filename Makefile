@@ -38,7 +38,7 @@ BENCH      := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev libcgroup-dev \
                   libsystemd-dev libinih-dev libcmocka-dev libxml2-dev mandoc systemd
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
-                  qemu-system-x86 busybox-static systemd util-linux
+                  qemu-system-x86 busybox-static systemd util-linux debootstrap
 
 ifeq ($(V),1)
 Q :=
@@ -154,6 +154,11 @@ check-systemd: all
 check-host: deps-host all $(HOST_TESTS)
 	$(Q)VMTUNED_BIN=$(abspath $(BUILD)/vmtuned) VMTUNECTL_BIN=$(abspath $(BUILD)/vmtunectl) \
 		tests/run-tests $(HOST_TESTS)
+
+# Opt-in: a 4-NUMA-node kernel under QEMU with libvirtd, VMs and this
+# tree's vmtuned inside; judged on what that kernel reports (lab/README.md).
+lab: deps-host all
+	$(Q)BUILD=$(BUILD) lab/run
 
 sim: $(BENCH)
 	$(Q)for b in $(BENCH); do $$b; done

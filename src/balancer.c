@@ -109,6 +109,24 @@ static void log_move(struct balancer *b, const struct domain *d, const struct ba
                   b->root->dry_run ? " (dry run: nothing moved)" : "");
 }
 
+/* A memory move that moved nothing will move nothing next tick either: what
+ * is left elsewhere is memory the kernel does not migrate for this process
+ * (page cache and libraries shared with others, pinned pages). Found in the
+ * 4-node lab, where the policy asked again every tick. Stop following it;
+ * the locality rule takes it up again only if most of it is elsewhere. */
+static void stop_chasing_stuck_memory(struct balancer *b, const struct domain *d, const struct move_result *res)
+{
+        struct vm_memory *m;
+
+        if (res->migrated_mib > 0 || res->remote_mib == 0 || !(m = memory_find(b, d->uuid)) || !m->vm.migrating)
+                return;
+        m->vm.migrating = false;
+        log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
+                  "balancer: %s: %" PRIu64 " MiB of its memory stay elsewhere and did not move (shared or "
+                  "unmovable pages); not trying again unless most of its memory is elsewhere",
+                  d->name, res->remote_mib);
+}
+
 static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
 {
         virConnectPtr conn = virt_connection(b->virt);
@@ -140,6 +158,8 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                 b->moves++;
                 b->reverts += m->kind == BALANCE_MOVE_REVERT;
                 b->migrated_mib += res.migrated_mib;
+                if (m->migrate_mib > 0 || m->kind == BALANCE_MOVE_MEMORY)
+                        stop_chasing_stuck_memory(b, d, &res);
         }
 }
 
