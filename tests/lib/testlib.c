@@ -289,3 +289,27 @@ int tl_run(char *const *argv, char **ret_output)
         free(dir);
         return exit_code(status);
 }
+
+int tl_root_setup(void **state)
+{
+        struct tl_root *f = calloc(1, sizeof(*f));
+
+        if (!f)
+                die("calloc");
+        f->dir = tl_mkdtemp("vmtuned-root");
+        if (kroot_open(f->dir, false, &f->root) < 0)
+                die("kroot_open");
+        *state = f;
+        return 0;
+}
+
+int tl_root_teardown(void **state)
+{
+        struct tl_root *f = *state;
+
+        kroot_close(&f->root);
+        tl_rm_rf(f->dir);
+        free(f->dir);
+        free(f);
+        return 0;
+}

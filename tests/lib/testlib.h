@@ -19,6 +19,16 @@ bool tl_exists(const char *dir, const char *rel);
 /* Create a symlink dir/rel -> target, creating parent directories. */
 void tl_symlink(const char *dir, const char *rel, const char *target);
 
+/* A temporary fixture root opened as a kroot, for cmocka setup/teardown:
+ * *state is a struct tl_root. */
+#include "kfile.h"
+struct tl_root {
+        char *dir;
+        struct kroot root;
+};
+int tl_root_setup(void **state);
+int tl_root_teardown(void **state);
+
 /* A daemon run. stderr goes to a file we can read back. */
 struct tl_daemon {
         pid_t pid;

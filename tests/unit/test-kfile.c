@@ -13,31 +13,6 @@
 #include "log.h"
 #include "testlib.h"
 
-struct fixture {
-        char *dir;
-        struct kroot root;
-};
-
-static int setup(void **state)
-{
-        struct fixture *f = calloc(1, sizeof(*f));
-
-        f->dir = tl_mkdtemp("vmtuned-test-kfile");
-        assert_int_equal(kroot_open(f->dir, false, &f->root), 0);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *f = *state;
-
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
-        free(f);
-        return 0;
-}
 
 static void test_path_valid_accepts_plain_relative_paths(void **state)
 {
@@ -104,7 +79,7 @@ static void test_selector_offers_bracketed_and_plain_words_only_whole(void **sta
 
 static void test_read_missing_knob_is_enoent(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         char buf[64];
 
         assert_int_equal(kfile_read(&f->root, "proc/sys/vm/no_such_knob", buf, sizeof(buf)), -ENOENT);
@@ -113,7 +88,7 @@ static void test_read_missing_knob_is_enoent(void **state)
 
 static void test_read_refuses_invalid_path_without_opening(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         char buf[64];
 
         tl_write(f->dir, "etc/secret", "x\n");
@@ -124,7 +99,7 @@ static void test_read_refuses_invalid_path_without_opening(void **state)
 
 static void test_read_normalizes_tabs_of_multi_value_sysctls(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         char buf[64];
 
         tl_write(f->dir, "proc/sys/net/ipv4/tcp_rmem", "4096\t131072\t6291456\n");
@@ -134,7 +109,7 @@ static void test_read_normalizes_tabs_of_multi_value_sysctls(void **state)
 
 static void test_read_value_reduces_a_selector_file(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         char buf[64];
 
         tl_write(f->dir, "sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n");
@@ -148,7 +123,7 @@ static void test_read_value_reduces_a_selector_file(void **state)
 
 static void test_read_that_does_not_fit_is_e2big(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         char buf[8];
 
         tl_write(f->dir, "proc/sys/kernel/long", "0123456789\n");
@@ -161,7 +136,7 @@ static void test_read_that_does_not_fit_is_e2big(void **state)
 
 static void test_write_then_read_round_trips_on_a_fixture_file(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         _cleanup_free_ char *content = NULL;
         char buf[64];
 
@@ -176,7 +151,7 @@ static void test_write_then_read_round_trips_on_a_fixture_file(void **state)
 
 static void test_write_follows_sys_block_symlinks(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         _cleanup_free_ char *content = NULL;
 
         tl_write(f->dir, "sys/devices/virtual/block/vda/queue/read_ahead_kb", "128\n");
@@ -188,7 +163,7 @@ static void test_write_follows_sys_block_symlinks(void **state)
 
 static void test_write_to_missing_knob_fails_and_creates_nothing(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
 
         tl_write(f->dir, "proc/sys/vm/swappiness", "60\n");
         assert_int_equal(kfile_write(&f->root, "proc/sys/vm/new_knob", "1"), -ENOENT);
@@ -197,7 +172,7 @@ static void test_write_to_missing_knob_fails_and_creates_nothing(void **state)
 
 static void test_dry_run_write_leaves_the_file_alone(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         _cleanup_free_ char *content = NULL;
         struct kroot dry;
 
@@ -226,15 +201,15 @@ int main(void)
                 cmocka_unit_test(test_selected_returns_the_bracketed_choice),
                 cmocka_unit_test(test_normalize_trims_and_folds_tabs_and_newlines),
                 cmocka_unit_test(test_selector_offers_bracketed_and_plain_words_only_whole),
-                cmocka_unit_test_setup_teardown(test_read_missing_knob_is_enoent, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_read_refuses_invalid_path_without_opening, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_read_normalizes_tabs_of_multi_value_sysctls, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_read_value_reduces_a_selector_file, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_read_that_does_not_fit_is_e2big, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_write_then_read_round_trips_on_a_fixture_file, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_write_follows_sys_block_symlinks, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_write_to_missing_knob_fails_and_creates_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_dry_run_write_leaves_the_file_alone, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_missing_knob_is_enoent, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_refuses_invalid_path_without_opening, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_normalizes_tabs_of_multi_value_sysctls, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_value_reduces_a_selector_file, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_that_does_not_fit_is_e2big, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_write_then_read_round_trips_on_a_fixture_file, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_write_follows_sys_block_symlinks, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_write_to_missing_knob_fails_and_creates_nothing, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_write_leaves_the_file_alone, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test(test_kroot_open_of_missing_prefix_fails_and_leaves_ret),
         };
 

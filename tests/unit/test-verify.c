@@ -162,35 +162,10 @@ static void test_lookup_honours_dash_exclusions_and_counts_past_max(void **state
 
 /* --- reading sysctl.d under a root ----------------------------------------- */
 
-struct fixture {
-        char *dir;
-        struct kroot root;
-};
-
-static int setup(void **state)
-{
-        struct fixture *f = calloc(1, sizeof(*f));
-
-        f->dir = tl_mkdtemp("vmtuned-test-verify");
-        assert_int_equal(kroot_open(f->dir, false, &f->root), 0);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *f = *state;
-
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
-        free(f);
-        return 0;
-}
 
 static void test_load_follows_systemd_precedence_masking_and_name_order(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         const struct sysctl_assignment *found[8];
         struct sysctl_conf c = {};
 
@@ -230,7 +205,7 @@ static void test_load_follows_systemd_precedence_masking_and_name_order(void **s
 
 static void test_load_reads_etc_sysctl_conf_after_the_directories(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         const struct sysctl_assignment *found[4];
         struct sysctl_conf c = {};
 
@@ -245,7 +220,7 @@ static void test_load_reads_etc_sysctl_conf_after_the_directories(void **state)
 
 static void test_load_with_no_sysctl_files_is_empty(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         struct sysctl_conf c = {};
 
         verify_sysctl_load(&f->root, &c);
@@ -272,7 +247,7 @@ static char *print(const struct verify_report *r, bool json)
 
 static void test_report_rows_carry_actual_original_state_and_conflicts(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_root *f = *state;
         struct target t[] = {
                 { .key = (char *) "sysctl vm.swappiness", .path = (char *) "proc/sys/vm/swappiness",
                   .value = (char *) "10", .source = (char *) "/p/test.conf:4" },
@@ -354,10 +329,10 @@ int main(void)
                 cmocka_unit_test(test_parse_reads_assignments_comments_and_dash_lines_with_line_numbers),
                 cmocka_unit_test(test_lookup_prefers_explicit_lines_over_globs_in_boot_order),
                 cmocka_unit_test(test_lookup_honours_dash_exclusions_and_counts_past_max),
-                cmocka_unit_test_setup_teardown(test_load_follows_systemd_precedence_masking_and_name_order, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_load_reads_etc_sysctl_conf_after_the_directories, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_load_with_no_sysctl_files_is_empty, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_report_rows_carry_actual_original_state_and_conflicts, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_load_follows_systemd_precedence_masking_and_name_order, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_load_reads_etc_sysctl_conf_after_the_directories, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_load_with_no_sysctl_files_is_empty, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_report_rows_carry_actual_original_state_and_conflicts, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test(test_json_strings_are_escaped),
         };
         return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
