@@ -13,13 +13,12 @@
  * Memory, after probation: a <numatune mode='restrictive'> domain gets its
  * nodeset through virDomainSetNumaParameters (the only mode libvirt lets
  * change on a running domain); the others get cpuset.mems of their
- * emulator, vcpuN and iothreadN cgroups written, and the kernel migrates
- * (cpuset.memory_migrate=1, which libvirt sets under cgroup v1; cgroup v2
- * since Linux 5.15); without a migrating cpuset, numa_migrate_pages() on
- * the QEMU process. All of these move everything at once, so a chunk
- * smaller than what sits remote (max_migrate_mb_per_tick) is moved page
- * by page with numa_move_pages() instead, and the cpusets are only
- * widened to the target meanwhile (widening migrates nothing).
+ * emulator, vcpuN and iothreadN cgroups widened to the target,
+ * migrate_pages(2) of the pages their QEMU alone maps (not the QEMU
+ * binary and libraries other VMs share), and cpuset.mems narrowed to the
+ * target without the kernel migrating again (move_memory.c says why). A
+ * chunk smaller than what sits remote (max_migrate_mb_per_tick) is moved
+ * page by page with numa_move_pages() instead, the cpusets only widened.
  *
  * After a successful move vmtuned's placement is recorded in the domain's
  * live metadata (VMTUNED_PLACEMENT_XMLNS, domain.h), so the <vcpupin>
@@ -44,9 +43,9 @@ struct kroot;
 enum move_memory_how {
         MOVE_MEMORY_NONE,          /* no memory step (or a dry run) */
         MOVE_MEMORY_LIBVIRT,       /* virDomainSetNumaParameters: restrictive <numatune> */
-        MOVE_MEMORY_CGROUP,        /* cpuset.mems of emulator, vcpuN, iothreadN */
-        MOVE_MEMORY_MIGRATE_PAGES, /* numa_migrate_pages: no cpuset that migrates */
-        MOVE_MEMORY_MOVE_PAGES,    /* numa_move_pages, bounded by migrate_mib */
+        MOVE_MEMORY_CGROUP,        /* cpuset.mems of emulator, vcpuN, iothreadN only: nothing was remote */
+        MOVE_MEMORY_MIGRATE_PAGES, /* migrate_pages of the private pages (and cpuset.mems around it) */
+        MOVE_MEMORY_MOVE_PAGES,    /* numa_move_pages of private mappings, bounded by migrate_mib */
 };
 
 const char *move_memory_how_to_string(enum move_memory_how how);

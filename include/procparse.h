@@ -63,11 +63,21 @@ int procparse_cgroup_mount(const char *buf, const char *controller, bool v2,
  * scope. A path without those is returned as is. malloc'd. */
 char *procparse_domain_cgroup(const char *thread_path);
 
-/* /proc/PID/numa_maps: resident memory per node in KiB, summing every
- * mapping's "N<node>=<pages>" times its kernelpagesize_kB (so huge pages
- * count right). *ret_kib is indexed by node; *ret_n is the highest node
- * with pages + 1 (0 and NULL for a process with none). -EINVAL if a node
- * count is malformed, -ERANGE for a node number above 1023. */
+/* Is this /proc/PID/numa_maps line a mapping whose pages this process
+ * alone maps? The kernel prints "mapmax=N" only when some page of the
+ * mapping is mapped more than once (N > 1): the QEMU binary and the
+ * libraries every other QEMU runs too. Those are not the VM's memory, and
+ * migrate_pages(2) without CAP_SYS_NICE (MPOL_MF_MOVE) leaves them where
+ * they are. Guest RAM, heap, TCG code cache and hugetlbfs or memfd guest
+ * RAM are private to the one QEMU. */
+bool procparse_numa_maps_private(const char *line, size_t len);
+
+/* /proc/PID/numa_maps: the process's private resident memory per node in
+ * KiB (procparse_numa_maps_private lines), summing each mapping's
+ * "N<node>=<pages>" times its kernelpagesize_kB (so huge pages count
+ * right). *ret_kib is indexed by node; *ret_n is the highest node with
+ * pages + 1 (0 and NULL for a process with none). -EINVAL if a node count
+ * is malformed, -ERANGE for a node number above 1023. */
 int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n);
 
 enum thread_kind {

@@ -394,6 +394,11 @@ static long long line_value(const char *line, size_t len, const char *key)
         return -1;
 }
 
+bool procparse_numa_maps_private(const char *line, size_t len)
+{
+        return line_value(line, len, "mapmax=") < 0;
+}
+
 int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n)
 {
         _cleanup_free_ uint64_t *kib = NULL;
@@ -408,6 +413,8 @@ int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n)
                  * pages since 2.6.39; older ones only had base pages. */
                 if (page_kib < 0)
                         page_kib = 4;
+                if (!procparse_numa_maps_private(line, len))
+                        continue;
                 for (size_t i = 0; i + 1 < len; i++) {
                         unsigned node;
                         const char *p;

@@ -251,8 +251,31 @@ static void test_numa_maps_sums_pages_of_captured_file(void **state)
 
         assert_int_equal(procparse_numa_maps(buf, &kib, &n), 0);
         assert_int_equal(n, 1);
-        /* The sum of N0= times kernelpagesize_kB over the file, by awk. */
-        assert_int_equal(kib[0], 31680);
+        /* The sum of N0= times kernelpagesize_kB over the lines without
+         * mapmax=, by awk (31680 KiB with the shared libraries). */
+        assert_int_equal(kib[0], 24780);
+}
+
+/* What a second process maps too (mapmax=, the shared QEMU binary and
+ * libraries) is not this VM's memory: migrate_pages(2) without
+ * CAP_SYS_NICE does not move it either. */
+static void test_numa_maps_leaves_out_pages_other_processes_map(void **state)
+{
+        const char *buf =
+                "55d0c0a00000 default file=/usr/bin/qemu-system-x86_64 mapped=3000 mapmax=4 N0=3000 kernelpagesize_kB=4\n"
+                "55d0c1a00000 default file=/usr/bin/qemu-system-x86_64 anon=2 dirty=2 mapped=10 N1=10 kernelpagesize_kB=4\n"
+                "7f1000000000 default anon=256 dirty=256 N0=6 N1=250 kernelpagesize_kB=4\n"
+                "7f2000000000 default file=/memfd:pc.ram\\040(deleted) dirty=100 N2=100 kernelpagesize_kB=4\n";
+        _cleanup_free_ uint64_t *kib = NULL;
+        size_t n = 0;
+
+        assert_false(procparse_numa_maps_private(buf, strcspn(buf, "\n")));
+        assert_true(procparse_numa_maps_private("7f00 default anon=1 N0=1", 24));
+        assert_int_equal(procparse_numa_maps(buf, &kib, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(kib[0], 6 * 4);
+        assert_int_equal(kib[1], (10 + 250) * 4);
+        assert_int_equal(kib[2], 100 * 4);
 }
 
 static void test_numa_maps_counts_huge_pages_by_their_size(void **state)
@@ -341,6 +364,7 @@ int main(void)
                 cmocka_unit_test(test_domain_cgroup_strips_thread_dir_and_libvirt_dir),
                 cmocka_unit_test(test_numa_maps_sums_pages_of_captured_file),
                 cmocka_unit_test(test_numa_maps_counts_huge_pages_by_their_size),
+        cmocka_unit_test(test_numa_maps_leaves_out_pages_other_processes_map),
                 cmocka_unit_test(test_numa_maps_without_pages_is_empty_and_garbage_is_rejected),
                 cmocka_unit_test(test_thread_comm_sorts_vcpu_iothread_and_emulator_threads),
         };
