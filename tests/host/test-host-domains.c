@@ -21,36 +21,11 @@
 static char *workdir;
 static struct tl_daemon daemon_run;
 
-/* Run tests/vm/vm FUNCTION ARGS...; its stdout+stderr, trimmed (malloc'd). */
-static char *vm(int *ret_code, const char *fn, ...)
-{
-        char tool[512], *argv[16], *out = NULL;
-        size_t n = 0, len;
-        va_list ap;
-        int code;
-
-        snprintf(tool, sizeof(tool), "%s/tests/vm/vm", tl_srcdir());
-        argv[n++] = tool;
-        argv[n++] = (char *) fn;
-        va_start(ap, fn);
-        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
-                argv[n++] = a;
-        va_end(ap);
-        argv[n] = NULL;
-        code = tl_run(argv, &out);
-        len = strlen(out);
-        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-                out[--len] = '\0';
-        if (ret_code)
-                *ret_code = code;
-        return out;
-}
-
 static void cleanup(void)
 {
         if (daemon_run.pid > 0)
                 (void) tl_daemon_stop(&daemon_run, SIGTERM);
-        free(vm(NULL, "libvirtd-down", NULL));
+        free(tl_vm(NULL, "libvirtd-down", NULL));
 }
 
 static char *ctl(const char *cmd, bool json)
@@ -126,20 +101,20 @@ static int setup(void **state)
         tl_write(workdir, "vmtuned.conf",
                  "[vmtuned]\nprofile = none\nlibvirt_uri = qemu:///system\n"
                  "[balancer]\nenabled = no\nkernel_numa_balancing = keep\n");
-        out = vm(&code, "build-guest", NULL);
+        out = tl_vm(&code, "build-guest", NULL);
         free(out);
         if (code != 0)
                 return -1;
-        out = vm(&code, "libvirtd-up", NULL);
+        out = tl_vm(&code, "libvirtd-up", NULL);
         if (code != 0) {
                 fprintf(stderr, "libvirtd-up: %s\n", out);
                 free(out);
                 return -1;
         }
         free(out);
-        free(vm(&code, "create", "vmt-dom-a", "--vcpus", "1", NULL));
-        free(vm(&code, "create", "vmt-dom-b", "--vcpus", "2", "--burn", NULL));
-        free(vm(&code, "create", "vmt-dom-c", "--vcpus", "2", "--vcpupin", "--wait-boot", NULL));
+        free(tl_vm(&code, "create", "vmt-dom-a", "--vcpus", "1", NULL));
+        free(tl_vm(&code, "create", "vmt-dom-b", "--vcpus", "2", "--burn", NULL));
+        free(tl_vm(&code, "create", "vmt-dom-c", "--vcpus", "2", "--vcpupin", "--wait-boot", NULL));
         return code == 0 ? 0 : -1;
 }
 
@@ -207,12 +182,12 @@ static void check_against_kernel(const char *json, const char *name)
         long pid;
 
         assert_non_null(line);
-        pid_s = vm(NULL, "pid", name, NULL);
+        pid_s = tl_vm(NULL, "pid", name, NULL);
         pid = json_long(line, "pid");
         if (pid != atol(pid_s))
                 fail_msg("%s: vmtunectl says pid %ld, the kernel %s", name, pid, pid_s);
 
-        tids = vm(NULL, "vcpu-tids", name, NULL);
+        tids = tl_vm(NULL, "vcpu-tids", name, NULL);
         p = tids;
         for (int vcpu = 0; p && *p; vcpu++) {
                 snprintf(want, sizeof(want), "{\"vcpu\":%d,\"tid\":%ld}", vcpu, atol(p));
@@ -222,7 +197,7 @@ static void check_against_kernel(const char *json, const char *name)
                 p = p ? p + 1 : NULL;
         }
 
-        cg = vm(NULL, "cgroup", name, "cpuset", NULL);
+        cg = tl_vm(NULL, "cgroup", name, "cpuset", NULL);
         snprintf(want, sizeof(want), "\"cgroup_cpuset\":\"%s\"", cg + 1); /* relative to / */
         if (!strstr(line, want))
                 fail_msg("%s: want %s in %s", name, want, line);
@@ -277,12 +252,12 @@ static void test_domains_match_the_kernel_and_follow_lifecycle_and_libvirtd_rest
         free(text);
 
         fprintf(stderr, "destroying vmt-dom-b\n");
-        free(vm(NULL, "destroy", "vmt-dom-b", NULL));
+        free(tl_vm(NULL, "destroy", "vmt-dom-b", NULL));
         free(wait_domains(b_gone, 30));
 
         fprintf(stderr, "kill -9 libvirtd and start it again\n");
         int code;
-        char *out = vm(&code, "libvirtd-restart", NULL);
+        char *out = tl_vm(&code, "libvirtd-restart", NULL);
         if (code != 0 && strstr(out, "not started by"))
                 /* Someone else's libvirtd (a host that runs one): never kill it. */
                 fprintf(stderr, "SKIPPED the restart check: %s\n", out);

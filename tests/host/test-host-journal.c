@@ -129,23 +129,15 @@ static int journald_start(void)
 
 /* --- the daemon ---------------------------------------------------------- */
 
-struct env {
-        char *dir;
-        char root[512], run[512], profiles[512], config[512];
-        char *argv[24];
-        struct tl_daemon d;
-};
-
 static int setup(void **state)
 {
-        struct env *e = calloc(1, sizeof(*e));
-        char **a = e->argv;
+        /* systemd sets WATCHDOG_PID to the service's PID: the shell's $$ is
+         * the daemon's PID once it execs. */
+        static const char *const watchdog_env_launcher[] = {
+                "/bin/sh", "-c", "WATCHDOG_PID=$$ WATCHDOG_USEC=2000000 exec \"$0\" \"$@\"", NULL
+        };
+        struct tl_env *e = tl_env_setup("vmtuned-journal");
 
-        e->dir = tl_mkdtemp("vmtuned-journal");
-        snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
-        snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
-        snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
-        snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
         tl_write(e->root, "proc/sys/vm/swappiness", "60\n");
         tl_write(e->root, "proc/sys/vm/dirty_ratio", "20\n");
         tl_write(e->profiles, "test.conf", "[main]\nsummary = journal test\n[sysctl]\n"
@@ -153,32 +145,9 @@ static int setup(void **state)
         tl_write(e->profiles, "other.conf", "[sysctl]\nvm.swappiness = 30\n");
         tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = test\nlibvirt_uri = test:///default\n"
                                          "[balancer]\nenabled = no\n");
-        /* systemd sets WATCHDOG_PID to the service's PID: the shell's $$ is
-         * the daemon's PID once it execs. */
-        *a++ = (char *) "/bin/sh";
-        *a++ = (char *) "-c";
-        *a++ = (char *) "WATCHDOG_PID=$$ WATCHDOG_USEC=2000000 exec \"$0\" \"$@\"";
-        *a++ = (char *) tl_vmtuned_bin();
-        *a++ = (char *) "--root";
-        *a++ = e->root;
-        *a++ = (char *) "--runtime-dir";
-        *a++ = e->run;
-        *a++ = (char *) "--profile-dir";
-        *a++ = e->profiles;
-        *a++ = (char *) "--config";
-        *a++ = e->config;
+        /* Not --foreground: it logs to the journal, as the unit runs it. */
+        tl_env_set_argv(e, watchdog_env_launcher, false);
         *state = e;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct env *e = *state;
-
-        tl_daemon_free(&e->d);
-        tl_rm_rf(e->dir);
-        free(e->dir);
-        free(e);
         return 0;
 }
 
@@ -237,7 +206,7 @@ static void wait_ready_after_reloading(struct tl_daemon *d)
 
 static void test_daemon_notifies_systemd_and_logs_structured_events_to_the_journal(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out, *err, *ctl_out = NULL, match[96];
         char *ctl[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "profile",
                         (char *) "other", NULL };
@@ -299,7 +268,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_daemon_notifies_systemd_and_logs_structured_events_to_the_journal,
-                                                setup, teardown),
+                                                setup, tl_env_teardown),
         };
         /* Also on an abort: a journald we started must not outlive us. */
         atexit(journald_stop);

@@ -42,44 +42,12 @@ static bool cleaned;
 
 /* --- tests/vm/vm, virsh ------------------------------------------------- */
 
-/* Run argv; its stdout+stderr, trimmed (malloc'd), and the exit code. */
-static char *run(int *ret_code, char **argv)
-{
-        char *out = NULL;
-        int code = tl_run(argv, &out);
-        size_t len = strlen(out);
-
-        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-                out[--len] = '\0';
-        if (ret_code)
-                *ret_code = code;
-        return out;
-}
-
-/* tests/vm/vm FUNCTION ARGS... (NULL-terminated). */
-static char *vm(int *ret_code, const char *fn, ...)
-{
-        char tool[512], *argv[16];
-        size_t n = 0;
-        va_list ap;
-
-        snprintf(tool, sizeof(tool), "%s/tests/vm/vm", tl_srcdir());
-        argv[n++] = tool;
-        argv[n++] = (char *) fn;
-        va_start(ap, fn);
-        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
-                argv[n++] = a;
-        va_end(ap);
-        argv[n] = NULL;
-        return run(ret_code, argv);
-}
-
 static char *virsh(const char *a, const char *b, const char *c, const char *d)
 {
         char *argv[] = { (char *) "/usr/bin/virsh", (char *) "-c", (char *) URI, (char *) a, (char *) b,
                          (char *) c, (char *) d, NULL };
         int code;
-        char *out = run(&code, argv);
+        char *out = tl_run_trimmed(argv, &code);
 
         if (code != 0)
                 fail_msg("virsh %s %s failed (%d): %s", a, b, code, out);
@@ -99,7 +67,7 @@ static void cleanup(void)
         conn = NULL;
         kroot_close(&root);
         /* destroys vmt-move-* domains, stops only the daemons vm_libvirtd_up started */
-        out = vm(&code, "libvirtd-down", NULL);
+        out = tl_vm(&code, "libvirtd-down", NULL);
         fprintf(stderr, "%s%scleanup: %s\n", out, *out ? "\n" : "", code == 0 ? "done" : "FAILED");
         free(out);
 }
@@ -133,7 +101,7 @@ static char *thread_cpus(pid_t pid, pid_t tid)
 static char *cgroup_path(const char *part, const char *file)
 {
         int code;
-        char *dir = vm(&code, "cgroup", DOM, "cpuset", part, NULL), *path;
+        char *dir = tl_vm(&code, "cgroup", DOM, "cpuset", part, NULL), *path;
 
         if (code != 0)
                 fail_msg("vm cgroup %s: %s", part, dir);
@@ -396,7 +364,7 @@ static void test_moving_a_domain_destroyed_just_before_fails_and_does_nothing(vo
         char *out;
 
         build(DOM, &d);
-        out = vm(&code, "destroy", DOM, NULL);
+        out = tl_vm(&code, "destroy", DOM, NULL);
         assert_int_equal(code, 0);
         free(out);
         assert_int_equal(move_to("1", &d, &res), -ENOENT);
@@ -423,17 +391,17 @@ static int setup(void **state)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         virSetErrorFunc(NULL, quiet);
-        out = vm(&code, "build-guest", NULL);
+        out = tl_vm(&code, "build-guest", NULL);
         free(out);
         if (code != 0)
                 return -1;
-        out = vm(&code, "libvirtd-up", NULL);
+        out = tl_vm(&code, "libvirtd-up", NULL);
         fprintf(stderr, "%s\n", out);
         free(out);
         if (code != 0)
                 return -1;
-        free(vm(NULL, "destroy-all", NULL)); /* leftovers of an interrupted run */
-        out = vm(&code, "create", DOM, "--vcpus", "2", "--burn", "--wait-boot", NULL);
+        free(tl_vm(NULL, "destroy-all", NULL)); /* leftovers of an interrupted run */
+        out = tl_vm(&code, "create", DOM, "--vcpus", "2", "--burn", "--wait-boot", NULL);
         fprintf(stderr, "%s\n", out);
         free(out);
         if (code != 0)

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,5 +312,87 @@ int tl_root_teardown(void **state)
         tl_rm_rf(f->dir);
         free(f->dir);
         free(f);
+        return 0;
+}
+
+char *tl_run_trimmed(char *const *argv, int *ret_code)
+{
+        char *out = NULL;
+        int code = tl_run(argv, &out);
+        size_t len = strlen(out);
+
+        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+                out[--len] = '\0';
+        if (ret_code)
+                *ret_code = code;
+        return out;
+}
+
+char *tl_vm(int *ret_code, const char *function, ...)
+{
+        char tool[PATH_MAX], *argv[16];
+        size_t n = 0;
+        va_list ap;
+
+        snprintf(tool, sizeof(tool), "%s/tests/vm/vm", tl_srcdir());
+        argv[n++] = tool;
+        argv[n++] = (char *) function;
+        va_start(ap, function);
+        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
+                argv[n++] = a;
+        va_end(ap);
+        argv[n] = NULL;
+        return tl_run_trimmed(argv, ret_code);
+}
+
+struct tl_env *tl_env_setup(const char *prefix)
+{
+        struct tl_env *e = calloc(1, sizeof(*e));
+
+        if (!e)
+                die("calloc");
+        e->dir = tl_mkdtemp(prefix);
+        snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
+        snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
+        snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
+        snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
+        return e;
+}
+
+/* Append arg to e->argv, keeping it NULL-terminated; a launcher too long
+ * for the array is a bug in the test, not something to cut short. */
+static void env_argv_add(struct tl_env *e, size_t *n, const char *arg)
+{
+        if (*n + 1 >= sizeof(e->argv) / sizeof(e->argv[0])) {
+                errno = E2BIG;
+                die("tl_env_set_argv");
+        }
+        e->argv[(*n)++] = (char *) arg;
+        e->argv[*n] = NULL;
+}
+
+void tl_env_set_argv(struct tl_env *e, const char *const *launcher, bool foreground)
+{
+        const char *const paths[] = { "--root", e->root, "--runtime-dir", e->run,
+                                      "--profile-dir", e->profiles, "--config", e->config };
+        size_t n = 0;
+
+        for (; launcher && *launcher; launcher++)
+                env_argv_add(e, &n, *launcher);
+        env_argv_add(e, &n, tl_vmtuned_bin());
+        if (foreground)
+                env_argv_add(e, &n, "--foreground");
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+                env_argv_add(e, &n, paths[i]);
+}
+
+int tl_env_teardown(void **state)
+{
+        struct tl_env *e = *state;
+
+        tl_daemon_free(&e->d);
+        tl_rm_rf(e->dir);
+        free(e->dir);
+        free(e);
         return 0;
 }

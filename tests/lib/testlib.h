@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Helpers for tests: temporary fixture trees and running the real daemon
- * binary under a notify socket, the way systemd would. */
+/* Helpers for tests: temporary fixture trees, running the real daemon
+ * binary under a notify socket the way systemd would, and tests/vm/vm. */
 #pragma once
 
 #include <stdbool.h>
@@ -59,3 +59,41 @@ void tl_daemon_free(struct tl_daemon *d);
 /* Run argv to completion; return the exit code and (if ret_output) its
  * stdout+stderr, malloc'd. */
 int tl_run(char *const *argv, char **ret_output);
+
+/* Run argv like tl_run; return its stdout+stderr without the trailing new
+ * lines and spaces (malloc'd), so a one-word answer compares as it is. The
+ * exit code goes to *ret_code if ret_code is not NULL. */
+char *tl_run_trimmed(char *const *argv, int *ret_code);
+
+/* Run tests/vm/vm FUNCTION ARGS... (NULL-terminated): one function of
+ * tests/vm/lib.sh, which starts the test libvirtd and its QEMU guests for
+ * the host suites. Output and exit code as tl_run_trimmed. */
+char *tl_vm(int *ret_code, const char *function, ...);
+
+/* The daemon on a temporary fixture root, the way the system tests and the
+ * journal host test run it: every path it is given lies below one
+ * temporary directory, so it changes nothing on the machine and one
+ * tl_rm_rf() removes all of it. The test writes the files it needs (the
+ * fixture kernel below root, profiles, dir/vmtuned.conf) and then sets argv. */
+struct tl_env {
+        char *dir;              /* the temporary directory */
+        char root[512];         /* --root: the fixture kernel, dir/root */
+        char run[512];          /* --runtime-dir: rollback journal, control socket */
+        char profiles[512];     /* --profile-dir */
+        char config[512];       /* --config: dir/vmtuned.conf */
+        char *argv[24];         /* the daemon's command line, set by tl_env_set_argv */
+        struct tl_daemon d;     /* for tests that keep their run here; freed by the teardown */
+};
+
+/* A new environment below a new /tmp/PREFIX.XXXXXX; nothing written yet. */
+struct tl_env *tl_env_setup(const char *prefix);
+/* Set e->argv to `[LAUNCHER...] VMTUNED_BIN [--foreground] --root ROOT
+ * --runtime-dir RUN --profile-dir PROFILES --config CONFIG`. launcher
+ * (NULL-terminated, or NULL) runs first and execs the daemon: e.g. a shell
+ * that sets an environment variable naming the daemon's own PID, which no
+ * one knows before it runs. Without --foreground the daemon logs to the
+ * journal, as under systemd. */
+void tl_env_set_argv(struct tl_env *e, const char *const *launcher, bool foreground);
+/* cmocka teardown for *state == a tl_env: kill a daemon still running in
+ * e->d, remove the directory, free e. */
+int tl_env_teardown(void **state);

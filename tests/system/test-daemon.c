@@ -92,57 +92,24 @@ static const char good_config[] =
         "[balancer]\n"
         "kernel_numa_balancing = off\n";
 
-struct env {
-        char *dir;          /* everything below here */
-        char root[512];     /* fixture kernel */
-        char run[512];      /* runtime dir */
-        char profiles[512];
-        char config[512];
-        char *argv[16];
-};
-
+/* The fixture kernel, both profiles, the good configuration, and the
+ * command line that runs the daemon in the foreground on them. */
 static int setup(void **state)
 {
-        struct env *e = calloc(1, sizeof(*e));
+        struct tl_env *e = tl_env_setup("vmtuned-sys");
 
-        e->dir = tl_mkdtemp("vmtuned-sys");
-        snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
-        snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
-        snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
-        snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
         for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++)
                 tl_write(e->root, kernel_files[i].rel, kernel_files[i].content);
         tl_write(e->profiles, "test.conf", test_profile);
         tl_write(e->profiles, "other.conf", other_profile);
         tl_write(e->dir, "vmtuned.conf", good_config);
-
-        char **a = e->argv;
-        *a++ = (char *) tl_vmtuned_bin();
-        *a++ = (char *) "--foreground";
-        *a++ = (char *) "--root";
-        *a++ = e->root;
-        *a++ = (char *) "--runtime-dir";
-        *a++ = e->run;
-        *a++ = (char *) "--profile-dir";
-        *a++ = e->profiles;
-        *a++ = (char *) "--config";
-        *a++ = e->config;
+        tl_env_set_argv(e, NULL, true);
         *state = e;
         return 0;
 }
 
-static int teardown(void **state)
-{
-        struct env *e = *state;
-
-        tl_rm_rf(e->dir);
-        free(e->dir);
-        free(e);
-        return 0;
-}
-
 /* The value a kernel file shows: normalized, and the selected word of a selector. */
-static char *value_of(const struct env *e, const char *rel)
+static char *value_of(const struct tl_env *e, const char *rel)
 {
         char *s = tl_read(e->root, rel);
 
@@ -152,7 +119,7 @@ static char *value_of(const struct env *e, const char *rel)
         return s;
 }
 
-static void assert_value(const struct env *e, const char *rel, const char *want)
+static void assert_value(const struct tl_env *e, const char *rel, const char *want)
 {
         char *got = value_of(e, rel);
 
@@ -161,13 +128,13 @@ static void assert_value(const struct env *e, const char *rel, const char *want)
         free(got);
 }
 
-static void assert_applied(const struct env *e)
+static void assert_applied(const struct tl_env *e)
 {
         for (size_t i = 0; i < sizeof(applied_values) / sizeof(applied_values[0]); i++)
                 assert_value(e, applied_values[i].rel, applied_values[i].content);
 }
 
-static void assert_originals(const struct env *e)
+static void assert_originals(const struct tl_env *e)
 {
         for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
                 char *orig = strdup(kernel_files[i].content);
@@ -180,7 +147,7 @@ static void assert_originals(const struct env *e)
 }
 
 /* Every fixture file byte for byte as written: "changes nothing". */
-static void assert_untouched(const struct env *e)
+static void assert_untouched(const struct tl_env *e)
 {
         for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
                 char *s = tl_read(e->root, kernel_files[i].rel);
@@ -192,7 +159,7 @@ static void assert_untouched(const struct env *e)
         }
 }
 
-static void start_ok(struct env *e, struct tl_daemon *d)
+static void start_ok(struct tl_env *e, struct tl_daemon *d)
 {
         int status = 0;
 
@@ -204,7 +171,7 @@ static void start_ok(struct env *e, struct tl_daemon *d)
 
 static void test_apply_sets_every_file_and_sigterm_restores_every_original(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
 
         start_ok(e, &d);
@@ -219,7 +186,7 @@ static void test_apply_sets_every_file_and_sigterm_restores_every_original(void 
 
 static void test_sigint_restores_like_sigterm(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
 
         start_ok(e, &d);
@@ -230,7 +197,7 @@ static void test_sigint_restores_like_sigterm(void **state)
 
 static void test_kill9_then_restart_restores_values_from_before_first_start(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d1, d2;
 
         start_ok(e, &d1);
@@ -251,7 +218,7 @@ static void test_kill9_then_restart_restores_values_from_before_first_start(void
 
 static void test_value_changed_behind_our_back_is_not_clobbered_on_stop(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
 
         start_ok(e, &d);
@@ -268,7 +235,7 @@ static void test_value_changed_behind_our_back_is_not_clobbered_on_stop(void **s
 
 static void test_missing_knob_is_skipped_and_the_rest_applies(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
 
         tl_write(e->profiles, "test.conf",
@@ -287,7 +254,7 @@ static void test_missing_knob_is_skipped_and_the_rest_applies(void **state)
 
 static void test_dry_run_writes_nothing(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
         char *argv[20];
         size_t n = 0;
@@ -310,7 +277,7 @@ static void test_dry_run_writes_nothing(void **state)
 
 static void test_sighup_switches_profile_and_restores_keys_it_drops(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
 
         start_ok(e, &d);
@@ -332,7 +299,7 @@ static void test_sighup_switches_profile_and_restores_keys_it_drops(void **state
 
 static void test_sighup_with_bad_config_keeps_running_configuration(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
 
         start_ok(e, &d);
@@ -360,7 +327,7 @@ static void test_sighup_with_bad_config_keeps_running_configuration(void **state
 
 /* Start with a broken file: exit 2, the message names where and what, and
  * not one byte of the fixture kernel (or a rollback journal) is written. */
-static void expect_config_error(struct env *e, const char *file, const char *content,
+static void expect_config_error(struct tl_env *e, const char *file, const char *content,
                                 const char *where, const char *what)
 {
         char *out = NULL;
@@ -377,7 +344,7 @@ static void expect_config_error(struct env *e, const char *file, const char *con
 
 static void test_bad_configuration_names_file_line_key_and_changes_nothing(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
 
         expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = test\n[bogus]\nx = 1\n",
                             "vmtuned.conf:3", "bogus");
@@ -407,7 +374,7 @@ static void test_bad_configuration_names_file_line_key_and_changes_nothing(void 
 
 static void test_check_config_prints_resolved_settings_and_changes_nothing(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *argv[20], *out = NULL;
         size_t n = 0;
 
@@ -426,7 +393,7 @@ static void test_check_config_prints_resolved_settings_and_changes_nothing(void 
 
 static void test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         struct tl_daemon d;
         char sock[600], *out = NULL;
         char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "domains", NULL };
@@ -459,17 +426,17 @@ static void test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_apply_sets_every_file_and_sigterm_restores_every_original, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sigint_restores_like_sigterm, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_kill9_then_restart_restores_values_from_before_first_start, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_value_changed_behind_our_back_is_not_clobbered_on_stop, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_missing_knob_is_skipped_and_the_rest_applies, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sighup_switches_profile_and_restores_keys_it_drops, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sighup_with_bad_config_keeps_running_configuration, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_check_config_prints_resolved_settings_and_changes_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_apply_sets_every_file_and_sigterm_restores_every_original, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_sigint_restores_like_sigterm, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_kill9_then_restart_restores_values_from_before_first_start, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_value_changed_behind_our_back_is_not_clobbered_on_stop, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_missing_knob_is_skipped_and_the_rest_applies, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_sighup_switches_profile_and_restores_keys_it_drops, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_sighup_with_bad_config_keeps_running_configuration, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_check_config_prints_resolved_settings_and_changes_nothing, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only, setup, tl_env_teardown),
         };
         return cmocka_run_group_tests_name("daemon on a fixture root", tests, NULL, NULL);
 }

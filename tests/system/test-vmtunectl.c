@@ -79,23 +79,13 @@ static const char good_config[] =
         "[balancer]\n"
         "kernel_numa_balancing = off\n";
 
-struct env {
-        char *dir;
-        char root[512], run[512], profiles[512], config[512];
-        char *argv[16];
-        struct tl_daemon d;
-};
-
+/* The fixture kernel with an administrator's sysctl.d file, four profiles
+ * (one broken), the good configuration, and the command line that runs
+ * the daemon in the foreground on them; start() keeps its run in e->d. */
 static int setup(void **state)
 {
-        struct env *e = calloc(1, sizeof(*e));
-        char **a = e->argv;
+        struct tl_env *e = tl_env_setup("vmtuned-ctl");
 
-        e->dir = tl_mkdtemp("vmtuned-ctl");
-        snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
-        snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
-        snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
-        snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
         for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++)
                 tl_write(e->root, kernel_files[i].rel, kernel_files[i].content);
         tl_write(e->root, "etc/sysctl.d/90-local.conf", "# the administrator's own\nvm.swappiness = 33\n");
@@ -104,33 +94,12 @@ static int setup(void **state)
         tl_write(e->profiles, "other.conf", other_profile);
         tl_write(e->profiles, "broken.conf", broken_profile);
         tl_write(e->dir, "vmtuned.conf", good_config);
-
-        *a++ = (char *) tl_vmtuned_bin();
-        *a++ = (char *) "--foreground";
-        *a++ = (char *) "--root";
-        *a++ = e->root;
-        *a++ = (char *) "--runtime-dir";
-        *a++ = e->run;
-        *a++ = (char *) "--profile-dir";
-        *a++ = e->profiles;
-        *a++ = (char *) "--config";
-        *a++ = e->config;
+        tl_env_set_argv(e, NULL, true);
         *state = e;
         return 0;
 }
 
-static int teardown(void **state)
-{
-        struct env *e = *state;
-
-        tl_daemon_free(&e->d);
-        tl_rm_rf(e->dir);
-        free(e->dir);
-        free(e);
-        return 0;
-}
-
-static void start(struct env *e)
+static void start(struct tl_env *e)
 {
         int status = 0;
 
@@ -140,13 +109,13 @@ static void start(struct env *e)
         }
 }
 
-static void stop(struct env *e)
+static void stop(struct tl_env *e)
 {
         assert_int_equal(tl_daemon_stop(&e->d, SIGTERM), 0);
 }
 
 /* Run vmtunectl --runtime-dir RUN ARGS...; its exit code, output in *out. */
-static int ctl(struct env *e, char **out, ...)
+static int ctl(struct tl_env *e, char **out, ...)
 {
         char *argv[16];
         size_t n = 0;
@@ -171,7 +140,7 @@ static void assert_contains(const char *text, const char *want)
                 fail_msg("expected \"%s\" in:\n%s", want, text);
 }
 
-static void assert_value(const struct env *e, const char *rel, const char *want)
+static void assert_value(const struct tl_env *e, const char *rel, const char *want)
 {
         char *got = tl_read(e->root, rel);
 
@@ -183,7 +152,7 @@ static void assert_value(const struct env *e, const char *rel, const char *want)
         free(got);
 }
 
-static void assert_originals(const struct env *e)
+static void assert_originals(const struct tl_env *e)
 {
         for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
                 char *orig = strdup(kernel_files[i].content);
@@ -198,7 +167,7 @@ static void assert_originals(const struct env *e)
 /* A fixture file is not a kernel file: a write leaves the bare word where
  * the kernel would show every choice with the current one in brackets, and
  * apply checks that the device offers a scheduler. Show them again. */
-static void kernel_shows_scheduler_choices(const struct env *e)
+static void kernel_shows_scheduler_choices(const struct tl_env *e)
 {
         static const char *const choices[] = { "none", "mq-deadline", "kyber" };
         char *now = tl_read(e->root, "sys/block/vda/queue/scheduler"), line[128] = "";
@@ -214,7 +183,7 @@ static void kernel_shows_scheduler_choices(const struct env *e)
         free(now);
 }
 
-static void assert_test_profile_applied(const struct env *e)
+static void assert_test_profile_applied(const struct tl_env *e)
 {
         assert_value(e, "proc/sys/vm/swappiness", "10");
         assert_value(e, "proc/sys/vm/dirty_ratio", "40");
@@ -342,7 +311,7 @@ static void test_json_checker_rejects_what_it_should(void **state)
 
 static void test_status_shows_profile_apply_counts_libvirt_and_balancer(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -383,7 +352,7 @@ static void test_status_shows_profile_apply_counts_libvirt_and_balancer(void **s
 
 static void test_profile_list_marks_the_active_one_and_shows_broken_ones(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -406,7 +375,7 @@ static void test_profile_list_marks_the_active_one_and_shows_broken_ones(void **
 
 static void test_profile_show_names_the_file_and_line_of_every_setting(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL, want[700];
 
         start(e);
@@ -443,7 +412,7 @@ static void test_profile_show_names_the_file_and_line_of_every_setting(void **st
 
 static void test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -474,7 +443,7 @@ static void test_profile_switch_applies_new_values_and_restores_keys_only_the_ol
 
 static void test_failed_switch_leaves_the_old_profile_applied_and_says_why(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -500,7 +469,7 @@ static void test_failed_switch_leaves_the_old_profile_applied_and_says_why(void 
 
 static void test_off_restores_everything_and_the_daemon_keeps_running(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -537,7 +506,7 @@ static void test_off_restores_everything_and_the_daemon_keeps_running(void **sta
 
 static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -562,7 +531,7 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *out = NULL;
 
         start(e);
@@ -599,7 +568,7 @@ static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(
 
 static void test_bad_arguments_exit_2(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         static const char *const bad[][4] = {
                 { "status", "extra" }, { "profile" }, { "profile", "show", "a", "b" },
                 { "verify", "x" }, { "off", "now" }, { "reload", "x" }, { "domains", "x" }, { "bogus" },
@@ -623,7 +592,7 @@ static void test_bad_arguments_exit_2(void **state)
  * not switch them. Needs root to become someone else. */
 static void test_control_group_member_may_list_profiles_but_not_switch(void **state)
 {
-        struct env *e = *state;
+        struct tl_env *e = *state;
         char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "profile",
                          NULL, NULL };
         struct group *g = getgrnam("nogroup");
@@ -840,16 +809,16 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_json_checker_rejects_what_it_should),
-                cmocka_unit_test_setup_teardown(test_status_shows_profile_apply_counts_libvirt_and_balancer, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_profile_list_marks_the_active_one_and_shows_broken_ones, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_profile_show_names_the_file_and_line_of_every_setting, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_shows_profile_apply_counts_libvirt_and_balancer, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_profile_list_marks_the_active_one_and_shows_broken_ones, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_profile_show_names_the_file_and_line_of_every_setting, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
                 cmocka_unit_test(test_man_page_documents_every_message_id_and_journal_field),
         };
