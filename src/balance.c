@@ -366,7 +366,7 @@ static void memory_reason(struct balance_work *w, size_t i, struct balance_move 
 {
         const struct balance_domain *d = &w->snap->domains[i];
         struct balance_vm *vm = &w->state->vms[i];
-        char from[128], to[128], why[160];
+        char from[128], why[160];
 
         if (vm->probation_passed)
                 snprintf(why, sizeof(why), "probation over: without it %s would have nr_running %.1f vs %.1f",
@@ -375,9 +375,7 @@ static void memory_reason(struct balance_work *w, size_t i, struct balance_move 
                 snprintf(why, sizeof(why), "%s", vm->migrating ? "following its CPUs" : "most of it elsewhere");
         vm->probation_passed = false;
         snprintf(m->reason, sizeof(m->reason),
-                 "%s memory %s -> %s: %s; %.1f of %.1f GiB remote, moving %.1f GiB now (limit %ld MiB/tick)",
-                 d->name, nodes_str(m->from_nodes, from, sizeof(from)), nodes_str(m->to_nodes, to, sizeof(to)),
-                 why, mib_to_gib((double) remote), mib_to_gib((double) vm_resident(d)),
+                 "%s; %.1f of %.1f GiB remote, moving %.1f GiB now (limit %ld MiB/tick)", why, mib_to_gib((double) remote), mib_to_gib((double) vm_resident(d)),
                  mib_to_gib((double) m->migrate_mib), w->p->max_migrate_mib_per_tick);
 }
 

@@ -181,7 +181,6 @@ static void place(struct balance_work *w, size_t i, const struct choice *c)
         double extra = expected_load(w, d) - dom_load(w, d);
         unsigned cpus = mask_cpus(w, c->mask);
         struct balance_move *m = NULL;
-        char to[128];
 
         if (c->mask != from) {
                 m = plan_add(w, BALANCE_MOVE_PLACE, i, from, c->mask, 0);
@@ -202,14 +201,14 @@ static void place(struct balance_work *w, size_t i, const struct choice *c)
                 return;
         if (c->k == 1)
                 snprintf(m->reason, sizeof(m->reason),
-                         "place %s on %s: most room, load %.2f with its %u vCPUs, %.1f GiB free for its %.1f GiB",
-                         d->name, nodes_str(c->mask, to, sizeof(to)), c->load_after, d->vcpus,
+                         "most room: load %.2f with its %u vCPUs, %.1f GiB free for its %.1f GiB",
+                         c->load_after, d->vcpus,
                          mib_to_gib(c->room), mib_to_gib((double) vm_need_mib(d)));
         else
                 snprintf(m->reason, sizeof(m->reason),
-                         "place %s on %s: bigger than one node (%u vCPUs, %.1f GiB); %u nodes, distance %u, "
+                         "bigger than one node (%u vCPUs, %.1f GiB): %u nodes, distance %u, "
                          "load %.2f, %.1f GiB free",
-                         d->name, nodes_str(c->mask, to, sizeof(to)), d->vcpus,
+                         d->vcpus,
                          mib_to_gib((double) vm_need_mib(d)), c->k, c->distance, c->load_after,
                          mib_to_gib(c->room));
 }

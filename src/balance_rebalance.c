@@ -205,16 +205,21 @@ static void start_move(struct balance_work *w, size_t i, unsigned s, unsigned d,
         w->moves_left = w->moves_left > 0 ? w->moves_left - 1 : 0;
 }
 
-static void pair_str(const struct balance_work *w, unsigned s, unsigned d, char *buf, size_t size)
+/* "nr_running 7.0 vs 0.1, load ..." of nodes s and d, after "nodeS ->
+ * nodeD: " when named (a move's log line names its nodes itself). */
+static void pair_str(const struct balance_work *w, unsigned s, unsigned d, bool named, char *buf, size_t size)
 {
         double ls = node_load(w, s), ld = node_load(w, d);
+        char ratio[32], nodes[48] = "";
 
+        if (named)
+                snprintf(nodes, sizeof(nodes), "node%u -> node%u: ", s, d);
         if (ld > 0)
-                snprintf(buf, size, "node%u -> node%u: nr_running %.1f vs %.1f, load %.2f vs %.2f (ratio %.2f)",
-                         s, d, w->nr[s], w->nr[d], ls, ld, ls / ld);
+                snprintf(ratio, sizeof(ratio), "%.2f", ls / ld);
         else
-                snprintf(buf, size, "node%u -> node%u: nr_running %.1f vs %.1f, load %.2f vs %.2f (ratio inf)",
-                         s, d, w->nr[s], w->nr[d], ls, ld);
+                snprintf(ratio, sizeof(ratio), "inf");
+        snprintf(buf, size, "%snr_running %.1f vs %.1f, load %.2f vs %.2f (ratio %s)", nodes, w->nr[s], w->nr[d],
+                 ls, ld, ratio);
 }
 
 static bool take(struct balance_work *w, const struct candidate *c)
@@ -224,7 +229,7 @@ static bool take(struct balance_work *w, const struct candidate *c)
         struct balance_move *ma, *mb;
         char pair[160];
 
-        pair_str(w, c->s, c->d, pair, sizeof(pair));
+        pair_str(w, c->s, c->d, false, pair, sizeof(pair));
         if (c->b < 0) {
                 ma = plan_add(w, BALANCE_MOVE_CPU, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
                 if (!ma)
@@ -242,8 +247,7 @@ static bool take(struct balance_work *w, const struct candidate *c)
         snprintf(ma->reason, sizeof(ma->reason), "%s; swap %s (load %.1f) with %s (load %.1f): net %.1f, "
                  "%.1f GiB to migrate %s", pair, a->name, dom_load(w, a), b->name, dom_load(w, b), c->net,
                  mib_to_gib(c->mib), after);
-        snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: %s load %.1f node%u -> node%u",
-                 a->name, b->name, dom_load(w, b), c->d, c->s);
+        snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f", a->name, dom_load(w, b));
         start_move(w, (size_t) c->a, c->s, c->d, c->b);
         start_move(w, (size_t) c->b, c->d, c->s, c->a);
         return true;
@@ -256,7 +260,7 @@ static void no_move_reason(struct balance_work *w, unsigned s, unsigned d, bool 
         size_t size = sizeof(w->plan->reason), len;
         long total = 0;
 
-        pair_str(w, s, d, pair, sizeof(pair));
+        pair_str(w, s, d, true, pair, sizeof(pair));
         if (!triggered) {
                 snprintf(buf, size, "balanced: busiest %s; needs diff >= %.0f, ratio > %.2f, load > %.2f",
                          pair, w->p->min_nr_running_diff, w->p->min_load_ratio, w->p->min_load_high);
@@ -371,7 +375,7 @@ static void revert(struct balance_work *w, size_t i, const char *why)
         m = plan_add(w, BALANCE_MOVE_REVERT, i, vm->home, vm->prev, 0);
         if (!m)
                 return;
-        snprintf(m->reason, sizeof(m->reason), "%s back to node%u: %s", dom->name, mask_first(vm->prev), why);
+        snprintf(m->reason, sizeof(m->reason), "%s", why);
         work_reserve(w, dom, vm->home, -1);
         work_shift_load(w, dom_load(w, dom), vm->home, vm->prev);
         vm->home = vm->prev;

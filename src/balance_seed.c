@@ -38,7 +38,7 @@ static void seed_place(struct balance_work *w)
                              vm_resident(d) - d->mem_mib[to]);
                 if (!m)
                         return;
-                snprintf(m->reason, sizeof(m->reason), "new VM %s: random node node%u", d->name, to);
+                snprintf(m->reason, sizeof(m->reason), "new VM: a random node");
         }
 }
 

@@ -86,26 +86,36 @@ static const struct domain *domain_by_id(const struct domain *doms, size_t n, si
         return index < n ? &doms[index] : NULL;
 }
 
+/* "memory vm1 node0 -> node3": what a move is, before its reason, in the
+ * journal and in `vmtunectl plan` alike (the reasons say only why). */
+static char *move_title(const struct balance_move *m, const char *name)
+{
+        _cleanup_free_ char *from = move_nodes_format(m->from_nodes);
+        _cleanup_free_ char *to = move_nodes_format(m->to_nodes);
+
+        if (!m->from_nodes)
+                return xasprintf("%s %s -> node%s", balance_move_kind_to_string(m->kind), name, to);
+        return xasprintf("%s %s node%s -> node%s", balance_move_kind_to_string(m->kind), name, from, to);
+}
+
 static void log_move(struct balancer *b, const struct domain *d, const struct balance_move *m,
                      const struct move_result *res, int r)
 {
         _cleanup_free_ char *from = move_nodes_format(m->from_nodes);
         _cleanup_free_ char *to = move_nodes_format(m->to_nodes);
-        const char *kind = balance_move_kind_to_string(m->kind);
+        _cleanup_free_ char *title = move_title(m, d->name);
         const struct log_field *fields = LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }, { "VMTUNED_UUID", d->uuid },
                                                      { "VMTUNED_FROM_NODE", from }, { "VMTUNED_TO_NODE", to },
-                                                     { "VMTUNED_MOVE_KIND", kind });
+                                                     { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) });
 
         if (r < 0) {
-                log_event(LOG_WARNING, MSGID_BALANCE_MOVE, fields,
-                          "%s %s node%s -> node%s failed: %s%s (%s)", kind, d->name, from, to, strerror(-r),
+                log_event(LOG_WARNING, MSGID_BALANCE_MOVE, fields, "%s failed: %s%s (%s)", title, strerror(-r),
                           res->undone ? "; the threads already moved were pinned back" : "", res->message);
                 return;
         }
         log_event(LOG_NOTICE, MSGID_BALANCE_MOVE, fields,
-                  "%s %s node%s -> node%s: %s; took %.2f s, %" PRIu64 " MiB migrated, %" PRIu64
-                  " MiB still remote%s",
-                  kind, d->name, from, to, m->reason, res->elapsed_usec / 1e6, res->migrated_mib, res->remote_mib,
+                  "%s: %s; took %.2f s, %" PRIu64 " MiB migrated, %" PRIu64 " MiB still remote%s", title,
+                  m->reason, res->elapsed_usec / 1e6, res->migrated_mib, res->remote_mib,
                   b->root->dry_run ? " (dry run: nothing moved)" : "");
 }
 
@@ -375,9 +385,11 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
         }
         balancer_print_nodes(b, out, false);
         fprintf(out, "\nlast tick (#%" PRIu64 "):\n", b->ticks);
-        for (size_t i = 0; i < p->n_moves; i++)
-                fprintf(out, "  %s %s: %s\n", balance_move_kind_to_string(p->moves[i].kind),
-                        b->snapshot.domains[p->moves[i].domain].name, p->moves[i].reason);
+        for (size_t i = 0; i < p->n_moves; i++) {
+                _cleanup_free_ char *title = move_title(&p->moves[i], b->snapshot.domains[p->moves[i].domain].name);
+
+                fprintf(out, "  %s: %s\n", title, p->moves[i].reason);
+        }
         for (size_t i = 0; i < p->n_notes; i++)
                 fprintf(out, "  note: %s\n", p->notes[i].reason);
         fprintf(out, "  %s%s\n", p->n_moves ? "then: " : "no move: ", p->reason);

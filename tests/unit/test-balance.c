@@ -204,7 +204,7 @@ static void test_busiest_node_sheds_a_vm_cpus_first_to_idlest(void **state)
         assert_int_equal(m->from_nodes, BIT(2));
         assert_int_equal(m->to_nodes, BIT(3));
         assert_int_equal(m->migrate_mib, 0);           /* memory waits for probation */
-        assert_non_null(strstr(m->reason, "node2 -> node3: nr_running 52.0 vs 29.0, load 2.60 vs 1.45 (ratio 1.79)"));
+        assert_non_null(strstr(m->reason, "nr_running 52.0 vs 29.0, load 2.60 vs 1.45 (ratio 1.79)"));
         assert_non_null(strstr(m->reason, "vg-db0020 load 4.0, 2.0 GiB to migrate"));
         assert_int_equal(f->vms[0].phase, BALANCE_VM_PROBATION);
 }
@@ -224,7 +224,7 @@ static void test_new_vm_is_placed_on_node_with_most_room(void **state)
         m = find_kind(f, BALANCE_MOVE_PLACE);
         assert_non_null(m);
         assert_int_equal(m->to_nodes, BIT(1));
-        assert_non_null(strstr(m->reason, "place new on node1"));
+        assert_non_null(strstr(m->reason, "most room: load"));
         /* It counts as busy on its 4 vCPUs: a second new VM goes elsewhere. */
         fx_vm(f, "new2", BALANCE_MAX_NODES, 0, 2048, 0);
         memset(f->vms, 0, sizeof(f->vms));
@@ -381,7 +381,7 @@ static void test_probation_reverts_cpus_when_imbalance_vanishes(void **state)
         assert_non_null(m);
         assert_int_equal(m->from_nodes, BIT(1));
         assert_int_equal(m->to_nodes, BIT(0));
-        assert_non_null(strstr(m->reason, "mover back to node0: imbalance gone after 3 ticks"));
+        assert_non_null(strstr(m->reason, "imbalance gone after 3 ticks"));
         assert_null(find_kind(f, BALANCE_MOVE_MEMORY));   /* its memory never left */
         assert_int_equal(f->vms[0].reverts, 1);
         assert_int_equal(f->vms[0].home, BIT(0));
