@@ -30,6 +30,7 @@ struct daemon {
         const struct args *args;
         sd_event *event;
         struct virt *virt;          /* libvirt domains; NULL until started */
+        bool libvirt_asked;         /* virt_new ran: its first connection attempt is over */
         struct control *control;    /* the vmtunectl socket */
         struct balancer *balancer;  /* NULL when [balancer] enabled=no */
         struct ksm *ksm;            /* [ksm] mode=auto's loop; NULL if it could not start */

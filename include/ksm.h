@@ -44,8 +44,13 @@ struct ksm_memory {
         bool has_psi;               /* /proc/pressure/memory was readable */
         double psi_some_avg10;      /* percent of time some task stalled on memory */
         double psi_full_avg10;      /* ... every task */
-        uint64_t committed_kib;     /* memory of the running domains (the caller sums it) */
+        uint64_t committed_kib;     /* memory of the running domains (the caller sums it), or: */
 };
+
+/* committed_kib while libvirt's domain table is not read (vmtuned started
+ * before libvirtd, or lost it): the domains' memory neither makes memory
+ * tight nor lets it count as plentiful. */
+#define KSM_COMMITTED_UNKNOWN UINT64_MAX
 
 /* KSM's knobs and counters as the kernel shows them now. */
 struct ksm_state {
@@ -138,7 +143,8 @@ struct ksm_options {
         const struct kroot *root;
         struct rollback *rollback;  /* the daemon's journal */
         /* The memory of the running domains in KiB (sum of the domain
-         * table's memory_kib); NULL: none. */
+         * table's memory_kib), KSM_COMMITTED_UNKNOWN before libvirt
+         * answered; NULL: none. */
         uint64_t (*committed_kib)(void *userdata);
         void *userdata;
 };

@@ -338,6 +338,10 @@ static uint64_t committed_kib(void *userdata)
         uint64_t sum = 0;
         size_t n = 0;
 
+        /* The first decision comes with the profile, before libvirt is
+         * asked: "no domains" then would be a guess. */
+        if (!d->libvirt_asked)
+                return KSM_COMMITTED_UNKNOWN;
         if (!d->virt)
                 return 0;
         doms = virt_domains(d->virt, &n);
@@ -377,6 +381,7 @@ static void start_services(struct daemon *d)
                                                          .exclude = d->tuning.conf->exclude,
                                                          .root = &d->root },
                      &d->virt);
+        d->libvirt_asked = true;
         if (r < 0)
                 log_error("cannot follow libvirt: %s; domains will not be balanced", strerror(-r));
         start_balancer(d, &d->tuning.conf->balancer);

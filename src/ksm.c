@@ -305,7 +305,7 @@ static bool memory_tight(const struct ksm_conf *c, const struct ksm_memory *m, s
                            tight ? "; " : "memory tight: ", m->psi_some_avg10, KSM_PSI_TIGHT, m->psi_full_avg10);
                 tight = true;
         }
-        if (m->committed_kib + thres > m->total_kib) {
+        if (m->committed_kib != KSM_COMMITTED_UNKNOWN && m->committed_kib + thres > m->total_kib) {
                 reason_add(d, "%sdomains' memory %s + %u%% (%s) > MemTotal %s",
                            tight ? "; " : "memory tight: ", fmt_kib(a, m->committed_kib), c->threshold_percent,
                            fmt_kib(b, thres), fmt_kib(t, m->total_kib));
@@ -322,6 +322,11 @@ static bool memory_plentiful(const struct ksm_conf *c, const struct ksm_memory *
         uint64_t thres_off = percent_of(m->total_kib, pct);
         char a[FMT_MAX], b[FMT_MAX], t[FMT_MAX], cm[FMT_MAX];
 
+        if (m->committed_kib == KSM_COMMITTED_UNKNOWN) {
+                reason_add(d, "MemAvailable %s, but the domains' memory is not known yet (libvirt not connected)",
+                           fmt_kib(a, m->available_kib));
+                return false;
+        }
         if (m->available_kib < thres_off || m->committed_kib + thres_off > m->total_kib ||
             (m->has_psi && m->psi_some_avg10 >= KSM_PSI_EASED)) {
                 reason_add(d, "between thresholds: MemAvailable %s (merging starts below %s, stops at %s), "

@@ -254,6 +254,28 @@ static void test_auto_merges_when_domains_commit_more_than_memory_minus_threshol
         assert_int_equal(d.run, 0);
 }
 
+/* The first decision comes with the profile, before libvirt answered:
+ * unknown domains' memory neither starts merging nor stops it. */
+static void test_auto_with_domains_memory_unknown_keeps_what_runs(void **state)
+{
+        struct ksm_memory m = mem(70);
+        struct ksm_decision d;
+
+        m.committed_kib = KSM_COMMITTED_UNKNOWN;
+        d = decide(&AUTO, m, kstate(1));
+        assert_false(d.tight);
+        assert_int_equal(d.run, 1);
+        assert_non_null(strstr(d.reason, "domains' memory is not known yet"));
+        d = decide(&AUTO, m, kstate(0));
+        assert_int_equal(d.run, -1);            /* run=0 left as it is */
+        /* what memory itself says still counts */
+        m = mem(10);
+        m.committed_kib = KSM_COMMITTED_UNKNOWN;
+        d = decide(&AUTO, m, kstate(0));
+        assert_true(d.tight);
+        assert_int_equal(d.run, 1);
+}
+
 static void test_threshold_100_is_always_tight_and_0_never(void **state)
 {
         struct ksm_conf c = AUTO;
@@ -679,6 +701,7 @@ int main(void)
                 cmocka_unit_test(test_auto_hysteresis_over_a_falling_and_rising_memory_curve),
                 cmocka_unit_test(test_auto_merges_under_memory_pressure_even_with_memory_available),
                 cmocka_unit_test(test_auto_merges_when_domains_commit_more_than_memory_minus_threshold),
+                cmocka_unit_test(test_auto_with_domains_memory_unknown_keeps_what_runs),
                 cmocka_unit_test(test_threshold_100_is_always_tight_and_0_never),
                 cmocka_unit_test(test_without_advisor_pages_to_scan_boosts_decays_and_clamps_like_ksmtuned),
                 cmocka_unit_test(test_off_stops_on_leaves_run_and_unmerge_wins),
