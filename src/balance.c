@@ -4,6 +4,7 @@
  * memory locality, in that order (see balance_plan()). Shared helpers for
  * balance_place.c and balance_rebalance.c live here too. */
 #include <limits.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -374,9 +375,10 @@ static void memory_reason(struct balance_work *w, size_t i, struct balance_move 
         else
                 snprintf(why, sizeof(why), "%s", vm->migrating ? "following its CPUs" : "most of it elsewhere");
         vm->probation_passed = false;
+        /* MiB: a chunk is often below 0.1 GiB, and the limit is in MiB */
         snprintf(m->reason, sizeof(m->reason),
-                 "%s; %.1f of %.1f GiB remote, moving %.1f GiB now (limit %ld MiB/tick)", why, mib_to_gib((double) remote), mib_to_gib((double) vm_resident(d)),
-                 mib_to_gib((double) m->migrate_mib), w->p->max_migrate_mib_per_tick);
+                 "%s; %" PRIu64 " of %" PRIu64 " MiB remote, moving %" PRIu64 " MiB now (limit %ld MiB/tick)", why,
+                 remote, vm_resident(d), m->migrate_mib, w->p->max_migrate_mib_per_tick);
 }
 
 void plan_memory(struct balance_work *w)
