@@ -20,10 +20,24 @@ struct target {
         bool selector;   /* a "[selected]" file (THP, scheduler) */
 };
 
+/* Why a setting of the profile is not in the plan (unknown key, no such
+ * scheduler offered, ...). Planning only collects them: the caller that
+ * applies logs them (settings_log_notes), a re-plan for `vmtunectl
+ * status` or `verify` does not log the same warning again. */
+struct plan_note {
+        char *key;                 /* the setting ("disk sda scheduler"), or NULL */
+        char *text;
+};
+
 struct target_list {
         struct target *v;
         size_t n;
+        struct plan_note *notes;
+        size_t n_notes;
 };
+
+/* Log the plan's notes as warnings (MSGID_SETTING_SKIPPED with a key). */
+void settings_log_notes(const struct target_list *l);
 
 /* Expand a profile into targets: [sysctl] keys to proc/sys paths, [vm] and
  * [ksm] keys through profile_keys[], [disk] rules to every matching whole

@@ -160,6 +160,7 @@ static int plan_restore_apply(struct daemon *d, const struct profile *p)
         r = settings_plan(&d->root, p, &targets);
         if (r < 0)
                 return r;
+        settings_log_notes(&targets);
         ksm_filter_plan(p, &targets); /* the KSM module owns the knobs its mode drives */
         if (d->applied || d->rollback->n_entries > 0)
                 (void) restore_tuning(d);
@@ -405,6 +406,7 @@ static void print_resolved(const struct daemon *d)
         }
         if (settings_plan(&d->root, p, &targets) < 0)
                 return;
+        settings_log_notes(&targets);
         ksm_filter_plan(p, &targets);
         printf("on this host (root %s):\n", d->root.path);
         for (size_t i = 0; i < targets.n; i++)

@@ -141,7 +141,9 @@ static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *
                           strerror(-r));
                 return 0;
         }
+        settings_log_notes(&targets);
         if (targets.n == 0) {
+                target_list_free(&targets);
                 log_debug("disk %s: the profile's [disk] rules do not reach it", sysname);
                 return 0;
         }

@@ -55,6 +55,11 @@ void target_list_free(struct target_list *l)
                 free(l->v[i].source);
         }
         free(l->v);
+        for (size_t i = 0; i < l->n_notes; i++) {
+                free(l->notes[i].key);
+                free(l->notes[i].text);
+        }
+        free(l->notes);
         *l = (struct target_list){};
 }
 
@@ -146,6 +151,29 @@ static char *sysctl_path(const char *key)
         return path;
 }
 
+static _printf_(3, 4) void note_add(struct target_list *l, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        char *text;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        l->notes = xreallocarray(l->notes, l->n_notes + 1, sizeof(*l->notes));
+        l->notes[l->n_notes++] = (struct plan_note){ .key = key ? xstrdup(key) : NULL, .text = text };
+}
+
+void settings_log_notes(const struct target_list *l)
+{
+        for (size_t i = 0; i < l->n_notes; i++)
+                if (l->notes[i].key)
+                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", l->notes[i].key }),
+                                  "%s", l->notes[i].text);
+                else
+                        log_warning("%s", l->notes[i].text);
+}
+
 static void plan_setting(const struct setting *s, struct target_list *l)
 {
         _cleanup_free_ char *path = NULL, *value = NULL;
@@ -161,15 +189,15 @@ static void plan_setting(const struct setting *s, struct target_list *l)
                 if (k && !k->path && streq(s->section, "ksm"))
                         return;
                 if (!k || !k->path) {
-                        log_warning("%s:%u: [%s] %s is not a known setting, ignoring",
-                                    s->file ? s->file : "?", s->line, s->section, s->key);
+                        note_add(l, NULL, "%s:%u: [%s] %s is not a known setting, ignoring",
+                                 s->file ? s->file : "?", s->line, s->section, s->key);
                         return;
                 }
                 path = xstrdup(k->path);
         }
         if (!kfile_path_valid(path) || value_parse(s->value, &value, &greater) < 0) {
-                log_warning("%s:%u: [%s] %s=%s is not a valid setting, ignoring",
-                            s->file ? s->file : "?", s->line, s->section, s->key, s->value);
+                note_add(l, NULL, "%s:%u: [%s] %s=%s is not a valid setting, ignoring",
+                         s->file ? s->file : "?", s->line, s->section, s->key, s->value);
                 return;
         }
         selector = path_is_selector(path);
@@ -328,8 +356,8 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
                         return;
                 }
                 if (value_parse(s->value, &value, &greater) < 0) {
-                        log_warning("%s:%u: [disk] %s=%s is not a valid value, ignoring",
-                                    s->file ? s->file : "?", s->line, s->key, s->value);
+                        note_add(l, NULL, "%s:%u: [disk] %s=%s is not a valid value, ignoring",
+                                 s->file ? s->file : "?", s->line, s->key, s->value);
                         return;
                 }
                 target_add(l, TAKE_PTR(key), TAKE_PTR(path), value, s, greater, false);
@@ -342,7 +370,7 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
                 return;
         }
         if (r < 0) {
-                log_warning("%s: cannot read %s: %s, skipped", key, path, strerror(-r));
+                note_add(l, key, "%s: cannot read %s: %s, skipped", key, path, strerror(-r));
                 return;
         }
         wanted = split(s->value, ",", &n_wanted);
@@ -350,9 +378,8 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
         if (choice)
                 target_add(l, TAKE_PTR(key), TAKE_PTR(path), choice, s, false, true);
         else
-                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", key }),
-                          "%s: none of \"%s\" is offered (the device has: %s), skipped",
-                          key, s->value, offered);
+                note_add(l, key, "%s: none of \"%s\" is offered (the device has: %s), skipped", key, s->value,
+                         offered);
         strv_free_n(wanted, n_wanted);
 }
 
@@ -446,8 +473,8 @@ static void plan_disks(const struct kroot *root, const struct profile *p, struct
                 return;
         r = list_disks(root, &disks, &n_disks);
         if (r < 0)
-                log_warning("cannot list %s/sys/block: %s; [disk] settings skipped",
-                            root->path, strerror(-r));
+                note_add(l, NULL, "cannot list %s/sys/block: %s; [disk] settings skipped", root->path,
+                         strerror(-r));
         for (size_t d = 0; d < n_disks; d++)
                 plan_disk(root, &rules, disks[d], l);
         strv_free_n(rules.globs, rules.n_globs);

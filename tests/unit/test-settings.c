@@ -285,6 +285,23 @@ static void test_plan_scheduler_none_of_which_is_offered_gives_no_target(void **
                         SET("disk", "nr_requests", "64", 3)));
         assert_int_equal(f->targets.n, 1);
         assert_string_equal(f->targets.v[0].key, "disk nvme0n1 nr_requests");
+        /* Said once by whoever applies the plan, not at every re-plan for
+         * status or verify: a note in the plan, not a log line. */
+        assert_int_equal(f->targets.n_notes, 1);
+        assert_string_equal(f->targets.notes[0].key, "disk nvme0n1 scheduler");
+        assert_non_null(strstr(f->targets.notes[0].text, "none of \"mq-deadline,kyber\" is offered"));
+}
+
+static void test_plan_notes_an_unknown_key_and_plans_the_rest(void **state)
+{
+        struct fixture *f = *state;
+
+        plan(f, PROFILE(SET("vm", "no_such_knob", "1", 4), SET("sysctl", "vm.swappiness", "10", 5)));
+        assert_int_equal(f->targets.n, 1);
+        assert_string_equal(f->targets.v[0].key, "sysctl vm.swappiness");
+        assert_int_equal(f->targets.n_notes, 1);
+        assert_null(f->targets.notes[0].key);
+        assert_non_null(strstr(f->targets.notes[0].text, ":4: [vm] no_such_knob is not a known setting"));
 }
 
 static void test_plan_never_targets_a_partition(void **state)
@@ -595,6 +612,7 @@ int main(void)
                 T(test_plan_default_devices_skip_loop_and_zram_but_a_loop_glob_matches),
                 T(test_plan_scheduler_falls_back_to_the_first_one_offered),
                 T(test_plan_scheduler_none_of_which_is_offered_gives_no_target),
+                T(test_plan_notes_an_unknown_key_and_plans_the_rest),
                 T(test_plan_never_targets_a_partition),
                 T(test_plan_device_without_a_scheduler_gets_only_the_knobs_it_has),
                 T(test_plan_orders_scheduler_before_queue_knobs_per_device),
