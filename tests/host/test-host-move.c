@@ -4,9 +4,11 @@
  * checked against three witnesses the mover does not share code with:
  * the kernel (Cpus_allowed_list of every thread), libvirt's cgroups (read
  * at the paths tests/vm/vm finds) and `virsh vcpupin`/`emulatorpin`; and
- * the domain table must still call the domain movable afterwards. One
- * node on this machine: CPU 0 <-> CPU 1 and cpuset.mems "0" -> "0" still
- * take the real paths (an inotify watch proves the cgroup write).
+ * the domain table must still call the domain movable afterwards. The
+ * domain has an iothread, which moves with the vCPUs and the emulator. One
+ * node on this machine: CPU 0 <-> CPU 1 take the real paths; a memory move
+ * with nothing remote must write no cgroup (an inotify watch proves it).
+ * Memory across nodes is the 4-node lab's (make lab).
  *
  * Every domain it creates is named vmt-move-* (VMT_VM_PREFIX, so the
  * cleanup touches no other) and destroyed, and the libvirtd it started is
@@ -120,16 +122,17 @@ static char *cgroup_value(const char *part, const char *file)
         return value;
 }
 
-/* virsh vcpupin: " 0      1" lines; the affinity of vcpu. */
-static char *virsh_vcpupin(unsigned vcpu)
+/* The CPU affinity of one vCPU or iothread as `virsh vcpupin` (" 0      1")
+ * or `virsh iothreadinfo` (" 1             0-1") lists it: id, then CPUs. */
+static char *virsh_affinity(const char *command, unsigned id)
 {
-        char *out = virsh("vcpupin", DOM, NULL, NULL), *save = NULL, *found = NULL;
+        char *out = virsh(command, DOM, NULL, NULL), *save = NULL, *found = NULL;
 
         for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned v;
+                unsigned i;
                 char cpus[64];
 
-                if (sscanf(line, " %u %63s", &v, cpus) == 2 && v == vcpu)
+                if (sscanf(line, " %u %63s", &i, cpus) == 2 && i == id)
                         found = xstrdup(cpus);
         }
         free(out);
@@ -159,27 +162,39 @@ static void build(const char *name, struct domain *ret)
         virDomainFree(dom);
 }
 
+/* One vCPU or iothread (kind "vcpu" or "iothread", virsh's command to
+ * list it) runs on cpus by the kernel, its cgroup and virsh. */
+static void assert_thread_on(const struct domain *d, const struct domain_thread *t, const char *kind,
+                             const char *virsh_command, const char *cpus)
+{
+        char *s, part[32];
+
+        s = thread_cpus(d->pid, t->tid);
+        assert_string_equal(s, cpus);
+        free(s);
+        snprintf(part, sizeof(part), "%s%d", kind, t->index);
+        s = cgroup_value(part, "cpuset.cpus");
+        assert_string_equal(s, cpus);
+        free(s);
+        s = virsh_affinity(virsh_command, (unsigned) t->index);
+        assert_string_equal(s, cpus);
+        free(s);
+}
+
 /* Every witness agrees that the domain runs on cpus, and the domain
  * table still calls it movable. */
 static void assert_placed_on(const char *cpus)
 {
         struct domain d = { 0 };
-        char *s, part[32];
+        char *s;
 
         build(DOM, &d);
         assert_int_equal(d.n_vcpu_threads, 2);
-        for (size_t i = 0; i < d.n_vcpu_threads; i++) {
-                s = thread_cpus(d.pid, d.vcpu_threads[i].tid);
-                assert_string_equal(s, cpus);
-                free(s);
-                snprintf(part, sizeof(part), "vcpu%d", d.vcpu_threads[i].index);
-                s = cgroup_value(part, "cpuset.cpus");
-                assert_string_equal(s, cpus);
-                free(s);
-                s = virsh_vcpupin((unsigned) d.vcpu_threads[i].index);
-                assert_string_equal(s, cpus);
-                free(s);
-        }
+        for (size_t i = 0; i < d.n_vcpu_threads; i++)
+                assert_thread_on(&d, &d.vcpu_threads[i], "vcpu", "vcpupin", cpus);
+        assert_int_equal(d.n_iothreads, 1);
+        for (size_t i = 0; i < d.n_iothreads; i++)
+                assert_thread_on(&d, &d.iothreads[i], "iothread", "iothreadinfo", cpus);
         for (size_t i = 0; i < d.n_emulator_tids; i++) {
                 s = thread_cpus(d.pid, d.emulator_tids[i]);
                 assert_string_equal(s, cpus);
@@ -401,7 +416,7 @@ static int setup(void **state)
         if (code != 0)
                 return -1;
         free(tl_vm(NULL, "destroy-all", NULL)); /* leftovers of an interrupted run */
-        out = tl_vm(&code, "create", DOM, "--vcpus", "2", "--burn", "--wait-boot", NULL);
+        out = tl_vm(&code, "create", DOM, "--vcpus", "2", "--iothreads=1", "--burn", "--wait-boot", NULL);
         fprintf(stderr, "%s\n", out);
         free(out);
         if (code != 0)

@@ -12,7 +12,7 @@
 #   vm_domain_xml NAME [opts]     print a transient domain's XML
 #   vm_create NAME [opts]         virsh create; opts: --vcpus N --mem MiB --burn
 #                                 --vcpupin[=CPUS] --numatune[=NODES] --cpuset=CPUS
-#                                 --metadata-optout --wait-boot
+#                                 --iothreads=N --metadata-optout --wait-boot
 #   vm_destroy NAME, vm_destroy_all, vm_kill_orphans
 #   vm_pid NAME, vm_vcpu_tids NAME, vm_cgroup NAME CTRL [emulator|vcpuN],
 #   vm_wait_booted NAME [SECONDS], vm_cleanup, vm_guard "$@", vm_cleanup_on_exit
@@ -320,7 +320,7 @@ vm_libvirtd_restart() {
 
 # --- domains -------------------------------------------------------------
 # Parses vm_create's options into the caller's variables (dynamic scope):
-# vcpus mem burn vcpupin numatune cpuset optout wait.
+# vcpus mem burn vcpupin numatune cpuset optout wait iothreads.
 vm__parse_opts() {
         while (($#)); do
                 case $1 in
@@ -334,21 +334,22 @@ vm__parse_opts() {
                 --numatune) numatune=0 ;;
                 --numatune=*) numatune=${1#*=} ;;
                 --cpuset=*) cpuset=${1#*=} ;;
+                --iothreads=*) iothreads=${1#*=} ;;
                 --metadata-optout) optout=1 ;;
                 --wait-boot) wait=1 ;;
                 *) vm__err "unknown option '$1'"; return ;;
                 esac
                 shift
         done
-        [[ $vcpus =~ ^[1-9][0-9]*$ && $mem =~ ^[1-9][0-9]*$ ]] ||
-                vm__err "--vcpus and --mem take positive numbers (got '$vcpus', '$mem')" || return
+        [[ $vcpus =~ ^[1-9][0-9]*$ && $mem =~ ^[1-9][0-9]*$ && $iothreads =~ ^[0-9]+$ ]] ||
+                vm__err "--vcpus, --mem and --iothreads take numbers (got '$vcpus', '$mem', '$iothreads')" || return
         # Debian's kernel: 64 MiB resets while it decompresses itself (its
         # init_size is 63.6 MiB), 80 MiB runs out of memory before /init.
         ((mem >= 96)) || vm__err "--mem $mem: the guest kernel needs at least 96 MiB"
 }
 
 vm_domain_xml() {
-        local name=${1:-} vcpus=1 mem=128 burn=0 vcpupin="" numatune="" cpuset="" optout=0 wait=0
+        local name=${1:-} vcpus=1 mem=128 burn=0 vcpupin="" numatune="" cpuset="" optout=0 wait=0 iothreads=0
         local ncpu i extra=""
         vm__check_name "$name" || return
         shift
@@ -362,6 +363,7 @@ vm_domain_xml() {
   <memory unit='MiB'>$mem</memory>
   <vcpu placement='static'${cpuset:+ cpuset='$cpuset'}>$vcpus</vcpu>
 EOF
+        ((iothreads)) && echo "  <iothreads>$iothreads</iothreads>"
         if [[ -n $vcpupin ]]; then
                 echo "  <cputune>"
                 for ((i = 0; i < vcpus; i++)); do
@@ -406,6 +408,7 @@ EOF
 # Starts a transient domain. With --wait-boot also waits for the guest's /init.
 vm_create() {
         local name=${1:-} xml t0 vcpus=1 mem=128 burn=0 vcpupin="" numatune="" cpuset="" optout=0 wait=0
+        local iothreads=0
         vm__check_name "$name" || return
         vm__parse_opts "${@:2}" || return
         [[ -s $VM_GUEST/vmlinuz && -s $VM_GUEST/initramfs.img ]] ||
