@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "balance.h"
@@ -167,6 +168,9 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                                 continue;
                         }
                 }
+                /* A move blocks the loop while the kernel migrates memory: a
+                 * ping now gives it all of WatchdogSec, not what is left. */
+                (void) sd_notify(false, "WATCHDOG=1");
                 r = move_domain(conn, b->root, d, m, m->kind == BALANCE_MOVE_MEMORY ? NULL : &cpus, &res);
                 bitmap_done(&cpus);
                 log_move(b, d, m, &res, r);
