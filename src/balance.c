@@ -3,8 +3,8 @@
  * snapshot shows, then probation verdicts, placement, rebalancing and
  * memory locality, in that order (see balance_plan()). Shared helpers for
  * balance_place.c and balance_rebalance.c live here too. */
-#include <limits.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

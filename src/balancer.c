@@ -131,20 +131,19 @@ static void log_move(struct balancer *b, const struct domain *d, const struct ba
 static void stop_chasing_stuck_memory(struct balancer *b, const struct domain *d, const struct move_result *res)
 {
         struct vm_memory *m;
+        char why[160];
 
         if (b->root->dry_run || res->migrated_mib > 0 || !(m = memory_find(b, d->uuid)) || !m->vm.migrating)
                 return;
         m->vm.migrating = false;
         if (res->remote_mib > 0)
-                log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
-                          "balancer: %s: %" PRIu64 " MiB of its memory stay elsewhere and did not move "
-                          "(unmovable pages); not trying again unless most of its memory is elsewhere",
-                          d->name, res->remote_mib);
+                snprintf(why, sizeof(why), "%" PRIu64 " MiB of its memory stay elsewhere and did not move "
+                         "(unmovable pages)", res->remote_mib);
         else
-                log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
-                          "balancer: %s: none of its QEMU's own memory is elsewhere; the rest its memory cgroup "
-                          "counts there is not the process's to move; not trying again unless most of its "
-                          "memory is elsewhere", d->name);
+                snprintf(why, sizeof(why), "none of its QEMU's own memory is elsewhere; the rest its memory "
+                         "cgroup counts there is not the process's to move");
+        log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
+                  "balancer: %s: %s; not trying again unless most of its memory is elsewhere", d->name, why);
 }
 
 static void carry_out(struct balancer *b, const struct domain *doms, size_t n)

@@ -451,8 +451,12 @@ static int migrate_private(pid_t pid, uint64_t from, uint64_t to, struct move_re
         err = errno;
         numa_bitmask_free(f);
         numa_bitmask_free(t);
-        if (sys_nice && sys_nice_effective(true, NULL) < 0)
-                log_warning("cannot raise CAP_SYS_NICE again after migrate_pages: %m");
+        if (sys_nice) {
+                int q = sys_nice_effective(true, NULL);
+
+                if (q < 0)
+                        log_warning("cannot raise CAP_SYS_NICE again after migrate_pages: %s", strerror(-q));
+        }
         res->memory_how = MOVE_MEMORY_MIGRATE_PAGES;
         if (r < 0) {
                 move_say(res, "migrate_pages(%d): %s", (int) pid, strerror(err));
@@ -467,9 +471,10 @@ static int migrate_private(pid_t pid, uint64_t from, uint64_t to, struct move_re
 
 /* Move pages outside mask into it, round robin over its nodes, until
  * budget bytes moved. Each batch is asked where its pages are before and
- * after the move, so a transparent huge page counts whole. */
+ * after the move, so a transparent huge page counts whole. *ret_all_seen:
+ * the pass tried every page of the ranges, the budget did not end it. */
 static int move_pages_bounded(pid_t pid, const struct move_range *ranges, size_t n, uint64_t mask,
-                              uint64_t budget, uint64_t *ret_moved)
+                              uint64_t budget, uint64_t *ret_moved, bool *ret_all_seen)
 {
         void *addr[MOVE_BATCH], *sel[MOVE_BATCH];
         int before[MOVE_BATCH], after[MOVE_BATCH], dest[MOVE_BATCH], status[MOVE_BATCH];
@@ -480,13 +485,16 @@ static int move_pages_bounded(pid_t pid, const struct move_range *ranges, size_t
         for (unsigned id = 0; id < BALANCE_MAX_NODES; id++)
                 if (mask & BALANCE_NODE_BIT(id))
                         targets[n_targets++] = (int) id;
-        for (size_t i = 0; i < n && moved < budget; i++) {
+        *ret_all_seen = false;
+        for (size_t i = 0; i < n; i++) {
                 uint64_t ps = ranges[i].page_size;
                 uintptr_t a = ranges[i].start;
 
-                while (a < ranges[i].end && moved < budget) {
+                while (a < ranges[i].end) {
                         unsigned long k = 0, s = 0;
 
+                        if (moved + ps > budget)
+                                goto out;
                         while (k < MOVE_BATCH && a < ranges[i].end) {
                                 addr[k++] = (void *) a;
                                 a += ps;
@@ -511,6 +519,8 @@ static int move_pages_bounded(pid_t pid, const struct move_range *ranges, size_t
                                         moved += ps;
                 }
         }
+        *ret_all_seen = true;
+out:
         *ret_moved = moved;
         return 0;
 }
@@ -557,6 +567,7 @@ static int move_some(const struct kroot *root, const struct domain *d, uint64_t 
         _cleanup_free_ struct move_range *ranges = NULL;
         size_t n = 0;
         uint64_t moved = 0;
+        bool all_seen = false;
         int r;
 
         if (numa_available() < 0) {
@@ -572,13 +583,13 @@ static int move_some(const struct kroot *root, const struct domain *d, uint64_t 
         if (r >= 0)
                 r = move_remote_ranges(numa_maps, maps, to, &ranges, &n);
         if (r >= 0)
-                r = move_pages_bounded(d->pid, ranges, n, to, budget_kib * 1024, &moved);
+                r = move_pages_bounded(d->pid, ranges, n, to, budget_kib * 1024, &moved, &all_seen);
         res->memory_how = MOVE_MEMORY_MOVE_PAGES;
         if (r < 0) {
                 move_say(res, "moving pages of pid %d: %s", (int) d->pid, strerror(-r));
                 return r;
         }
-        if (from && moved + MOVE_BATCH * (uint64_t) 4096 < budget_kib * 1024) {
+        if (from && all_seen) {
                 move_say(res, "move_pages found no more pages it can see after %" PRIu64 " MiB; the rest "
                          "(pages marked by NUMA balancing) by migrate_pages", moved / (1024 * 1024));
                 return migrate_private(d->pid, from, to, res);
