@@ -27,12 +27,16 @@ SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 PROGRAMS   := vmtuned vmtunectl
-LIB_SRC    := $(filter-out $(PROGRAMS:%=src/%.c),$(wildcard src/*.c))
+# src/ is grouped by concern (README, "Architecture"): one folder a layer,
+# the two mains at the top. Everything but the mains is libvmtuned.a.
+SRC_DIRS   := base config tuning virt balance daemon
+LIB_SRC    := $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/unit/test-*.c))
 SYS_TESTS  := $(patsubst tests/system/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/system/test-*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tests/%,$(wildcard tests/host/test-*.c))
 TEST_HELPERS := $(wildcard tests/lib/*.c)
-BENCH      := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+BENCH      := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c
 
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev libcgroup-dev \
@@ -115,9 +119,11 @@ $(BUILD)/asan/tests/test-%: $(BUILD)/asan/tests/test-%.o $(TEST_HELPERS:tests/li
 $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(TEST_HELPERS:tests/lib/%.c=$(BUILD)/tests/lib/%.o) $(BUILD)/libvmtuned.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libvmtuned.a
+# The simulator links the model host of the regression tests (tests/lib), so
+# both replay the same scenarios.
+$(BUILD)/bench/%: tests/bench/%.c $(SIM_MODEL) $(BUILD)/libvmtuned.a
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # --- run and test --------------------------------------------------------
 # The daemon in the foreground on this host, with the profiles of this tree.
@@ -156,9 +162,9 @@ check-host: deps-host all $(HOST_TESTS)
 		tests/run-tests $(HOST_TESTS)
 
 # Opt-in: a 4-NUMA-node kernel under QEMU with libvirtd, VMs and this
-# tree's vmtuned inside; judged on what that kernel reports (lab/README.md).
+# tree's vmtuned inside; judged on what that kernel reports (tests/lab/README.md).
 lab: deps-host all
-	$(Q)BUILD=$(BUILD) lab/run
+	$(Q)BUILD=$(BUILD) tests/lab/run
 
 sim: $(BENCH)
 	$(Q)for b in $(BENCH); do $$b; done
@@ -174,9 +180,9 @@ install: all
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf ] || install -m 0644 vmtuned.conf $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf
-	if [ -e completion/vmtunectl ]; then install -d $(DESTDIR)$(COMPLETIONDIR) && \
-		install -m 0644 completion/vmtunectl $(DESTDIR)$(COMPLETIONDIR)/vmtunectl; fi
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf ] || install -m 0644 systemd/vmtuned.conf $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 systemd/vmtunectl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/vmtunectl
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vmtuned $(DESTDIR)$(BINDIR)/vmtunectl

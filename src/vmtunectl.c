@@ -13,9 +13,9 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include "ctlproto.h"
+#include "daemon/ctlproto.h"
 #include "args.h" /* VMTUNED_VERSION only */
-#include "util.h"
+#include "base/util.h"
 
 /* Applying a profile runs inside the daemon while we wait; give it time,
  * but do not hang forever on a daemon that is stuck. */

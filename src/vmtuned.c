@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "args.h"
-#include "log.h"
+#include "base/log.h"
 
 static void help(void)
 {

@@ -31,12 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hotplug.h"
-#include "kfile.h"
-#include "profile.h"
-#include "rollback.h"
+#include "tuning/hotplug.h"
+#include "base/kfile.h"
+#include "config/profile.h"
+#include "tuning/rollback.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 #define WAIT_SEC 10.0
 

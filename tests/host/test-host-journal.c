@@ -30,7 +30,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "testlib.h"
 
 #define JOURNALD "/lib/systemd/systemd-journald"

@@ -21,13 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kfile.h"
-#include "ksm.h"
-#include "profile.h"
-#include "rollback.h"
-#include "settings.h"
+#include "base/kfile.h"
+#include "tuning/ksm.h"
+#include "config/profile.h"
+#include "tuning/rollback.h"
+#include "tuning/settings.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 #define KSM "/sys/kernel/mm/ksm/"
 #define REGION_PAGES 16384      /* 64 MiB of 4 KiB pages */

@@ -28,11 +28,11 @@
 #include <cmocka.h>
 #include <libvirt/virterror.h>
 
-#include "domain.h"
-#include "kfile.h"
-#include "move.h"
+#include "virt/domain.h"
+#include "base/kfile.h"
+#include "balance/move.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 #define PREFIX "vmt-move-"
 #define DOM "vmt-move-a"

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "kfile.h"
+#include "base/kfile.h"
 #include "testlib.h"
 
 #define MAX_TARGETS 256

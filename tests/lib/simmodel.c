@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The model host behind bench/sim.c and tests/unit/test-balance-sim.c; see
+/* The model host behind tests/bench/sim.c and tests/unit/test-balance-sim.c; see
  * simmodel.h. The scenarios are in simscenarios.c. */
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "simmodel.h"
-#include "util.h"
+#include "base/util.h"
 
 /* numad, per the anchors: candidates above 0.5 CPU and 300 MB, skipped
  * for 300 s after a move, 5 s between cycles after a move, 15 s otherwise,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A model host for the NUMA balancer: nodes with CPUs and memory, VMs with
  * vCPUs, memory and a per-tick CPU demand. Shared by the simulator
- * (bench/sim.c includes simmodel.c) and the regression tests
+ * (tests/bench/sim.c includes simmodel.c) and the regression tests
  * (tests/unit/test-balance-sim.c), so both replay the same scenarios.
  *
  * One tick is one balancer interval (5 s). A node's nr_running is the
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "balance.h"
+#include "balance/policy.h"
 
 #define SIM_MAX_NODES 8
 
@@ -91,7 +91,7 @@ struct sim_result {
         double decide_usec_max;
 };
 
-/* The parameters the simulator and its tests use (documented in bench/README.md). */
+/* The parameters the simulator and its tests use (documented in tests/bench/README.md). */
 void sim_params_default(struct balance_params *ret);
 
 /* Build the scenario, run it for its ticks under policy; -EINVAL, or the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The simulator's scenarios (see bench/README.md for what each one asks
+/* The simulator's scenarios (see tests/bench/README.md for what each one asks
  * of a balancer). Seed 004's two cases use its host and its VMs' names and
  * layout, so the seed rule moves the same VMs its log shows. */
 #include <math.h>

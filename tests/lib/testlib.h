@@ -21,7 +21,7 @@ void tl_symlink(const char *dir, const char *rel, const char *target);
 
 /* A temporary fixture root opened as a kroot, for cmocka setup/teardown:
  * *state is a struct tl_root. */
-#include "kfile.h"
+#include "base/kfile.h"
 struct tl_root {
         char *dir;
         struct kroot root;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "kfile.h"
+#include "base/kfile.h"
 #include "testlib.h"
 
 struct fixture_file {

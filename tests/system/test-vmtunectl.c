@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "control.h"
-#include "daemon.h"
-#include "kfile.h"
-#include "log.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "base/kfile.h"
+#include "base/log.h"
 #include "testlib.h"
 
 struct fixture_file {
@@ -713,7 +713,7 @@ static void test_help_completion_and_man_page_list_exactly_the_daemons_commands(
         first_words(p + strlen("\nCommands:\n"), NULL, &w);
         assert_same_commands("vmtunectl --help", words_join(&w), want);
 
-        completion = tl_read(tl_srcdir(), "completion/vmtunectl");
+        completion = tl_read(tl_srcdir(), "systemd/vmtunectl.bash-completion");
         assert_non_null(completion);
         p = strstr(completion, "local commands=\"");
         assert_non_null(p);
@@ -722,7 +722,7 @@ static void test_help_completion_and_man_page_list_exactly_the_daemons_commands(
                 len = strcspn(p, " \"");
                 words_add(&w, p, len);
         }
-        assert_same_commands("completion/vmtunectl", words_join(&w), want);
+        assert_same_commands("systemd/vmtunectl.bash-completion", words_join(&w), want);
 
         /* vmtunectl(8): every ".TP" item of COMMANDS names one command first. */
         man = tl_read(tl_srcdir(), "man/vmtunectl.8");
@@ -752,16 +752,34 @@ static void test_help_completion_and_man_page_list_exactly_the_daemons_commands(
         free(man);
 }
 
+/* A source file's journal fields ("VMTUNED_...") are each described in
+ * vmtuned(8). */
+static void assert_journal_fields_documented(const char *path, const char *man)
+{
+        char *src = tl_read(tl_srcdir(), path);
+
+        for (char *p = src; p && (p = strstr(p, "\"VMTUNED_")); p++) {
+                char want[96];
+                size_t len = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+                snprintf(want, sizeof(want), "\n.B %.*s\n", (int) len, p + 1);
+                if (!strstr(man, want) && !strstr(man, want + 1))
+                        fail_msg("%s logs the journal field %.*s; vmtuned(8) does not describe it (\"%s\")",
+                                 path, (int) len, p + 1, want + 1);
+        }
+        free(src);
+}
+
 /* Every MESSAGE_ID of log.h is in vmtuned(8)'s table and the table has no
  * other; every VMTUNED_* journal field the code logs is described there. */
 static void test_man_page_documents_every_message_id_and_journal_field(void **state)
 {
-        char *log_h = tl_read(tl_srcdir(), "include/log.h");
+        char *log_h = tl_read(tl_srcdir(), "include/base/log.h");
         char *man = tl_read(tl_srcdir(), "man/vmtuned.8");
         char path[1024], *man_ids, *code_ids;
         struct words w = {};
-        struct dirent *de;
-        DIR *dir;
+        struct dirent *layer, *de;
+        DIR *top, *dir;
 
         assert_non_null(log_h);
         assert_non_null(man);
@@ -775,30 +793,35 @@ static void test_man_page_documents_every_message_id_and_journal_field(void **st
                         words_add(&w, p + 1, 32);
         man_ids = words_join(&w);
         if (strcmp(code_ids, man_ids) != 0)
-                fail_msg("include/log.h has MESSAGE_IDs\n%s\nvmtuned(8) lists\n%s", code_ids, man_ids);
+                fail_msg("include/base/log.h has MESSAGE_IDs\n%s\nvmtuned(8) lists\n%s", code_ids, man_ids);
 
+        /* Every .c in src/ and its folders (one level: src/LAYER/x.c). */
         snprintf(path, sizeof(path), "%s/src", tl_srcdir());
-        dir = opendir(path);
-        assert_non_null(dir);
-        while ((de = readdir(dir))) {
-                char *src;
+        top = opendir(path);
+        assert_non_null(top);
+        while ((layer = readdir(top))) {
+                char rel[600];
 
-                if (!strstr(de->d_name, ".c"))
+                if (layer->d_name[0] == '.')
                         continue;
-                snprintf(path, sizeof(path), "src/%s", de->d_name);
-                src = tl_read(tl_srcdir(), path);
-                for (char *p = src; p && (p = strstr(p, "\"VMTUNED_")); p++) {
-                        char want[96];
-                        size_t len = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
-
-                        snprintf(want, sizeof(want), "\n.B %.*s\n", (int) len, p + 1);
-                        if (!strstr(man, want) && !strstr(man, want + 1))
-                                fail_msg("%s logs the journal field %.*s; vmtuned(8) does not describe it (\"%s\")",
-                                         path, (int) len, p + 1, want + 1);
+                if (strstr(layer->d_name, ".c")) {
+                        snprintf(rel, sizeof(rel), "src/%s", layer->d_name);
+                        assert_journal_fields_documented(rel, man);
+                        continue;
                 }
-                free(src);
+                snprintf(path, sizeof(path), "%s/src/%s", tl_srcdir(), layer->d_name);
+                dir = opendir(path);
+                if (!dir)
+                        continue;
+                while ((de = readdir(dir))) {
+                        if (!strstr(de->d_name, ".c"))
+                                continue;
+                        snprintf(rel, sizeof(rel), "src/%s/%s", layer->d_name, de->d_name);
+                        assert_journal_fields_documented(rel, man);
+                }
+                closedir(dir);
         }
-        closedir(dir);
+        closedir(top);
         free(code_ids);
         free(man_ids);
         free(log_h);

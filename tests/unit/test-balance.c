@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "balance/policy.h"
 
 #define MAX_VMS 16
 #define BIT(n) BALANCE_NODE_BIT(n)

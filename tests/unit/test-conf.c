@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "conf.h"
-#include "log.h"
-#include "profile.h"
+#include "config/conf.h"
+#include "base/log.h"
+#include "config/profile.h"
 #include "testlib.h"
 
 struct fixture {
@@ -300,13 +300,13 @@ static char *example(void)
 static void test_example_config_matches_committed_file(void **state)
 {
         char *want = example();
-        char *have = tl_read(tl_srcdir(), "vmtuned.conf");
+        char *have = tl_read(tl_srcdir(), "systemd/vmtuned.conf");
         bool same = have && streq(have, want);
 
         if (!have)
                 print_error("cannot read %s/vmtuned.conf (set VMTUNED_SRCDIR)\n", tl_srcdir());
         else if (!same)
-                print_error("vmtuned.conf differs from conf_write_example(); regenerate it. Expected:\n%s", want);
+                print_error("systemd/vmtuned.conf differs from conf_write_example(); regenerate it. Expected:\n%s", want);
         free(want);
         free(have);
         assert_true(same);

@@ -21,10 +21,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "control.h"
-#include "ctlproto.h"
+#include "daemon/control.h"
+#include "daemon/ctlproto.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 #define TEST_TIMEOUT_USEC (200 * UINT64_C(1000)) /* per connection, instead of 5 s */
 #define GIVE_UP_MS 10000                          /* "eventually": a hang is a failure, not a wait */

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ctlproto.h"
-#include "util.h"
+#include "daemon/ctlproto.h"
+#include "base/util.h"
 
 static void encode(int argc, char **argv, bool json, uint8_t **ret, size_t *ret_len)
 {

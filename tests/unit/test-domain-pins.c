@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "domain.h"
-#include "util.h"
+#include "virt/domain.h"
+#include "base/util.h"
 
 #define RECORD(attrs) \
         "<metadata><vmtuned:placement xmlns:vmtuned='" VMTUNED_PLACEMENT_XMLNS "' " attrs "/></metadata>"

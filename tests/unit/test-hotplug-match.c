@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hotplug.h"
-#include "kfile.h"
-#include "profile.h"
-#include "rollback.h"
-#include "settings.h"
+#include "tuning/hotplug.h"
+#include "base/kfile.h"
+#include "config/profile.h"
+#include "tuning/rollback.h"
+#include "tuning/settings.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SET(k, v) { .section = (char *) "disk", .key = (char *) (k), .value = (char *) (v), \
                     .file = (char *) "profiles/test.conf", .line = 1 }

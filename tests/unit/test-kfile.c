@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kfile.h"
-#include "log.h"
+#include "base/kfile.h"
+#include "base/log.h"
 #include "testlib.h"
 
 

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kfile.h"
-#include "ksm.h"
-#include "profile.h"
-#include "rollback.h"
-#include "settings.h"
+#include "base/kfile.h"
+#include "tuning/ksm.h"
+#include "config/profile.h"
+#include "tuning/rollback.h"
+#include "tuning/settings.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SET(k, v) { .section = (char *) "ksm", .key = (char *) (k), .value = (char *) (v), \
                     .file = (char *) "profiles/test.conf", .line = 1 }

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "config/conf.h"
 #include "testlib.h"
 
 /* The text of one ".SS [section]" subsection of a man page (malloc'd). */

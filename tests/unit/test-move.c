@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "domain.h"
-#include "kfile.h"
-#include "move.h"
+#include "virt/domain.h"
+#include "base/kfile.h"
+#include "balance/move.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct bitmap list(const char *s)
 {

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "procparse.h"
+#include "base/procparse.h"
 #include "testlib.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *fixture(const char *name)
 {

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "conf.h"
-#include "kfile.h"
-#include "profile.h"
+#include "config/conf.h"
+#include "base/kfile.h"
+#include "config/profile.h"
 #include "testlib.h"
 
 struct fixture {

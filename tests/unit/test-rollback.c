@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "kfile.h"
-#include "log.h"
-#include "rollback.h"
+#include "base/kfile.h"
+#include "base/log.h"
+#include "tuning/rollback.h"
 #include "testlib.h"
 
 struct fixture {

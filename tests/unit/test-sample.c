@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "domain.h"
-#include "kfile.h"
-#include "procparse.h"
-#include "sample.h"
+#include "virt/domain.h"
+#include "base/kfile.h"
+#include "base/procparse.h"
+#include "balance/sample.h"
 #include "testlib.h"
-#include "topology.h"
-#include "util.h"
+#include "balance/topology.h"
+#include "base/util.h"
 
 #define SEC UINT64_C(1000000000)  /* ns */
 #define USEC_PER_SEC UINT64_C(1000000)

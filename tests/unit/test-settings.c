@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "kfile.h"
-#include "log.h"
-#include "profile.h"
-#include "rollback.h"
-#include "settings.h"
+#include "base/kfile.h"
+#include "base/log.h"
+#include "config/profile.h"
+#include "tuning/rollback.h"
+#include "tuning/settings.h"
 #include "testlib.h"
 
 #define SET(sec, k, v, ln)                                                        \

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kfile.h"
+#include "base/kfile.h"
 #include "testlib.h"
-#include "topology.h"
-#include "util.h"
+#include "balance/topology.h"
+#include "base/util.h"
 
 #define NODE_DIR "sys/devices/system/node"
 

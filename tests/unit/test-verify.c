@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kfile.h"
-#include "rollback.h"
-#include "settings.h"
+#include "base/kfile.h"
+#include "tuning/rollback.h"
+#include "tuning/settings.h"
 #include "testlib.h"
-#include "json.h"
-#include "verify.h"
+#include "base/json.h"
+#include "tuning/verify.h"
 
 /* --- verify_compare ------------------------------------------------------ */
 

@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "domain.h"
-#include "kfile.h"
-#include "log.h"
+#include "virt/domain.h"
+#include "base/kfile.h"
+#include "base/log.h"
 #include "testlib.h"
-#include "util.h"
-#include "virt.h"
+#include "base/util.h"
+#include "virt/virt.h"
 
 struct fixture {
         char *dir;

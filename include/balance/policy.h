@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The NUMA balancer policy: snapshot in, plan out.
+ *
+ * Pure code (DESIGN "Policy is pure"): no file, no library call but
+ * snprintf, no logging, no allocation, no clock. The daemon calls
+ * balance_plan() every interval with what the sampler measured; the unit
+ * tests call it on struct literals; tests/bench/sim.c replays scenarios through it.
+ *
+ * Nodes are named by their kernel id everywhere (masks, per-node arrays,
+ * distances), as cpuset.mems and numa_maps name them; ids must be below
+ * BALANCE_MAX_NODES. Loads are average runnable threads over the interval
+ * (nr_running), a node's load is nr_running / cpus as in seed 004.
+ *
+ * What must survive ticks (probation, cooldown, move counts) lives in a
+ * struct balance_vm per domain that the caller owns and passes in through
+ * struct balance_state, parallel to the snapshot's domains; the state
+ * also keeps smoothed node loads, so keep one balance_state for the life
+ * of the balancer. A zeroed struct balance_vm is a domain never seen
+ * before. To ask "what would the balancer do now" without acting
+ * (vmtunectl plan), pass a copy of both. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct balancer_conf;
+
+#define BALANCE_MAX_NODES 64       /* node ids 0..63: masks are uint64_t */
+#define BALANCE_REASON_MAX 256
+#define BALANCE_PLAN_MAX_MOVES 64  /* more placements wait for the next tick */
+#define BALANCE_PLAN_MAX_NOTES 16
+
+#define BALANCE_NODE_BIT(id) (UINT64_C(1) << (id))
+
+struct balance_params {
+        /* Trigger, seed 004: act when high - low >= min_nr_running_diff,
+         * load_high / load_low > min_load_ratio and load_high > min_load_high. */
+        double min_nr_running_diff;
+        double min_load_ratio;
+        double min_load_high;
+        long probation_ticks;          /* CPUs first; memory after this many ticks */
+        long cooldown_ticks;           /* a VM that moved stays this many ticks */
+        /* CPU moves and reverts; a swap's two halves count as two, but a
+         * swap may be the only decision of a tick when this is 1. Placing a
+         * new VM is not counted: it is never held back. 0: no moves. */
+        long max_moves_per_tick;
+        long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
+        /* Not in vmtuned.conf; balance_params_from_conf() sets the defaults. */
+        long move_cost_mib;            /* fixed cost of any move, as MiB to migrate */
+        long local_min_permille;       /* memory locality: migrate below this local share */
+        double min_load_moved;         /* smaller load shifts fix nothing: not worth a move */
+};
+
+#define BALANCE_DEFAULT_MOVE_COST_MIB 256
+#define BALANCE_DEFAULT_LOCAL_MIN_PERMILLE 500  /* "most memory elsewhere" */
+#define BALANCE_DEFAULT_MIN_LOAD_MOVED 0.5
+/* Loads are smoothed over ticks, x += ALPHA * (sample - x), so that a VM
+ * busy for one interval does not move, nor a node busy for one interval
+ * trigger; the plan's own moves correct the averages at once. */
+#define BALANCE_LOAD_ALPHA 0.5
+/* Memory that follows a move is done once this share of it is local. */
+#define BALANCE_LOCAL_DONE_PERMILLE 980
+
+void balance_params_from_conf(const struct balancer_conf *conf, struct balance_params *ret);
+
+struct balance_node {
+        unsigned id;
+        unsigned cpus;
+        double nr_running;              /* average runnable threads over the interval */
+        uint64_t mem_total_mib;
+        uint64_t mem_free_mib;
+        /* By node id, as /sys/devices/system/node/nodeN/distance; 0 where
+         * unknown (10 is assumed for itself, 20 for others). */
+        uint8_t distance[BALANCE_MAX_NODES];
+};
+
+struct balance_domain {
+        unsigned id;                    /* stable while the domain runs; matches its balance_vm */
+        const char *name;
+        unsigned vcpus;
+        double load;                    /* average runnable threads over the interval */
+        uint64_t mem_size_mib;          /* configured memory; 0: unknown, the resident sum is used */
+        uint64_t mem_mib[BALANCE_MAX_NODES]; /* resident MiB by node id */
+        /* Nodes its vCPUs may run on now. 0 or every node: not placed; a VM
+         * never seen before with a narrower mask is taken as placed there. */
+        uint64_t cpu_nodes;
+        bool movable;
+        const char *not_movable_reason; /* e.g. "pinned by <vcpupin>", "excluded" */
+};
+
+struct balance_snapshot {
+        const struct balance_node *nodes;
+        size_t n_nodes;
+        const struct balance_domain *domains;
+        size_t n_domains;
+};
+
+enum balance_phase {
+        BALANCE_VM_NEW = 0,        /* not seen yet, or seen but not placed */
+        BALANCE_VM_SETTLED,        /* on its home nodes */
+        BALANCE_VM_PROBATION,      /* CPUs moved to home, memory waits on prev */
+};
+
+/* Per-domain state that survives ticks; owned by the caller. */
+struct balance_vm {
+        unsigned id;               /* domain id this belongs to; another id resets it */
+        enum balance_phase phase;
+        uint64_t home;             /* node mask vmtuned keeps its CPUs on */
+        uint64_t prev;             /* in probation: where the CPUs came from */
+        bool migrating;            /* memory is following its CPUs, spread over ticks */
+        bool has_partner;          /* in probation of a swap with partner_id */
+        unsigned partner_id;
+        long probation_ticks;      /* ticks spent in probation so far */
+        double sum_src_nr, sum_dst_nr, sum_load; /* over probation, for the verdict */
+        long ticks_since_move;     /* cooldown */
+        long moves;                /* CPU moves, reverts included; placement not */
+        long reverts;
+        bool has_load_avg;
+        double load_avg;           /* the domain's load, smoothed over ticks */
+        bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
+        uint64_t planned_tick;     /* last tick a plan entry was made for it */
+        uint64_t memory_tick;      /* last tick its memory was considered */
+};
+
+struct balance_state {
+        uint64_t tick;
+        /* Node nr_running smoothed over ticks (by node id; valid where the
+         * bit is set), and corrected by the load each plan moves. */
+        uint64_t nr_avg_valid;
+        double nr_avg[BALANCE_MAX_NODES];
+        struct balance_vm *vms;    /* vms[i] belongs to snapshot->domains[i] */
+        size_t n_vms;              /* == snapshot->n_domains */
+};
+
+enum balance_move_kind {
+        BALANCE_MOVE_CPU,          /* vCPUs to to_nodes (memory follows later, or with migrate_mib) */
+        BALANCE_MOVE_MEMORY,       /* migrate_mib MiB from outside to_nodes into to_nodes */
+        BALANCE_MOVE_REVERT,       /* probation failed: vCPUs back to to_nodes */
+        BALANCE_MOVE_PLACE,        /* new VM: vCPUs to to_nodes */
+        BALANCE_MOVE_SWAP,         /* one half of a swap: vCPUs to to_nodes */
+};
+
+const char *balance_move_kind_to_string(enum balance_move_kind kind);
+
+/* The mover: for every kind but MEMORY set the vCPUs' nodes to to_nodes;
+ * then, if migrate_mib > 0, migrate up to that much of the domain's memory
+ * from nodes outside to_nodes into to_nodes. */
+struct balance_move {
+        enum balance_move_kind kind;
+        size_t domain;             /* index in snapshot->domains */
+        unsigned domain_id;
+        uint64_t from_nodes;
+        uint64_t to_nodes;
+        uint64_t migrate_mib;
+        char reason[BALANCE_REASON_MAX];
+};
+
+/* Something the policy wanted to do for one domain and could not. */
+struct balance_note {
+        size_t domain;
+        char reason[BALANCE_REASON_MAX];
+};
+
+struct balance_plan {
+        size_t n_moves;
+        struct balance_move moves[BALANCE_PLAN_MAX_MOVES];
+        size_t n_notes;
+        struct balance_note notes[BALANCE_PLAN_MAX_NOTES];
+        /* Why no (further) rebalancing move was made, with the numbers. */
+        char reason[BALANCE_REASON_MAX];
+};
+
+/* vmtuned's policy. Reads snap, updates state as if the plan were carried
+ * out (a move that fails shows in the next snapshot and the state follows
+ * it), fills *ret. -EINVAL on an inconsistent snapshot or state (node id out
+ * of range or twice, cpus == 0, state->n_vms != n_domains); then neither
+ * state nor *ret are touched. */
+int balance_plan(const struct balance_params *p, const struct balance_snapshot *snap,
+                 struct balance_state *state, struct balance_plan *ret);
+
+/* Seed 004's rule as published, for comparison: place a new VM on a node
+ * drawn from its id (the seed draws at random), and when the nodes with the
+ * highest and lowest nr_running meet the trigger, move the first VM listed
+ * on the busiest node to the idlest, CPUs and all its memory at once
+ * (cpuset with memory_migrate). No state, one move per tick. Non-movable
+ * VMs are skipped (the seed knew none). -EINVAL as balance_plan(). */
+int balance_seed_rule_plan(const struct balance_params *p, const struct balance_snapshot *snap,
+                           struct balance_plan *ret);
+
+/* The trigger on one pair of nodes, exposed for vmtunectl and the tests.
+ * load_low == 0 counts as an infinite ratio when load_high > 0. */
+bool balance_trigger(const struct balance_params *p, double nr_high, unsigned cpus_high,
+                     double nr_low, unsigned cpus_low);

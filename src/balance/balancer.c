@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "balance/balancer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "balance/policy.h"
+#include "config/conf.h"
+#include "virt/domain.h"
+#include "base/json.h"
+#include "base/kfile.h"
+#include "base/log.h"
+#include "balance/move.h"
+#include "balance/sample.h"
+#include "balance/topology.h"
+#include "virt/virt.h"
+
+/* Per-domain policy state that survives ticks, keyed by UUID: the domain
+ * table is rebuilt by events, the balancer's memory of a VM must not be. */
+struct vm_memory {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        struct balance_vm vm;
+};
+
+struct balancer {
+        sd_event_source *timer;
+        const struct kroot *root;
+        struct virt *virt;
+        struct topology *topology;
+        const struct bitmap **node_cpus; /* by node id, for the mover */
+        size_t n_node_cpus;
+        struct sampler *sampler;
+        struct balance_params params;
+        uint64_t interval_usec;
+
+        struct balance_state state;     /* state.vms is rebuilt parallel to each snapshot */
+        struct vm_memory *memory;       /* what survives ticks */
+        size_t n_memory;
+
+        /* The last tick, for vmtunectl. */
+        struct balance_snapshot snapshot; /* arrays owned by the sampler: valid until the next tick */
+        bool have_snapshot;
+        struct balance_plan plan;
+        bool have_plan;
+        uint64_t last_tick_realtime_usec;
+
+        uint64_t ticks, moves, moves_failed, reverts, migrated_mib;
+};
+
+static struct vm_memory *memory_find(struct balancer *b, const char *uuid)
+{
+        for (size_t i = 0; i < b->n_memory; i++)
+                if (streq(b->memory[i].uuid, uuid))
+                        return &b->memory[i];
+        return NULL;
+}
+
+/* Give the policy its per-VM state parallel to the snapshot's domains. */
+static void state_load(struct balancer *b, const struct domain *doms, size_t n)
+{
+        b->state.vms = xreallocarray(b->state.vms, n, sizeof(*b->state.vms));
+        b->state.n_vms = n;
+        for (size_t i = 0; i < n; i++) {
+                const struct vm_memory *m = memory_find(b, doms[i].uuid);
+                b->state.vms[i] = m ? m->vm : (struct balance_vm){};
+        }
+}
+
+/* Keep what the policy updated; forget domains that are gone. */
+static void state_store(struct balancer *b, const struct domain *doms, size_t n)
+{
+        struct vm_memory *kept = xcalloc(n, sizeof(*kept));
+
+        for (size_t i = 0; i < n; i++) {
+                snprintf(kept[i].uuid, sizeof(kept[i].uuid), "%s", doms[i].uuid);
+                kept[i].vm = b->state.vms[i];
+        }
+        free(b->memory);
+        b->memory = kept;
+        b->n_memory = n;
+}
+
+static const struct domain *domain_by_id(const struct domain *doms, size_t n, size_t index)
+{
+        return index < n ? &doms[index] : NULL;
+}
+
+/* "memory vm1 node0 -> node3": what a move is, before its reason, in the
+ * journal and in `vmtunectl plan` alike (the reasons say only why). */
+static char *move_title(const struct balance_move *m, const char *name)
+{
+        _cleanup_free_ char *from = move_nodes_format(m->from_nodes);
+        _cleanup_free_ char *to = move_nodes_format(m->to_nodes);
+
+        if (!m->from_nodes)
+                return xasprintf("%s %s -> node%s", balance_move_kind_to_string(m->kind), name, to);
+        return xasprintf("%s %s node%s -> node%s", balance_move_kind_to_string(m->kind), name, from, to);
+}
+
+static void log_move(struct balancer *b, const struct domain *d, const struct balance_move *m,
+                     const struct move_result *res, int r)
+{
+        _cleanup_free_ char *from = move_nodes_format(m->from_nodes);
+        _cleanup_free_ char *to = move_nodes_format(m->to_nodes);
+        _cleanup_free_ char *title = move_title(m, d->name);
+        const struct log_field *fields = LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }, { "VMTUNED_UUID", d->uuid },
+                                                     { "VMTUNED_FROM_NODE", from }, { "VMTUNED_TO_NODE", to },
+                                                     { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) });
+
+        if (r < 0) {
+                log_event(LOG_WARNING, MSGID_BALANCE_MOVE, fields, "%s failed: %s%s (%s)", title, strerror(-r),
+                          res->undone ? "; the threads already moved were pinned back" : "", res->message);
+                return;
+        }
+        log_event(LOG_NOTICE, MSGID_BALANCE_MOVE, fields,
+                  "%s: %s; took %.2f s, %" PRIu64 " MiB migrated, %" PRIu64 " MiB still remote%s", title,
+                  m->reason, res->elapsed_usec / 1e6, res->migrated_mib, res->remote_mib,
+                  b->root->dry_run ? " (dry run: nothing moved)" : "");
+}
+
+/* A memory move that moved nothing will move nothing next tick either.
+ * What is left elsewhere is either memory the kernel does not migrate for
+ * this process (remote_mib > 0: pinned pages) or memory its cgroup counts
+ * that the QEMU process does not map privately (remote_mib == 0: the
+ * sampler reads memory.numa_stat, the mover numa_maps; 1-2 % of a VM in
+ * the lab). Both were found in the 4-node lab, where the policy then asked
+ * again every tick. Stop following it; the locality rule takes it up again
+ * only if most of it is elsewhere. */
+static void stop_chasing_stuck_memory(struct balancer *b, const struct domain *d, const struct move_result *res)
+{
+        struct vm_memory *m;
+        char why[160];
+
+        if (b->root->dry_run || res->migrated_mib > 0 || !(m = memory_find(b, d->uuid)) || !m->vm.migrating)
+                return;
+        m->vm.migrating = false;
+        if (res->remote_mib > 0)
+                snprintf(why, sizeof(why), "%" PRIu64 " MiB of its memory stay elsewhere and did not move "
+                         "(unmovable pages)", res->remote_mib);
+        else
+                snprintf(why, sizeof(why), "none of its QEMU's own memory is elsewhere; the rest its memory "
+                         "cgroup counts there is not the process's to move");
+        log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
+                  "balancer: %s: %s; not trying again unless most of its memory is elsewhere", d->name, why);
+}
+
+static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
+{
+        virConnectPtr conn = virt_connection(b->virt);
+
+        for (size_t i = 0; i < b->plan.n_moves; i++) {
+                const struct balance_move *m = &b->plan.moves[i];
+                const struct domain *d = domain_by_id(doms, n, m->domain);
+                struct move_result res = {};
+                struct bitmap cpus = {};
+                int r;
+
+                if (!d || !conn)
+                        continue;
+                if (m->kind != BALANCE_MOVE_MEMORY) {
+                        r = move_nodes_cpus(b->node_cpus, b->n_node_cpus, m->to_nodes, &cpus);
+                        if (r < 0) {
+                                log_warning("%s: cannot find the CPUs of the target nodes: %s", d->name,
+                                            strerror(-r));
+                                continue;
+                        }
+                }
+                /* A move blocks the loop while the kernel migrates memory: a
+                 * ping now gives it all of WatchdogSec, not what is left. */
+                (void) sd_notify(false, "WATCHDOG=1");
+                r = move_domain(conn, b->root, d, m, m->kind == BALANCE_MOVE_MEMORY ? NULL : &cpus, &res);
+                bitmap_done(&cpus);
+                log_move(b, d, m, &res, r);
+                if (r < 0) {
+                        b->moves_failed++;
+                        continue;
+                }
+                b->moves++;
+                b->reverts += m->kind == BALANCE_MOVE_REVERT;
+                b->migrated_mib += res.migrated_mib;
+                if (m->migrate_mib > 0 || m->kind == BALANCE_MOVE_MEMORY)
+                        stop_chasing_stuck_memory(b, d, &res);
+        }
+}
+
+/* One tick: sample -> snapshot -> decide -> move -> log. */
+static void tick(struct balancer *b)
+{
+        const struct domain *doms;
+        size_t n = 0;
+        uint64_t now = 0;
+        struct timespec ts;
+        int r;
+
+        b->ticks++;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        b->last_tick_realtime_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        doms = virt_domains(b->virt, &n);
+        (void) sd_event_now(sd_event_source_get_event(b->timer), CLOCK_MONOTONIC, &now);
+
+        r = sampler_tick(b->sampler, b->root, b->topology, doms, n, now);
+        if (r < 0) {
+                log_warning("balancer: sampling failed: %s; starting a new baseline next tick", strerror(-r));
+                b->have_snapshot = b->have_plan = false;
+                return;
+        }
+        r = sampler_snapshot(b->sampler, b->topology, doms, n, &b->snapshot);
+        b->have_snapshot = r >= 0;
+        if (r == -EAGAIN)
+                return; /* the first tick: a baseline only */
+        if (r < 0) {
+                log_warning("balancer: no snapshot this tick: %s", strerror(-r));
+                return;
+        }
+
+        state_load(b, doms, n);
+        r = balance_plan(&b->params, &b->snapshot, &b->state, &b->plan);
+        if (r < 0) {
+                log_error("balancer: the policy refused the snapshot: %s", strerror(-r));
+                b->have_plan = false;
+                return;
+        }
+        b->have_plan = true;
+        state_store(b, doms, n);
+
+        for (size_t i = 0; i < b->plan.n_notes; i++)
+                log_event(LOG_INFO, MSGID_BALANCE_DECISION, NULL, "balancer: %s", b->plan.notes[i].reason);
+        if (b->plan.n_moves == 0)
+                log_event(LOG_DEBUG, MSGID_BALANCE_DECISION, NULL, "balancer: no move: %s", b->plan.reason);
+        carry_out(b, doms, n);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct balancer *b = userdata;
+
+        tick(b);
+        (void) sd_event_source_set_time_relative(s, b->interval_usec);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+void balancer_reconfigure(struct balancer *b, const struct balancer_conf *conf)
+{
+        balance_params_from_conf(conf, &b->params);
+        b->interval_usec = (uint64_t) conf->interval_sec * 1000000;
+}
+
+int balancer_new(sd_event *event, const struct kroot *root, struct virt *virt,
+                 const struct balancer_conf *conf, struct balancer **ret)
+{
+        struct balancer *b = xcalloc(1, sizeof(*b));
+        int r;
+
+        b->root = root;
+        b->virt = virt;
+        balancer_reconfigure(b, conf);
+        r = topology_read(root, &b->topology);
+        if (r < 0)
+                goto fail;
+        for (size_t i = 0; i < b->topology->n_nodes; i++)
+                b->n_node_cpus = MAX(b->n_node_cpus, (size_t) b->topology->nodes[i].id + 1);
+        b->node_cpus = xcalloc(b->n_node_cpus, sizeof(*b->node_cpus));
+        for (size_t i = 0; i < b->topology->n_nodes; i++)
+                if (b->topology->nodes[i].n_cpus > 0)
+                        b->node_cpus[b->topology->nodes[i].id] = &b->topology->nodes[i].cpus;
+        b->sampler = sampler_new(SAMPLER_SOURCE_AUTO);
+        r = sd_event_add_time_relative(event, &b->timer, CLOCK_MONOTONIC, b->interval_usec, 0, on_timer, b);
+        if (r < 0)
+                goto fail;
+        log_info("balancer: %zu NUMA node(s), %u CPUs; every %" PRIu64 " s%s", b->topology->n_nodes,
+                 b->topology->n_cpus, b->interval_usec / 1000000,
+                 root->dry_run ? " (dry run: moves are logged, not made)" : "");
+        *ret = b;
+        return 0;
+fail:
+        balancer_free(b);
+        return r;
+}
+
+void balancer_free(struct balancer *b)
+{
+        if (!b)
+                return;
+        sd_event_source_disable_unref(b->timer);
+        sampler_free(b->sampler);
+        free(b->node_cpus);
+        topology_free(b->topology);
+        free(b->state.vms);
+        free(b->memory);
+        free(b);
+}
+
+/* --- for vmtunectl ------------------------------------------------------ */
+
+static double node_load(const struct balance_node *n)
+{
+        return n->cpus ? n->nr_running / n->cpus : 0;
+}
+
+static bool only_node(uint64_t mask, unsigned id)
+{
+        return mask == BALANCE_NODE_BIT(id);
+}
+
+/* Seed 004's table: node nr_running nr_cpus load imbalance VMs(nr_running),
+ * imbalance being the node's load against the host's, in percent. */
+void balancer_print_nodes(const struct balancer *b, FILE *out, bool json)
+{
+        const struct balance_snapshot *s = &b->snapshot;
+        double nr_all = 0, load_all;
+        unsigned cpus_all = 0;
+
+        if (!b->have_snapshot) {
+                fputs(json ? "null" : "balancer: no measurement yet (the first tick sets a baseline)\n", out);
+                return;
+        }
+        for (size_t i = 0; i < s->n_nodes; i++) {
+                nr_all += s->nodes[i].nr_running;
+                cpus_all += s->nodes[i].cpus;
+        }
+        load_all = cpus_all ? nr_all / cpus_all : 0;
+        if (!json)
+                fprintf(out, "%-6s %10s %7s %6s %9s  %s\n", "node", "nr_running", "nr_cpus", "load", "imbalance",
+                        "VMs(nr_running)");
+        else
+                fputc('[', out);
+        for (size_t i = 0; i < s->n_nodes; i++) {
+                const struct balance_node *n = &s->nodes[i];
+                double imbalance = load_all > 0 ? (node_load(n) - load_all) / load_all * 100 : 0;
+                bool first = true;
+
+                if (json)
+                        fprintf(out, "%s{\"node\":%u,\"nr_running\":%.2f,\"cpus\":%u,\"load\":%.3f,"
+                                     "\"imbalance_percent\":%.2f,\"mem_free_mib\":%" PRIu64 ",\"vms\":[",
+                                i ? "," : "", n->id, n->nr_running, n->cpus, node_load(n), imbalance,
+                                n->mem_free_mib);
+                else
+                        fprintf(out, "node%-2u %10.2f %7u %6.3f %+8.2f%% ", n->id, n->nr_running, n->cpus,
+                                node_load(n), imbalance);
+                for (size_t j = 0; j < s->n_domains; j++) {
+                        const struct balance_domain *d = &s->domains[j];
+
+                        if (!only_node(d->cpu_nodes, n->id))
+                                continue;
+                        if (json)
+                                fprintf(out, "%s{\"name\":\"%s\",\"load\":%.2f}", first ? "" : ",", d->name,
+                                        d->load);
+                        else
+                                fprintf(out, " %s: %.1f", d->name, d->load);
+                        first = false;
+                }
+                fputs(json ? "]}" : "\n", out);
+        }
+        if (json)
+                fputc(']', out);
+        else
+                fprintf(out, "%-6s %10.2f %7u %6.3f %+8.2f%%\n", "all", nr_all, cpus_all, load_all, 0.0);
+}
+
+void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
+{
+        const struct balance_plan *p = &b->plan;
+
+        if (!b->have_plan) {
+                fputs(json ? "{\"plan\":null}\n" : "no plan yet: the balancer needs two ticks of measurements\n",
+                      out);
+                return;
+        }
+        if (json) {
+                fprintf(out, "{\"tick\":%" PRIu64 ",\"time_usec\":%" PRIu64 ",\"moves\":[", b->ticks,
+                        b->last_tick_realtime_usec);
+                for (size_t i = 0; i < p->n_moves; i++) {
+                        const struct balance_move *m = &p->moves[i];
+                        fprintf(out, "%s{\"kind\":\"%s\",\"domain\":", i ? "," : "",
+                                balance_move_kind_to_string(m->kind));
+                        json_print_string(out, b->snapshot.domains[m->domain].name);
+                        fprintf(out, ",\"from_nodes\":%" PRIu64 ",\"to_nodes\":%" PRIu64 ",\"migrate_mib\":%" PRIu64
+                                     ",\"reason\":",
+                                m->from_nodes, m->to_nodes, m->migrate_mib);
+                        json_print_string(out, m->reason);
+                        fputc('}', out);
+                }
+                fputs("],\"notes\":[", out);
+                for (size_t i = 0; i < p->n_notes; i++) {
+                        fputs(i ? "," : "", out);
+                        json_print_string(out, p->notes[i].reason);
+                }
+                fputs("],\"reason\":", out);
+                json_print_string(out, p->reason);
+                fputs(",\"nodes\":", out);
+                balancer_print_nodes(b, out, true);
+                fputs("}\n", out);
+                return;
+        }
+        balancer_print_nodes(b, out, false);
+        fprintf(out, "\nlast tick (#%" PRIu64 "):\n", b->ticks);
+        for (size_t i = 0; i < p->n_moves; i++) {
+                _cleanup_free_ char *title = move_title(&p->moves[i], b->snapshot.domains[p->moves[i].domain].name);
+
+                fprintf(out, "  %s: %s\n", title, p->moves[i].reason);
+        }
+        for (size_t i = 0; i < p->n_notes; i++)
+                fprintf(out, "  note: %s\n", p->notes[i].reason);
+        fprintf(out, "  %s%s\n", p->n_moves ? "then: " : "no move: ", p->reason);
+}
+
+void balancer_print_status(const struct balancer *b, FILE *out, bool json)
+{
+        if (json) {
+                fprintf(out, "{\"ticks\":%" PRIu64 ",\"moves\":%" PRIu64 ",\"moves_failed\":%" PRIu64
+                             ",\"reverts\":%" PRIu64 ",\"migrated_mib\":%" PRIu64 ",\"last_tick_usec\":%" PRIu64 "}",
+                        b->ticks, b->moves, b->moves_failed, b->reverts, b->migrated_mib,
+                        b->last_tick_realtime_usec);
+                return;
+        }
+        fprintf(out, "%" PRIu64 " ticks, %" PRIu64 " moves (%" PRIu64 " reverts, %" PRIu64 " failed), %" PRIu64
+                     " MiB migrated",
+                b->ticks, b->moves, b->reverts, b->moves_failed, b->migrated_mib);
+}

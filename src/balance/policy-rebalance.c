@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Rebalancing (rules 1, 3, 4, 7, 8): when the busiest node and a less busy
+ * one meet seed 004's trigger, move the VM that reduces the imbalance most
+ * per MiB it will take to migrate, never one that overshoots; if no single
+ * move helps, swap two. CPUs move first; after probation_ticks the verdict:
+ * memory follows if the imbalance is still there without the VM, else the
+ * CPUs go back. */
+#include <math.h>
+#include <stdio.h>
+
+#include "policy-internal.h"
+
+enum reject {
+        OK,
+        R_ELSEWHERE,     /* not homed on the source node alone: not a candidate */
+        R_PINNED,
+        R_UNPLACED,
+        R_PROBATION,
+        R_MIGRATING,
+        R_COOLDOWN,
+        R_IDLE,
+        R_CPUS,
+        R_MEMORY,
+        R_OVERSHOOT,
+        _R_MAX,
+};
+
+static const char *const reject_str[_R_MAX] = {
+        [R_PINNED] = "not movable",
+        [R_UNPLACED] = "not placed",
+        [R_PROBATION] = "in probation",
+        [R_MIGRATING] = "memory still moving",
+        [R_COOLDOWN] = "in cooldown",
+        [R_IDLE] = "too idle to help",
+        [R_CPUS] = "too many vCPUs",
+        [R_MEMORY] = "memory would not fit",
+        [R_OVERSHOOT] = "would overshoot",
+};
+
+struct candidate {
+        long a, b;               /* domain moving s -> d; b moving d -> s for a swap, else -1 */
+        unsigned s, d;
+        double net;              /* load shifted s -> d */
+        double mib;              /* memory that will have to follow */
+        double score;            /* imbalance reduced per MiB */
+};
+
+/* Is domain i, homed on node `on` alone, free to move at all? */
+static enum reject check_vm(const struct balance_work *w, size_t i, unsigned on)
+{
+        const struct balance_domain *d = &w->snap->domains[i];
+        const struct balance_vm *vm = &w->state->vms[i];
+
+        if (vm->phase == BALANCE_VM_NEW)
+                return (d->cpu_nodes & BALANCE_NODE_BIT(on)) ? R_UNPLACED : R_ELSEWHERE;
+        if (vm->home != BALANCE_NODE_BIT(on))
+                return R_ELSEWHERE;
+        if (!d->movable)
+                return R_PINNED;
+        if (vm->phase == BALANCE_VM_PROBATION)
+                return R_PROBATION;
+        if (vm->planned_tick == w->state->tick || vm->ticks_since_move < w->p->cooldown_ticks)
+                return R_COOLDOWN;
+        if (vm->migrating)
+                return R_MIGRATING;
+        if (dom_load(w, d) < w->p->min_load_moved)
+                return R_IDLE;
+        return OK;
+}
+
+static enum reject check_dest(const struct balance_work *w, size_t i, unsigned d)
+{
+        const struct balance_domain *dom = &w->snap->domains[i];
+
+        if (dom->vcpus > w->node[d]->cpus)
+                return R_CPUS;
+        if (!work_fits(w, dom, BALANCE_NODE_BIT(d)))
+                return R_MEMORY;
+        return OK;
+}
+
+/* Reduction of sum(cpus * (load - mean)^2) when `net` runnable threads go
+ * from s to d; the mean drops out. */
+static double gain(const struct balance_work *w, unsigned s, unsigned d, double net)
+{
+        double cs = w->node[s]->cpus, cd = w->node[d]->cpus;
+
+        return 2 * net * (node_load(w, s) - node_load(w, d)) - net * net * (1 / cs + 1 / cd);
+}
+
+/* Rule 3: the target must not end busier than the source ends, beyond
+ * what the trigger tolerates: a move that would trigger the move back is
+ * an overshoot, and so is one leaving the target busier than the source
+ * was. Within the tolerance it is no ping-pong, and VMs of equal size can
+ * still even out two nodes whose difference is one VM plus some noise. */
+static bool overshoots(const struct balance_work *w, unsigned s, unsigned d, double net)
+{
+        double nr_s = w->nr[s] - net, nr_d = w->nr[d] + net;
+        unsigned cs = w->node[s]->cpus, cd = w->node[d]->cpus;
+
+        if (nr_d / cd <= nr_s / cs + 1e-9)
+                return false;
+        return nr_d / cd > w->nr[s] / cs || balance_trigger(w->p, nr_d, cd, nr_s, cs);
+}
+
+static double mib_to(const struct balance_domain *dom, unsigned d)
+{
+        return (double) (vm_resident(dom) - vm_resident_in(dom, BALANCE_NODE_BIT(d)));
+}
+
+static void consider(struct candidate *best, const struct candidate *c)
+{
+        if (best->a < 0 || c->score > best->score)
+                *best = *c;
+}
+
+/* Best single move from s to any node in targets; counts why VMs were
+ * rejected for the pair (s, first_target) into rejects. */
+static void best_single(const struct balance_work *w, unsigned s, uint64_t targets, unsigned first,
+                        long rejects[_R_MAX], struct candidate *best)
+{
+        for (size_t i = 0; i < w->snap->n_domains; i++) {
+                const struct balance_domain *dom = &w->snap->domains[i];
+                enum reject r = check_vm(w, i, s);
+
+                if (r == R_ELSEWHERE)
+                        continue;
+                for_each_node(w, d) {
+                        enum reject rd = r;
+                        struct candidate c;
+
+                        if (!(targets & BALANCE_NODE_BIT(d)))
+                                continue;
+                        if (rd == OK)
+                                rd = check_dest(w, i, d);
+                        if (rd == OK && overshoots(w, s, d, dom_load(w, dom)))
+                                rd = R_OVERSHOOT;
+                        if (d == first)
+                                rejects[rd]++;
+                        if (rd != OK)
+                                continue;
+                        c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = dom_load(w, dom),
+                                                 .mib = mib_to(dom, d) };
+                        c.score = gain(w, s, d, c.net) / (c.mib + (double) w->p->move_cost_mib);
+                        consider(best, &c);
+                }
+        }
+}
+
+/* Rule 7: swap a busy VM on s with a less busy one on d. Each VM's memory
+ * must fit where it goes without counting what the other frees: during
+ * probation neither has moved any. */
+static void best_swap(const struct balance_work *w, unsigned s, unsigned d, struct candidate *best)
+{
+        const struct balance_snapshot *snap = w->snap;
+
+        for (size_t i = 0; i < snap->n_domains; i++) {
+                const struct balance_domain *a = &snap->domains[i];
+
+                if (check_vm(w, i, s) != OK || check_dest(w, i, d) != OK)
+                        continue;
+                for (size_t j = 0; j < snap->n_domains; j++) {
+                        const struct balance_domain *b = &snap->domains[j];
+                        struct candidate c;
+                        double net = dom_load(w, a) - dom_load(w, b);
+
+                        if (net < w->p->min_load_moved || overshoots(w, s, d, net))
+                                continue;
+                        if (check_vm(w, j, d) != OK || check_dest(w, j, s) != OK)
+                                continue;
+                        c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
+                                                 .mib = mib_to(a, d) + mib_to(b, s) };
+                        c.score = gain(w, s, d, net) / (c.mib + 2.0 * (double) w->p->move_cost_mib);
+                        consider(best, &c);
+                }
+        }
+}
+
+static void start_move(struct balance_work *w, size_t i, unsigned s, unsigned d, long partner)
+{
+        const struct balance_domain *dom = &w->snap->domains[i];
+        struct balance_vm *vm = &w->state->vms[i];
+
+        work_reserve(w, dom, vm->home, -1);
+        work_shift_load(w, vm->load_avg, BALANCE_NODE_BIT(s), BALANCE_NODE_BIT(d));
+        vm->home = BALANCE_NODE_BIT(d);
+        vm->prev = BALANCE_NODE_BIT(s);
+        vm->moves++;
+        vm->planned_tick = w->state->tick;
+        vm->ticks_since_move = 0;
+        vm->migrating = vm->probation_passed = vm->has_partner = false;
+        vm->partner_id = 0;
+        vm->probation_ticks = 0;
+        vm->sum_src_nr = vm->sum_dst_nr = vm->sum_load = 0;
+        if (w->p->probation_ticks > 0) {
+                vm->phase = BALANCE_VM_PROBATION;
+                vm->has_partner = partner >= 0;
+                vm->partner_id = partner >= 0 ? w->snap->domains[partner].id : 0;
+        } else {
+                vm->phase = BALANCE_VM_SETTLED;
+                vm->migrating = true;
+        }
+        work_reserve(w, dom, vm->home, +1);
+        w->cpu_moves++;
+        w->moves_left = w->moves_left > 0 ? w->moves_left - 1 : 0;
+}
+
+/* "nr_running 7.0 vs 0.1, load ..." of nodes s and d, after "nodeS ->
+ * nodeD: " when named (a move's log line names its nodes itself). */
+static void pair_str(const struct balance_work *w, unsigned s, unsigned d, bool named, char *buf, size_t size)
+{
+        double ls = node_load(w, s), ld = node_load(w, d);
+        char ratio[32], nodes[48] = "";
+
+        if (named)
+                snprintf(nodes, sizeof(nodes), "node%u -> node%u: ", s, d);
+        if (ld > 0)
+                snprintf(ratio, sizeof(ratio), "%.2f", ls / ld);
+        else
+                snprintf(ratio, sizeof(ratio), "inf");
+        snprintf(buf, size, "%snr_running %.1f vs %.1f, load %.2f vs %.2f (ratio %s)", nodes, w->nr[s], w->nr[d],
+                 ls, ld, ratio);
+}
+
+static bool take(struct balance_work *w, const struct candidate *c)
+{
+        const struct balance_domain *a = &w->snap->domains[c->a];
+        const char *after = w->p->probation_ticks > 0 ? "after probation" : "now";
+        struct balance_move *ma, *mb;
+        char pair[160];
+
+        pair_str(w, c->s, c->d, false, pair, sizeof(pair));
+        if (c->b < 0) {
+                ma = plan_add(w, BALANCE_MOVE_CPU, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
+                if (!ma)
+                        return false;
+                snprintf(ma->reason, sizeof(ma->reason), "%s; %s load %.1f, %.1f GiB to migrate %s",
+                         pair, a->name, dom_load(w, a), mib_to_gib(c->mib), after);
+                start_move(w, (size_t) c->a, c->s, c->d, -1);
+                return true;
+        }
+        if (w->plan->n_moves + 2 > BALANCE_PLAN_MAX_MOVES)
+                return false;
+        const struct balance_domain *b = &w->snap->domains[c->b];
+        ma = plan_add(w, BALANCE_MOVE_SWAP, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
+        mb = plan_add(w, BALANCE_MOVE_SWAP, (size_t) c->b, BALANCE_NODE_BIT(c->d), BALANCE_NODE_BIT(c->s), 0);
+        snprintf(ma->reason, sizeof(ma->reason), "%s; swap %s (load %.1f) with %s (load %.1f): net %.1f, "
+                 "%.1f GiB to migrate %s", pair, a->name, dom_load(w, a), b->name, dom_load(w, b), c->net,
+                 mib_to_gib(c->mib), after);
+        snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f", a->name, dom_load(w, b));
+        start_move(w, (size_t) c->a, c->s, c->d, c->b);
+        start_move(w, (size_t) c->b, c->d, c->s, c->a);
+        return true;
+}
+
+static void no_move_reason(struct balance_work *w, unsigned s, unsigned d, bool triggered,
+                           const long rejects[_R_MAX])
+{
+        char *buf = w->plan->reason, pair[160];
+        size_t size = sizeof(w->plan->reason), len;
+        long total = 0;
+
+        pair_str(w, s, d, true, pair, sizeof(pair));
+        if (!triggered) {
+                snprintf(buf, size, "balanced: busiest %s; needs diff >= %.0f, ratio > %.2f, load > %.2f",
+                         pair, w->p->min_nr_running_diff, w->p->min_load_ratio, w->p->min_load_high);
+                return;
+        }
+        len = (size_t) snprintf(buf, size, "%s, but no VM can move or swap:", pair);
+        for (int r = R_PINNED; r < _R_MAX && len < size; r++) {
+                if (!rejects[r])
+                        continue;
+                len += (size_t) snprintf(buf + len, size - len, "%s %ld %s", total ? "," : "", rejects[r],
+                                         reject_str[r]);
+                total += rejects[r];
+        }
+        if (!total && len < size)
+                snprintf(buf + len, size - len, " no VM on node%u", s);
+}
+
+static void nodes_by_load(const struct balance_work *w, unsigned order[], size_t *n)
+{
+        *n = 0;
+        for_each_node(w, id) {
+                size_t j = (*n)++;
+
+                for (; j > 0 && node_load(w, order[j - 1]) < node_load(w, id); j--)
+                        order[j] = order[j - 1];
+                order[j] = id;
+        }
+}
+
+/* One decision: busiest source first, single moves before swaps; a less
+ * busy source only when no VM on a busier one can help. */
+static bool rebalance_once(struct balance_work *w)
+{
+        unsigned order[BALANCE_MAX_NODES];
+        long rejects[_R_MAX] = {};
+        size_t n;
+
+        nodes_by_load(w, order, &n);
+        for (size_t si = 0; si + 1 < n; si++) {
+                unsigned s = order[si], first = order[n - 1];
+                struct candidate best = { .a = -1 };
+                uint64_t targets = 0;
+
+                for (size_t di = n - 1; di > si; di--)
+                        if (balance_trigger(w->p, w->nr[s], w->node[s]->cpus, w->nr[order[di]],
+                                            w->node[order[di]]->cpus))
+                                targets |= BALANCE_NODE_BIT(order[di]);
+                if (!targets) {
+                        if (si == 0)
+                                no_move_reason(w, s, first, false, rejects);
+                        continue;
+                }
+                best_single(w, s, targets, first, rejects, &best);
+                if (best.a < 0 && work_may_move(w, 2))
+                        for (size_t di = n - 1; di > si; di--)
+                                if (targets & BALANCE_NODE_BIT(order[di]))
+                                        best_swap(w, s, order[di], &best);
+                if (best.a >= 0) {
+                        w->plan->reason[0] = 0;
+                        return take(w, &best);
+                }
+                if (si == 0)
+                        no_move_reason(w, s, first, true, rejects);
+        }
+        return false;
+}
+
+void plan_rebalance(struct balance_work *w)
+{
+        while (w->moves_left > 0 && w->plan->n_moves < BALANCE_PLAN_MAX_MOVES) {
+                w->plan->reason[0] = 0;
+                if (!rebalance_once(w))
+                        return;
+        }
+        if (!w->plan->reason[0])
+                snprintf(w->plan->reason, sizeof(w->plan->reason), "max_moves_per_tick (%ld) reached",
+                         w->p->max_moves_per_tick);
+}
+
+/* ---- probation (rule 4) ---- */
+
+static long find_partner(const struct balance_work *w, const struct balance_vm *vm)
+{
+        if (!vm->has_partner)
+                return -1;
+        for (size_t j = 0; j < w->state->n_vms; j++) {
+                const struct balance_vm *o = &w->state->vms[j];
+
+                if (o->id == vm->partner_id && o->phase == BALANCE_VM_PROBATION && o->has_partner &&
+                    o->partner_id == vm->id)
+                        return (long) j;
+        }
+        return -1;
+}
+
+static void keep(struct balance_vm *vm, double src_nr, double dst_nr)
+{
+        vm->phase = BALANCE_VM_SETTLED;
+        vm->migrating = true;
+        vm->probation_passed = true;
+        vm->sum_src_nr = src_nr;
+        vm->sum_dst_nr = dst_nr;
+        vm->has_partner = false;
+}
+
+static void revert(struct balance_work *w, size_t i, const char *why)
+{
+        const struct balance_domain *dom = &w->snap->domains[i];
+        struct balance_vm *vm = &w->state->vms[i];
+        struct balance_move *m;
+
+        m = plan_add(w, BALANCE_MOVE_REVERT, i, vm->home, vm->prev, 0);
+        if (!m)
+                return;
+        snprintf(m->reason, sizeof(m->reason), "%s", why);
+        work_reserve(w, dom, vm->home, -1);
+        work_shift_load(w, dom_load(w, dom), vm->home, vm->prev);
+        vm->home = vm->prev;
+        work_reserve(w, dom, vm->home, +1);
+        vm->phase = BALANCE_VM_SETTLED;
+        vm->migrating = false;
+        vm->has_partner = false;
+        vm->ticks_since_move = 0;
+        vm->moves++;
+        vm->reverts++;
+        w->cpu_moves++;
+        w->moves_left = w->moves_left > 0 ? w->moves_left - 1 : 0;
+}
+
+/* The verdict on the means over the probation: with the VM (or the swap)
+ * undone, would the source still meet the trigger against the target? */
+static void verdict(struct balance_work *w, size_t i, long j)
+{
+        struct balance_vm *vm = &w->state->vms[i];
+        unsigned s = mask_first(vm->prev), d = mask_first(vm->home);
+        double t = (double) vm->probation_ticks;
+        double src = vm->sum_src_nr / t, dst = vm->sum_dst_nr / t, net = vm->sum_load / t;
+        double ls, ld;
+        char why[BALANCE_REASON_MAX - 64];
+
+        if (j >= 0)
+                net -= w->state->vms[j].sum_load / t;
+        src += net;
+        dst -= net;
+        if (balance_trigger(w->p, src, w->node[s]->cpus, dst, w->node[d]->cpus)) {
+                keep(vm, src, dst);
+                if (j >= 0)
+                        keep(&w->state->vms[j], dst, src);
+                return;
+        }
+        if (!work_may_move(w, j >= 0 ? 2 : 1))
+                return; /* no move left this tick: decide again next tick */
+        ls = src / w->node[s]->cpus;
+        ld = dst / w->node[d]->cpus;
+        snprintf(why, sizeof(why), "imbalance gone after %ld ticks: without the move node%u would have "
+                 "nr_running %.1f vs %.1f on node%u, load %.2f vs %.2f",
+                 vm->probation_ticks, s, src, dst, d, ls, ld);
+        revert(w, i, why);
+        if (j >= 0)
+                revert(w, (size_t) j, why);
+}
+
+void plan_probation(struct balance_work *w)
+{
+        const struct balance_snapshot *snap = w->snap;
+
+        for (size_t i = 0; i < snap->n_domains; i++) {
+                struct balance_vm *vm = &w->state->vms[i];
+
+                if (vm->phase != BALANCE_VM_PROBATION)
+                        continue;
+                vm->probation_ticks++;
+                vm->sum_src_nr += w->nr[mask_first(vm->prev)];
+                vm->sum_dst_nr += w->nr[mask_first(vm->home)];
+                vm->sum_load += w->state->vms[i].load_avg;
+        }
+        for (size_t i = 0; i < snap->n_domains; i++) {
+                struct balance_vm *vm = &w->state->vms[i];
+                long j;
+
+                if (vm->phase != BALANCE_VM_PROBATION || vm->probation_ticks < w->p->probation_ticks)
+                        continue;
+                j = find_partner(w, vm);
+                if (!snap->domains[i].movable || (j >= 0 && !snap->domains[j].movable)) {
+                        keep(vm, 0, 0); /* made non-movable meanwhile: leave it be */
+                        vm->migrating = vm->probation_passed = false;
+                        continue;
+                }
+                /* A swap is judged from the side of the busier VM: its move
+                 * was the one that carried the load. */
+                if (j >= 0 && w->state->vms[j].sum_load > vm->sum_load)
+                        verdict(w, (size_t) j, (long) i);
+                else
+                        verdict(w, i, j);
+        }
+}

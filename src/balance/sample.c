@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What is measured and why: sample.h. The figures behind the choices:
+ * tests/bench/results/sample-cost-*.txt. The parsers are in sample-parse.c.
+ * Layout: a pid-keyed hash, reading, domains and memory, the tick, the snapshot. */
+#include "balance/sample.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "virt/domain.h"
+#include "base/kfile.h"
+#include "base/log.h"
+#include "base/util.h"
+
+static_assert(TOPOLOGY_MAX_NODES == BALANCE_MAX_NODES, "node ids index both");
+
+#define DENTS_SIZE 32768
+#define BUF_MAX (16u << 20)
+
+/* --- pid-keyed hash ----------------------------------------------------- */
+
+/* Open addressing, linear probing; key 0 marks a free slot. Cleared, not
+ * freed, every tick: it only allocates when the host has more threads. */
+struct pidmap_slot {
+        pid_t key;
+        uint32_t value;
+};
+
+struct pidmap {
+        struct pidmap_slot *slots;
+        size_t cap;     /* a power of two */
+        size_t n;
+};
+
+static size_t pidmap_home(const struct pidmap *m, pid_t key)
+{
+        return ((uint32_t) key * 2654435761u) & (m->cap - 1);
+}
+
+static void pidmap_clear(struct pidmap *m)
+{
+        if (m->slots)
+                memset(m->slots, 0, m->cap * sizeof(struct pidmap_slot));
+        m->n = 0;
+}
+
+static void pidmap_put(struct pidmap *m, pid_t key, uint32_t value);
+
+static void pidmap_grow(struct pidmap *m)
+{
+        struct pidmap old = *m;
+
+        m->cap = old.cap ? old.cap * 2 : 256;
+        m->slots = xcalloc(m->cap, sizeof(struct pidmap_slot));
+        m->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+                if (old.slots[i].key)
+                        pidmap_put(m, old.slots[i].key, old.slots[i].value);
+        free(old.slots);
+}
+
+static void pidmap_put(struct pidmap *m, pid_t key, uint32_t value)
+{
+        size_t i;
+
+        if ((m->n + 1) * 2 > m->cap)
+                pidmap_grow(m);
+        for (i = pidmap_home(m, key); m->slots[i].key && m->slots[i].key != key; i = (i + 1) & (m->cap - 1))
+                ;
+        if (!m->slots[i].key)
+                m->n++;
+        m->slots[i] = (struct pidmap_slot){ .key = key, .value = value };
+}
+
+static bool pidmap_get(const struct pidmap *m, pid_t key, uint32_t *ret)
+{
+        if (m->n == 0 || key <= 0)
+                return false;
+        for (size_t i = pidmap_home(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+                if (m->slots[i].key == key) {
+                        *ret = m->slots[i].value;
+                        return true;
+                }
+        return false;
+}
+
+/* --- the sampler's state ------------------------------------------------ */
+
+/* Every thread's counters at one tick, by tid. */
+struct thread_table {
+        struct pidmap map;
+        struct sample_counters *c;
+        size_t n, cap;
+};
+
+/* A domain as the sampler tracks it; dom[i] belongs to the tick's doms[i]. */
+struct sample_dom {
+        int virt_id;
+        pid_t pid;
+        unsigned id;            /* balance_domain.id */
+        bool claimed;           /* matched by the current tick (duplicates get new ids) */
+        bool baseline;          /* sampled last tick: its threads have counters to diff */
+        uint64_t ns;            /* run + wait ns of its threads over the interval */
+        double load;
+        uint64_t mem_kib[TOPOLOGY_MAX_NODES];
+};
+
+struct sampler {
+        enum sampler_source source;
+        bool primed;            /* counters of a previous tick are there */
+        bool ready;             /* an interval was measured */
+        uint64_t prev_usec;
+        unsigned next_id;
+        uint64_t page_size;
+
+        struct thread_table threads[2];  /* [cur] this tick, [!cur] the last */
+        int cur;
+
+        unsigned n_cpus;                 /* topology's cpu_node_size */
+        struct sample_counters *cpu_prev, *cpu_now; /* SCHEDSTAT */
+        uint64_t *cpu_ns;                /* run + wait ns over the interval, by CPU */
+
+        struct sample_dom *doms, *doms_prev;
+        size_t n_doms, cap_doms;
+        struct pidmap dom_by_pid;        /* pid -> index in doms */
+
+        double node_nr[TOPOLOGY_MAX_NODES];
+        struct topology_meminfo node_mem[TOPOLOGY_MAX_NODES];
+
+        struct balance_node *snap_nodes;
+        struct balance_domain *snap_doms;
+        size_t cap_snap_nodes, cap_snap_doms;
+
+        char *buf;                       /* whole-file reads, grown as needed */
+        size_t buf_size;
+        char *dents[2];                  /* getdents64 buffers: proc/, proc/PID/task/ */
+        struct sampler_stats stats;
+};
+
+const char *sampler_source_to_string(enum sampler_source source)
+{
+        switch (source) {
+        case SAMPLER_SOURCE_AUTO:
+                return "auto";
+        case SAMPLER_SOURCE_SCHEDSTAT:
+                return "proc/schedstat";
+        case SAMPLER_SOURCE_THREADS:
+                return "per-thread schedstat";
+        }
+        return "?";
+}
+
+struct sampler *sampler_new(enum sampler_source source)
+{
+        struct sampler *s = xcalloc(1, sizeof(struct sampler));
+        long page = sysconf(_SC_PAGESIZE);
+
+        s->source = source;
+        s->next_id = 1;
+        s->page_size = page > 0 ? (uint64_t) page : 4096;
+        s->buf_size = 16384;
+        s->buf = xcalloc(s->buf_size, 1);
+        s->dents[0] = xcalloc(DENTS_SIZE, 1);
+        s->dents[1] = xcalloc(DENTS_SIZE, 1);
+        return s;
+}
+
+void sampler_free(struct sampler *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++) {
+                free(s->threads[i].map.slots);
+                free(s->threads[i].c);
+        }
+        free(s->cpu_prev);
+        free(s->cpu_now);
+        free(s->cpu_ns);
+        free(s->doms);
+        free(s->doms_prev);
+        free(s->dom_by_pid.slots);
+        free(s->snap_nodes);
+        free(s->snap_doms);
+        free(s->buf);
+        free(s->dents[0]);
+        free(s->dents[1]);
+        free(s);
+}
+
+void sampler_get_stats(const struct sampler *s, struct sampler_stats *ret)
+{
+        *ret = s->stats;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+/* A file under dirfd into buf (NUL-terminated); its length or -errno. A
+ * thread that exits between listing and reading answers ESRCH: -ENOENT. */
+static ssize_t read_small(struct sampler *s, int dirfd, const char *rel, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+        size_t len = 0;
+
+        if (fd < 0)
+                return errno == ESRCH ? -ENOENT : -errno;
+        s->stats.files++;
+        while (len < size - 1) {
+                ssize_t n = read(fd, buf + len, size - 1 - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errno == ESRCH ? -ENOENT : -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        if (len == size - 1)
+                return -E2BIG;
+        buf[len] = '\0';
+        return (ssize_t) len;
+}
+
+/* A whole file into s->buf, growing it (once) for files that get longer. */
+static ssize_t read_whole(struct sampler *s, int dirfd, const char *rel)
+{
+        for (;;) {
+                ssize_t n = read_small(s, dirfd, rel, s->buf, s->buf_size);
+
+                if (n != -E2BIG || s->buf_size >= BUF_MAX)
+                        return n;
+                s->buf_size *= 2;
+                free(s->buf);
+                s->buf = xcalloc(s->buf_size, 1);
+        }
+}
+
+static bool parse_pid(const char *name, pid_t *ret)
+{
+        long v;
+
+        if (!isdigit((unsigned char) name[0]) || parse_long(name, 1, INT32_MAX, &v) < 0)
+                return false;
+        *ret = (pid_t) v;
+        return true;
+}
+
+/* Remember a thread's counters; the run + wait ns it added since the last
+ * tick. A thread not seen then was born since (the last tick saw every
+ * thread it could count, says baseline), so all of its time is new; one
+ * whose counters went back is a new thread with a reused tid. */
+static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_counters *c, bool baseline)
+{
+        struct thread_table *now = &s->threads[s->cur], *prev = &s->threads[!s->cur];
+        const struct sample_counters *p;
+        uint32_t i;
+
+        if (now->n == now->cap) {
+                now->cap = now->cap ? now->cap * 2 : 256;
+                now->c = xreallocarray(now->c, now->cap, sizeof(struct sample_counters));
+        }
+        now->c[now->n] = *c;
+        pidmap_put(&now->map, tid, (uint32_t) now->n++);
+        if (!pidmap_get(&prev->map, tid, &i))
+                return baseline ? c->run_ns + c->wait_ns : 0;
+        p = &prev->c[i];
+        if (c->run_ns < p->run_ns || c->wait_ns < p->wait_ns)
+                return c->run_ns + c->wait_ns;
+        return (c->run_ns - p->run_ns) + (c->wait_ns - p->wait_ns);
+}
+
+/* Every thread of process pid. by_cpu: also charge each to the CPU it last
+ * ran on (THREADS). dom: the domain it is, or NULL. */
+static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sample_dom *dom, bool by_cpu,
+                          bool baseline)
+{
+        _cleanup_close_ int taskfd = -1;
+        char path[64], buf[1024];  /* a stat line is ~350 bytes */
+        long n;
+
+        snprintf(path, sizeof(path), "%d/task", (int) pid);
+        taskfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (taskfd < 0)
+                return errno == ESRCH ? -ENOENT : -errno;
+        while ((n = getdents64(taskfd, s->dents[1], DENTS_SIZE)) > 0)
+                for (long off = 0; off < n;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (s->dents[1] + off);
+                        struct sample_counters c;
+                        uint64_t delta;
+                        unsigned cpu;
+                        pid_t tid;
+                        char state;
+
+                        off += de->d_reclen;
+                        if (!parse_pid(de->d_name, &tid))
+                                continue;
+                        snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
+                        if (read_small(s, taskfd, path, buf, sizeof(buf)) < 0 ||
+                            sample_parse_task_schedstat(buf, &c) < 0)
+                                continue;  /* exited meanwhile */
+                        s->stats.threads++;
+                        delta = thread_delta(s, tid, &c, baseline);
+                        if (delta == 0)
+                                continue;  /* asleep all interval: its CPU does not matter */
+                        if (dom)
+                                dom->ns += delta;
+                        if (!by_cpu)
+                                continue;
+                        snprintf(path, sizeof(path), "%d/stat", (int) tid);
+                        if (read_small(s, taskfd, path, buf, sizeof(buf)) < 0 ||
+                            sample_parse_task_stat(buf, &state, &cpu) < 0 || cpu >= s->n_cpus)
+                                continue;
+                        s->cpu_ns[cpu] += delta;
+                }
+        /* A process that exits while listed leaves an empty directory. */
+        return n < 0 && errno != ENOENT && errno != ESRCH ? -errno : 0;
+}
+
+/* THREADS: walk proc/ for every process, domains or not. */
+static int sample_all_threads(struct sampler *s, int procfd)
+{
+        _cleanup_close_ int dirfd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        long n;
+
+        if (dirfd < 0)
+                return -errno;
+        while ((n = getdents64(dirfd, s->dents[0], DENTS_SIZE)) > 0)
+                for (long off = 0; off < n;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (s->dents[0] + off);
+                        struct sample_dom *dom = NULL;
+                        uint32_t i;
+                        pid_t pid;
+                        int r;
+
+                        off += de->d_reclen;
+                        if (!parse_pid(de->d_name, &pid))
+                                continue;
+                        if (pidmap_get(&s->dom_by_pid, pid, &i))
+                                dom = &s->doms[i];
+                        r = sample_process(s, procfd, pid, dom, true, s->primed);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                }
+        return n < 0 ? -errno : 0;
+}
+
+/* SCHEDSTAT: per CPU from one file, then only the domains' threads. */
+static int sample_schedstat(struct sampler *s, int procfd)
+{
+        struct sample_counters *tmp;
+        size_t seen;
+        ssize_t len;
+        int r;
+
+        len = read_whole(s, procfd, "schedstat");
+        if (len < 0)
+                return (int) len;
+        r = sample_parse_schedstat(s->buf, s->cpu_now, s->n_cpus, &seen);
+        if (r < 0)
+                return r;
+        for (unsigned cpu = 0; s->primed && cpu < s->n_cpus; cpu++) {
+                const struct sample_counters *a = &s->cpu_prev[cpu], *b = &s->cpu_now[cpu];
+
+                /* A CPU offline at either end (no line: zeros) counts nothing. */
+                if ((a->run_ns || a->wait_ns || a->slices) && b->run_ns >= a->run_ns && b->wait_ns >= a->wait_ns)
+                        s->cpu_ns[cpu] = (b->run_ns - a->run_ns) + (b->wait_ns - a->wait_ns);
+        }
+        tmp = s->cpu_prev;
+        s->cpu_prev = s->cpu_now;
+        s->cpu_now = tmp;
+        for (size_t i = 0; i < s->n_doms; i++) {
+                if (s->doms[i].pid <= 0)
+                        continue;
+                r = sample_process(s, procfd, s->doms[i].pid, &s->doms[i], false, s->doms[i].baseline);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        return 0;
+}
+
+static void choose_source(struct sampler *s, int procfd)
+{
+        struct sample_counters c[1];
+        size_t seen;
+        int r = -ENOENT;
+
+        if (s->source != SAMPLER_SOURCE_AUTO)
+                return;
+        if (read_whole(s, procfd, "schedstat") >= 0)
+                r = sample_parse_schedstat(s->buf, c, 1, &seen);
+        s->source = r >= 0 ? SAMPLER_SOURCE_SCHEDSTAT : SAMPLER_SOURCE_THREADS;
+        log_info("sampling load from %s%s%s", sampler_source_to_string(s->source),
+                 r == -ENOENT ? ": no proc/schedstat (kernel without CONFIG_SCHEDSTATS)" : "",
+                 r < 0 && r != -ENOENT ? ": proc/schedstat of an unknown version" : "");
+}
+
+/* --- domains and memory ------------------------------------------------- */
+
+/* The last tick's entry of domain d: by PID, or by libvirt id alone for a
+ * domain without a process (libvirt's test driver). */
+static bool find_tracked(const struct sampler *s, const struct domain *d, uint32_t *ret)
+{
+        if (d->pid > 0)
+                return pidmap_get(&s->dom_by_pid, d->pid, ret);
+        for (uint32_t k = 0; k < s->n_doms; k++)
+                if (s->doms[k].pid == 0 && s->doms[k].virt_id == d->id && !s->doms[k].claimed) {
+                        *ret = k;
+                        return true;
+                }
+        return false;
+}
+
+/* Match the tick's domains to the last tick's by libvirt id and PID, in
+ * doms order; a domain seen for the first time gets a new id. */
+static void track_domains(struct sampler *s, const struct domain *doms, size_t n)
+{
+        struct sample_dom *prev, *now;
+
+        if (n > s->cap_doms) {
+                s->cap_doms = n * 2;
+                s->doms = xreallocarray(s->doms, s->cap_doms, sizeof(struct sample_dom));
+                s->doms_prev = xreallocarray(s->doms_prev, s->cap_doms, sizeof(struct sample_dom));
+        }
+        prev = s->doms;
+        now = s->doms_prev;
+        for (size_t k = 0; k < s->n_doms; k++)
+                prev[k].claimed = false;
+        for (size_t i = 0; i < n; i++) {
+                const struct domain *d = &doms[i];
+                uint32_t k;
+
+                if (find_tracked(s, d, &k) && prev[k].virt_id == d->id && !prev[k].claimed) {
+                        prev[k].claimed = true;
+                        now[i] = prev[k];
+                        now[i].baseline = s->primed;
+                } else
+                        now[i] = (struct sample_dom){ .virt_id = d->id, .pid = d->pid, .id = s->next_id++ };
+                now[i].ns = 0;
+                now[i].load = 0;
+        }
+        s->doms_prev = prev;
+        s->doms = now;
+        s->n_doms = n;
+        pidmap_clear(&s->dom_by_pid);
+        for (size_t i = 0; i < n; i++)
+                if (now[i].pid > 0)
+                        pidmap_put(&s->dom_by_pid, now[i].pid, (uint32_t) i);
+}
+
+/* memory.numa_stat of the domain's memory cgroup, else the numa_maps
+ * figure of the domain table. Hugetlbfs pages are not charged to memcg. */
+static void sample_memory(struct sampler *s, const struct kroot *root, const struct domain *d,
+                          struct sample_dom *sd)
+{
+        char path[PATH_MAX];
+
+        if (d->cgroup_memory && !(d->pins & DOMAIN_PIN_HUGEPAGES) &&
+            snprintf(path, sizeof(path), "%s/memory.numa_stat", d->cgroup_memory) < (int) sizeof(path) &&
+            kfile_path_valid(path) && read_whole(s, root->dirfd, path) >= 0 &&
+            sample_parse_numa_stat(s->buf, s->page_size, sd->mem_kib) == 0) {
+                s->stats.domains_numa_stat++;
+                return;
+        }
+        memset(sd->mem_kib, 0, sizeof(sd->mem_kib));
+        for (size_t node = 0; node < d->n_node_memory && node < TOPOLOGY_MAX_NODES; node++)
+                sd->mem_kib[node] = d->node_memory_kib[node];
+}
+
+/* --- the tick ----------------------------------------------------------- */
+
+/* Per-CPU arrays follow the topology; a new CPU set starts a new baseline. */
+static void size_arrays(struct sampler *s, const struct topology *topo, size_t n)
+{
+        if (!s->cpu_ns || topo->cpu_node_size != s->n_cpus) {
+                s->n_cpus = topo->cpu_node_size;
+                free(s->cpu_prev);
+                free(s->cpu_now);
+                free(s->cpu_ns);
+                s->cpu_prev = xcalloc(s->n_cpus + 1, sizeof(struct sample_counters));
+                s->cpu_now = xcalloc(s->n_cpus + 1, sizeof(struct sample_counters));
+                s->cpu_ns = xcalloc(s->n_cpus + 1, sizeof(uint64_t));
+                s->primed = false;
+        }
+        if (topo->n_nodes > s->cap_snap_nodes) {
+                s->cap_snap_nodes = topo->n_nodes;
+                s->snap_nodes = xreallocarray(s->snap_nodes, s->cap_snap_nodes, sizeof(struct balance_node));
+        }
+        if (n > s->cap_snap_doms) {
+                s->cap_snap_doms = n * 2;
+                s->snap_doms = xreallocarray(s->snap_doms, s->cap_snap_doms, sizeof(struct balance_domain));
+        }
+}
+
+static int sample_counters(struct sampler *s, const struct kroot *root, int procfd, const struct topology *topo,
+                           const struct domain *doms)
+{
+        struct thread_table *now = &s->threads[s->cur];
+        int r;
+
+        pidmap_clear(&now->map);
+        now->n = 0;
+        memset(s->cpu_ns, 0, s->n_cpus * sizeof(uint64_t));
+        for (size_t i = 0; i < topo->n_nodes; i++) {
+                r = topology_read_meminfo(root, topo, topo->nodes[i].id, &s->node_mem[topo->nodes[i].id]);
+                if (r < 0)
+                        return r;
+                s->stats.files++;
+        }
+        r = s->source == SAMPLER_SOURCE_SCHEDSTAT ? sample_schedstat(s, procfd) : sample_all_threads(s, procfd);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n_doms; i++)
+                sample_memory(s, root, &doms[i], &s->doms[i]);
+        s->cur = !s->cur;  /* this tick's counters are the next one's baseline */
+        return 0;
+}
+
+static void finish_tick(struct sampler *s, const struct topology *topo, uint64_t now_usec)
+{
+        s->ready = s->primed;
+        if (s->ready) {
+                double interval_ns = (double) (now_usec - s->prev_usec) * 1000.0;
+
+                memset(s->node_nr, 0, sizeof(s->node_nr));
+                for (unsigned cpu = 0; cpu < s->n_cpus; cpu++) {
+                        int node = topology_cpu_node(topo, cpu);
+
+                        if (node >= 0)
+                                s->node_nr[node] += (double) s->cpu_ns[cpu] / interval_ns;
+                }
+                for (size_t i = 0; i < s->n_doms; i++)
+                        s->doms[i].load = (double) s->doms[i].ns / interval_ns;
+                s->stats.interval_usec = now_usec - s->prev_usec;
+        }
+        s->primed = true;
+        s->prev_usec = now_usec;
+}
+
+int sampler_tick(struct sampler *s, const struct kroot *root, const struct topology *topo,
+                 const struct domain *doms, size_t n, uint64_t now_usec)
+{
+        _cleanup_close_ int procfd = -1;
+        int r;
+
+        if (s->primed && now_usec <= s->prev_usec)
+                return -EINVAL;
+        procfd = openat(root->dirfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (procfd < 0)
+                return -errno;
+        s->stats = (struct sampler_stats){ .interval_usec = 0 };
+        choose_source(s, procfd);
+        s->stats.source = s->source;
+        size_arrays(s, topo, n);
+        track_domains(s, doms, n);
+        r = sample_counters(s, root, procfd, topo, doms);
+        if (r < 0) {
+                s->primed = s->ready = false;
+                return r;
+        }
+        finish_tick(s, topo, now_usec);
+        return 0;
+}
+
+/* --- the snapshot ------------------------------------------------------- */
+
+static uint64_t node_mask(const struct bitmap *nodes)
+{
+        uint64_t mask = 0;
+
+        for (unsigned id = 0; id < bitmap_size(nodes) && id < BALANCE_MAX_NODES; id++)
+                if (bitmap_test(nodes, id))
+                        mask |= BALANCE_NODE_BIT(id);
+        return mask;
+}
+
+static void fill_domain(const struct domain *d, const struct sample_dom *sd, struct balance_domain *ret)
+{
+        *ret = (struct balance_domain){
+                .id = sd->id,
+                .name = d->name,
+                .vcpus = d->n_vcpus,
+                .load = sd->load,
+                .mem_size_mib = d->memory_kib / 1024,
+                .cpu_nodes = node_mask(&d->cpu_nodes),
+                .movable = d->movable,
+                .not_movable_reason = d->reason,
+        };
+        for (size_t node = 0; node < TOPOLOGY_MAX_NODES; node++)
+                ret->mem_mib[node] = (sd->mem_kib[node] + 512) / 1024;
+}
+
+int sampler_snapshot(const struct sampler *s, const struct topology *topo, const struct domain *doms,
+                     size_t n, struct balance_snapshot *ret)
+{
+        size_t n_nodes = 0;
+
+        if (!s->ready)
+                return -EAGAIN;
+        if (n != s->n_doms || topo->n_nodes > s->cap_snap_nodes)
+                return -ESTALE;
+        for (size_t i = 0; i < n; i++)
+                if (doms[i].id != s->doms[i].virt_id || doms[i].pid != s->doms[i].pid)
+                        return -ESTALE;
+        for (size_t i = 0; i < topo->n_nodes; i++) {
+                const struct topology_node *tn = &topo->nodes[i];
+                const struct topology_meminfo *m = &s->node_mem[tn->id];
+                struct balance_node *bn = &s->snap_nodes[n_nodes];
+
+                /* The balancer places CPUs: a memory-only node is not one
+                 * of its nodes (its memory still shows in mem_mib). */
+                if (tn->n_cpus == 0)
+                        continue;
+                *bn = (struct balance_node){
+                        .id = tn->id,
+                        .cpus = tn->n_cpus,
+                        .nr_running = s->node_nr[tn->id],
+                        .mem_total_mib = m->total_kib / 1024,
+                        /* Inactive page cache is what reclaim drops first,
+                         * so memory that moves here can have it. */
+                        .mem_free_mib = (m->free_kib + m->inactive_file_kib) / 1024,
+                };
+                memcpy(bn->distance, tn->distance, sizeof(bn->distance));
+                n_nodes++;
+        }
+        for (size_t i = 0; i < n; i++)
+                fill_domain(&doms[i], &s->doms[i], &s->snap_doms[i]);
+        *ret = (struct balance_snapshot){
+                .nodes = s->snap_nodes,
+                .n_nodes = n_nodes,
+                .domains = s->snap_doms,
+                .n_domains = n,
+        };
+        return 0;
+}

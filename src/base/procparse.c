@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "base/procparse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+#include "base/util.h"
+
+/* MAX_NUMNODES is at most 1024 in every kernel config. */
+#define NUMA_MAX_NODE 1023u
+
+/* --- bitmap ---------------------------------------------------------- */
+
+void bitmap_done(struct bitmap *b)
+{
+        free(b->words);
+        *b = (struct bitmap){ 0 };
+}
+
+void bitmap_set(struct bitmap *b, unsigned bit)
+{
+        size_t word = bit / 64;
+
+        if (word >= b->n_words) {
+                b->words = xreallocarray(b->words, word + 1, sizeof(uint64_t));
+                memset(b->words + b->n_words, 0, (word + 1 - b->n_words) * sizeof(uint64_t));
+                b->n_words = word + 1;
+        }
+        b->words[word] |= UINT64_C(1) << (bit % 64);
+}
+
+bool bitmap_test(const struct bitmap *b, unsigned bit)
+{
+        size_t word = bit / 64;
+
+        return word < b->n_words && (b->words[word] & (UINT64_C(1) << (bit % 64)));
+}
+
+void bitmap_or(struct bitmap *dst, const struct bitmap *src)
+{
+        for (unsigned bit = 0; bit < bitmap_size(src); bit++)
+                if (bitmap_test(src, bit))
+                        bitmap_set(dst, bit);
+}
+
+bool bitmap_intersects(const struct bitmap *a, const struct bitmap *b)
+{
+        size_t n = a->n_words < b->n_words ? a->n_words : b->n_words;
+
+        for (size_t i = 0; i < n; i++)
+                if (a->words[i] & b->words[i])
+                        return true;
+        return false;
+}
+
+bool bitmap_equal(const struct bitmap *a, const struct bitmap *b)
+{
+        size_t n = a->n_words > b->n_words ? a->n_words : b->n_words;
+
+        /* Sizes may differ by trailing zero words. */
+        for (size_t i = 0; i < n; i++) {
+                uint64_t wa = i < a->n_words ? a->words[i] : 0;
+                uint64_t wb = i < b->n_words ? b->words[i] : 0;
+
+                if (wa != wb)
+                        return false;
+        }
+        return true;
+}
+
+unsigned bitmap_count(const struct bitmap *b)
+{
+        unsigned n = 0;
+
+        for (size_t i = 0; i < b->n_words; i++)
+                n += (unsigned) __builtin_popcountll(b->words[i]);
+        return n;
+}
+
+unsigned bitmap_size(const struct bitmap *b)
+{
+        for (size_t i = b->n_words; i > 0; i--)
+                if (b->words[i - 1])
+                        return (unsigned) ((i - 1) * 64 + 64 - (size_t) __builtin_clzll(b->words[i - 1]));
+        return 0;
+}
+
+static int parse_uint(const char **p, unsigned max, unsigned *ret)
+{
+        unsigned long v = 0;
+        const char *s = *p;
+
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *s); s++) {
+                v = v * 10 + (unsigned long) (*s - '0');
+                if (v > max)
+                        return -ERANGE;
+        }
+        *p = s;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int bitmap_parse_list(const char *s, struct bitmap *ret)
+{
+        _cleanup_(bitmap_done) struct bitmap b = { 0 };
+        const char *p = s + strspn(s, " \t\n");
+        int r;
+
+        while (*p && !isspace((unsigned char) *p)) {
+                unsigned lo, hi;
+
+                r = parse_uint(&p, BITMAP_MAX_BIT, &lo);
+                if (r < 0)
+                        return r;
+                hi = lo;
+                if (*p == '-') {
+                        p++;
+                        r = parse_uint(&p, BITMAP_MAX_BIT, &hi);
+                        if (r < 0)
+                                return r;
+                        if (hi < lo)
+                                return -EINVAL;
+                }
+                for (unsigned bit = lo; bit <= hi; bit++)
+                        bitmap_set(&b, bit);
+                if (*p == ',') {
+                        p++;
+                        if (!isdigit((unsigned char) *p))
+                                return -EINVAL;
+                } else if (*p && !isspace((unsigned char) *p))
+                        return -EINVAL;
+        }
+        if (p[strspn(p, " \t\n")] != '\0')
+                return -EINVAL;
+        *ret = b;
+        b = (struct bitmap){ 0 };
+        return 0;
+}
+
+char *bitmap_format_list(const struct bitmap *b)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        unsigned n = bitmap_size(b);
+        const char *sep = "";
+
+        if (!f)
+                abort();
+        for (unsigned bit = 0; bit < n; bit++) {
+                unsigned end = bit;
+
+                if (!bitmap_test(b, bit))
+                        continue;
+                while (end + 1 < n && bitmap_test(b, end + 1))
+                        end++;
+                if (end == bit)
+                        fprintf(f, "%s%u", sep, bit);
+                else
+                        fprintf(f, "%s%u-%u", sep, bit, end);
+                sep = ",";
+                bit = end;
+        }
+        if (fclose(f) != 0)
+                abort();
+        return buf;
+}
+
+/* --- line helpers ---------------------------------------------------- */
+
+/* Walk buf line by line: *line and *len are the next line, without '\n'. */
+static bool next_line(const char **cursor, const char **line, size_t *len)
+{
+        const char *p = *cursor;
+
+        if (!*p)
+                return false;
+        *line = p;
+        *len = strcspn(p, "\n");
+        *cursor = p[*len] ? p + *len + 1 : p + *len;
+        return true;
+}
+
+static char *strndup_trimmed(const char *s, size_t len)
+{
+        while (len > 0 && isspace((unsigned char) *s)) {
+                s++;
+                len--;
+        }
+        while (len > 0 && isspace((unsigned char) s[len - 1]))
+                len--;
+        return strndup(s, len) ?: xstrdup("");
+}
+
+/* Is word one of the comma separated items in list[0..len)? */
+static bool list_contains(const char *list, size_t len, const char *word)
+{
+        size_t wlen = strlen(word);
+
+        while (len > 0) {
+                size_t item = 0;
+
+                while (item < len && list[item] != ',')
+                        item++;
+                if (item == wlen && strncmp(list, word, wlen) == 0)
+                        return true;
+                if (item == len)
+                        break;
+                list += item + 1;
+                len -= item + 1;
+        }
+        return false;
+}
+
+/* --- /proc/PID/status, /proc/PID/cgroup ------------------------------- */
+
+int procparse_status_field(const char *buf, const char *key, char **ret)
+{
+        size_t klen = strlen(key);
+        const char *cursor = buf, *line;
+        size_t len;
+
+        while (next_line(&cursor, &line, &len))
+                if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == ':') {
+                        *ret = strndup_trimmed(line + klen + 1, len - klen - 1);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+int procparse_cgroup_path(const char *buf, const char *controller, char **ret_path, bool *ret_v2)
+{
+        const char *cursor = buf, *line, *v2 = NULL;
+        size_t len, v2_len = 0;
+
+        while (next_line(&cursor, &line, &len)) {
+                const char *c1 = memchr(line, ':', len), *c2;
+
+                if (!c1)
+                        continue;
+                c2 = memchr(c1 + 1, ':', len - (size_t) (c1 + 1 - line));
+                if (!c2)
+                        continue;
+                if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1) {
+                        v2 = c2 + 1;
+                        v2_len = len - (size_t) (v2 - line);
+                        continue;
+                }
+                if (list_contains(c1 + 1, (size_t) (c2 - c1 - 1), controller)) {
+                        *ret_path = strndup_trimmed(c2 + 1, len - (size_t) (c2 + 1 - line));
+                        *ret_v2 = false;
+                        return 0;
+                }
+        }
+        if (!v2)
+                return -ENOENT;
+        *ret_path = strndup_trimmed(v2, v2_len);
+        *ret_v2 = true;
+        return 0;
+}
+
+/* --- /proc/self/mountinfo -------------------------------------------- */
+
+/* Copy one space separated field, decoding the kernel's "\040" escapes. */
+static char *mountinfo_unescape(const char *s, size_t len)
+{
+        char *r = xcalloc(len + 1, 1), *w = r;
+
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+                        *w++ = (char) ((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+                        i += 3;
+                } else
+                        *w++ = s[i];
+        }
+        return r;
+}
+
+/* Split a line into at most max space separated fields. */
+static size_t split_fields(const char *line, size_t len, const char **f, size_t *flen, size_t max)
+{
+        size_t n = 0, i = 0;
+
+        while (i < len && n < max) {
+                while (i < len && line[i] == ' ')
+                        i++;
+                if (i == len)
+                        break;
+                f[n] = line + i;
+                while (i < len && line[i] != ' ')
+                        i++;
+                flen[n] = (size_t) (line + i - f[n]);
+                n++;
+        }
+        return n;
+}
+
+int procparse_cgroup_mount(const char *buf, const char *controller, bool v2,
+                           char **ret_mount_point, char **ret_root)
+{
+        const char *cursor = buf, *line;
+        size_t len;
+
+        while (next_line(&cursor, &line, &len)) {
+                /* id parent maj:min root mount-point options [optional...] - fstype source super-options */
+                const char *f[64];
+                size_t flen[64], n, sep;
+
+                n = split_fields(line, len, f, flen, ARRAY_SIZE(f));
+                for (sep = 6; sep < n; sep++)
+                        if (flen[sep] == 1 && f[sep][0] == '-')
+                                break;
+                if (sep + 3 >= n)
+                        continue;
+                if (v2) {
+                        if (flen[sep + 1] != 7 || strncmp(f[sep + 1], "cgroup2", 7) != 0)
+                                continue;
+                } else {
+                        if (flen[sep + 1] != 6 || strncmp(f[sep + 1], "cgroup", 6) != 0)
+                                continue;
+                        if (!list_contains(f[sep + 3], flen[sep + 3], controller))
+                                continue;
+                }
+                *ret_mount_point = mountinfo_unescape(f[4], flen[4]);
+                *ret_root = mountinfo_unescape(f[3], flen[3]);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* --- cgroup layout of a libvirt domain ------------------------------- */
+
+static bool is_name_with_number(const char *s, size_t len, const char *prefix)
+{
+        size_t plen = strlen(prefix);
+
+        if (len <= plen || strncmp(s, prefix, plen) != 0)
+                return false;
+        for (size_t i = plen; i < len; i++)
+                if (!isdigit((unsigned char) s[i]))
+                        return false;
+        return true;
+}
+
+/* Length of path without its last component ("/a/b" -> 2), if that
+ * component matches; otherwise len unchanged. */
+static size_t strip_component(const char *path, size_t len, bool (*match)(const char *, size_t))
+{
+        size_t slash = len;
+
+        while (slash > 0 && path[slash - 1] != '/')
+                slash--;
+        if (slash == 0 || !match(path + slash, len - slash))
+                return len;
+        /* Keep "/" itself for a thread directly below the root. */
+        return slash - 1 > 0 ? slash - 1 : 1;
+}
+
+static bool is_thread_dir(const char *s, size_t len)
+{
+        return (len == 8 && strncmp(s, "emulator", 8) == 0) ||
+               is_name_with_number(s, len, "vcpu") || is_name_with_number(s, len, "iothread");
+}
+
+static bool is_libvirt_dir(const char *s, size_t len)
+{
+        return len == 7 && strncmp(s, "libvirt", 7) == 0;
+}
+
+char *procparse_domain_cgroup(const char *thread_path)
+{
+        size_t len = strlen(thread_path), stripped;
+
+        stripped = strip_component(thread_path, len, is_thread_dir);
+        if (stripped != len)
+                stripped = strip_component(thread_path, stripped, is_libvirt_dir);
+        return strndup(thread_path, stripped) ?: xstrdup("");
+}
+
+/* --- /proc/PID/numa_maps --------------------------------------------- */
+
+/* The value of "key=N" among the words of one line, or -1. */
+static long long line_value(const char *line, size_t len, const char *key)
+{
+        size_t klen = strlen(key);
+
+        for (size_t i = 0; i + klen < len; i++)
+                if ((i == 0 || line[i - 1] == ' ') && strncmp(line + i, key, klen) == 0 &&
+                    isdigit((unsigned char) line[i + klen]))
+                        return strtoll(line + i + klen, NULL, 10);
+        return -1;
+}
+
+bool procparse_numa_maps_private(const char *line, size_t len)
+{
+        return line_value(line, len, "mapmax=") < 0;
+}
+
+int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n)
+{
+        _cleanup_free_ uint64_t *kib = NULL;
+        const char *cursor = buf, *line;
+        size_t len, n = 0;
+        int r;
+
+        while (next_line(&cursor, &line, &len)) {
+                long long page_kib = line_value(line, len, "kernelpagesize_kB=");
+
+                /* The kernel prints kernelpagesize_kB on every line with
+                 * pages since 2.6.39; older ones only had base pages. */
+                if (page_kib < 0)
+                        page_kib = 4;
+                if (!procparse_numa_maps_private(line, len))
+                        continue;
+                for (size_t i = 0; i + 1 < len; i++) {
+                        unsigned node;
+                        const char *p;
+                        char *end;
+                        unsigned long long pages;
+
+                        if (line[i] != 'N' || (i > 0 && line[i - 1] != ' ') || !isdigit((unsigned char) line[i + 1]))
+                                continue;
+                        p = line + i + 1;
+                        r = parse_uint(&p, NUMA_MAX_NODE, &node);
+                        if (r < 0)
+                                return r;
+                        if (*p != '=')
+                                return -EINVAL;
+                        errno = 0;
+                        pages = strtoull(p + 1, &end, 10);
+                        if (end == p + 1 || errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
+                                return -EINVAL;
+                        if (node >= n) {
+                                kib = xreallocarray(kib, node + 1, sizeof(uint64_t));
+                                memset(kib + n, 0, (node + 1 - n) * sizeof(uint64_t));
+                                n = node + 1;
+                        }
+                        kib[node] += pages * (uint64_t) page_kib;
+                        i = (size_t) (end - line);
+                }
+        }
+        *ret_kib = TAKE_PTR(kib);
+        *ret_n = n;
+        return 0;
+}
+
+/* --- QEMU thread names ----------------------------------------------- */
+
+enum thread_kind procparse_thread_comm(const char *comm, int *ret_index)
+{
+        const char *p;
+        unsigned n;
+
+        if (startswith(comm, "ALL CPUs/")) {
+                /* Single-threaded TCG: one thread runs every vCPU. */
+                *ret_index = -1;
+                return THREAD_VCPU;
+        }
+        p = comm + strlen("CPU ");
+        if (startswith(comm, "CPU ") && parse_uint(&p, INT32_MAX, &n) == 0 && *p == '/') {
+                *ret_index = (int) n;
+                return THREAD_VCPU;
+        }
+        p = comm + strlen("IO iothread");
+        if (startswith(comm, "IO iothread") && parse_uint(&p, INT32_MAX, &n) == 0 &&
+            (*p == '\0' || isspace((unsigned char) *p))) {
+                *ret_index = (int) n;
+                return THREAD_IOTHREAD;
+        }
+        *ret_index = -1;
+        return THREAD_EMULATOR;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reading INI text, for profiles and the config file, with inih.
+ *
+ * inih's behaviour depends on how it was built, and Debian's libinih1 (55)
+ * is built with: multi-line continuation on (an indented line continues the
+ * previous value), inline comments only with ';' after white space (no
+ * inline '#'), ':' accepted as well as '=', a 200-byte line buffer (a longer
+ * line is silently split in two and the rest parsed as a line of its own),
+ * and a handler without line numbers. So that the syntax does not change
+ * with the build, and tuned users find what they know, our reader hands
+ * inih one normalized line at a time. The syntax we accept:
+ *
+ *   - leading white space is ignored: an indented line is an ordinary line,
+ *     never a continuation (there are no multi-line values);
+ *   - a line starting with '#' or ';' is a comment;
+ *   - '#' or ';' after white space starts a comment to the end of the line,
+ *     as in tuned's profiles ("vm.swappiness = 10  # why"); inside a word
+ *     ("a#b") it is kept;
+ *   - "[name]" starts a section; anything after the ']' is an error;
+ *   - any other non-blank line is "key = value" with '=' (':' is not a
+ *     separator); the value may be empty; white space around key and value
+ *     is dropped; a key before the first section is an error;
+ *   - a line longer than inih's buffer allows (198 characters on Debian,
+ *     once comments and surrounding white space are removed) is an error;
+ *   - a UTF-8 byte order mark at the start and "\r\n" line ends are fine;
+ *   - a key given twice in a section: the callbacks decide (last wins).
+ *
+ * Line numbers: our reader counts the lines it hands out; inih calls the
+ * handler right after reading the line that produced it and never reads
+ * ahead, so the count is the current key's line.
+ */
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "config/conf.h"
+
+#define CONF_FILE_MAX (1024 * 1024)
+
+void conf_error_set(struct conf_error *err, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!err)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+}
+
+void conf_error_prefix(struct conf_error *err, const char *file, unsigned line)
+{
+        char rest[sizeof(err->message)];
+
+        if (!err)
+                return;
+        /* A message too long for the buffer is cut at the end: file,
+         * line and key come first. */
+        memcpy(rest, err->message, sizeof(rest));
+        if (line > 0)
+                conf_error_set(err, "%s:%u: %s", file, line, rest);
+        else
+                conf_error_set(err, "%s: %s", file, rest);
+}
+
+struct reader {
+        const char *pos;              /* start of the next line */
+        unsigned line;                /* number of the line last handed out */
+        bool in_section;
+        const struct conf_parser *p;
+        struct conf_error *err;
+        int error;                    /* first error; reading stops there */
+};
+
+static int reader_fail(struct reader *rd, int r)
+{
+        rd->error = r;
+        conf_error_prefix(rd->err, rd->p->file, rd->line);
+        return r;
+}
+
+static bool is_blank(char c)
+{
+        return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The meaningful part [*ret_start, *ret_end) of the line [s, eol):
+ * without surrounding white space and comments. */
+static void line_content(const char *s, const char *eol, const char **ret_start, const char **ret_end)
+{
+        const char *e;
+
+        while (s < eol && is_blank(*s))
+                s++;
+        if (s < eol && (*s == '#' || *s == ';'))
+                eol = s;
+        for (e = s; e < eol; e++)
+                if ((*e == '#' || *e == ';') && e > s && is_blank(e[-1])) {
+                        eol = e;
+                        break;
+                }
+        while (eol > s && is_blank(eol[-1]))
+                eol--;
+        *ret_start = s;
+        *ret_end = eol;
+}
+
+/* "[name]": hand the name to the section callback; buf has room for it. */
+static int check_section(struct reader *rd, const char *s, size_t n, char *buf)
+{
+        const char *close = memchr(s, ']', n);
+        size_t len;
+        int r;
+
+        if (!close || close != s + n - 1 || close == s + 1) {
+                conf_error_set(rd->err, "expected '[section]'");
+                return reader_fail(rd, -EINVAL);
+        }
+        rd->in_section = true;
+        if (!rd->p->section)
+                return 0;
+        len = (size_t) (close - s - 1);
+        memcpy(buf, s + 1, len);
+        buf[len] = '\0';
+        r = rd->p->section(rd->p->userdata, buf, rd->err);
+        return r < 0 ? reader_fail(rd, r) : 0;
+}
+
+static int check_entry(struct reader *rd, const char *s, size_t n)
+{
+        const char *eq = memchr(s, '=', n);
+        const char *colon = memchr(s, ':', n);
+
+        if (!eq || (colon && colon < eq))
+                conf_error_set(rd->err, "expected 'key = value' or '[section]'");
+        else if (eq == s)
+                conf_error_set(rd->err, "missing key before '='");
+        else if (!rd->in_section)
+                conf_error_set(rd->err, "'key = value' before any [section]");
+        else
+                return 0;
+        return reader_fail(rd, -EINVAL);
+}
+
+/* inih's ini_reader: the next line, normalized (see the top of this file). */
+static char *reader_next(char *buf, int size, void *userdata)
+{
+        struct reader *rd = userdata;
+        const char *eol, *start, *end;
+        size_t n;
+
+        if (rd->error < 0 || !*rd->pos)
+                return NULL;
+        eol = strchrnul(rd->pos, '\n');
+        rd->line++;
+        line_content(rd->pos, eol, &start, &end);
+        rd->pos = *eol ? eol + 1 : eol;
+        n = (size_t) (end - start);
+        if (size < 2 || n > (size_t) size - 2) {
+                conf_error_set(rd->err, "line too long (allowed: at most %d characters without comments)",
+                               size > 2 ? size - 2 : 0);
+                reader_fail(rd, -EINVAL);
+                return NULL;
+        }
+        if (n > 0 && (*start == '[' ? check_section(rd, start, n, buf) : check_entry(rd, start, n)) < 0)
+                return NULL;
+        memcpy(buf, start, n);
+        buf[n] = '\n';
+        buf[n + 1] = '\0';
+        return buf;
+}
+
+static int handle_entry(void *userdata, const char *section, const char *key, const char *value)
+{
+        struct reader *rd = userdata;
+        int r;
+
+        if (rd->error < 0)
+                return 0;
+        /* Builds with INI_CALL_HANDLER_ON_NEW_SECTION call us for section
+         * headers too (key NULL): our reader has seen those already. */
+        if (!key || !value)
+                return 1;
+        r = rd->p->entry(rd->p->userdata, section, key, value, rd->line, rd->err);
+        if (r < 0) {
+                reader_fail(rd, r);
+                return 0;
+        }
+        return 1;
+}
+
+int conf_parse_text(const char *text, const struct conf_parser *p, struct conf_error *err)
+{
+        struct reader rd = { .pos = text, .p = p, .err = err };
+        int r;
+
+        if (startswith(text, "\xEF\xBB\xBF"))
+                rd.pos += 3;
+        r = ini_parse_stream(reader_next, &rd, handle_entry, &rd);
+        if (rd.error < 0)
+                return rd.error;
+        if (r > 0) {
+                /* Our reader lets only well-formed lines through, so this
+                 * is a line inih reads differently from us. */
+                conf_error_set(err, "%s:%d: syntax error", p->file, r);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                conf_error_set(err, "%s: cannot parse: out of memory", p->file);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Read to the end, growing the buffer; one byte more than allowed tells
+ * a file that is too large. */
+static int read_all(int fd, size_t hint, char **ret, size_t *ret_size)
+{
+        size_t cap = hint < 4096 ? 4096 : hint + 1, n = 0;
+        _cleanup_free_ char *buf = NULL;
+
+        if (cap > CONF_FILE_MAX + 1)
+                cap = CONF_FILE_MAX + 1;
+        buf = xcalloc(cap + 1, 1);
+        for (;;) {
+                ssize_t k;
+
+                if (n == cap) {
+                        if (cap > CONF_FILE_MAX)
+                                return -EFBIG;
+                        cap = cap * 2 > CONF_FILE_MAX + 1 ? CONF_FILE_MAX + 1 : cap * 2;
+                        buf = xreallocarray(buf, cap + 1, 1);
+                }
+                k = read(fd, buf + n, cap - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (n > CONF_FILE_MAX)
+                return -EFBIG;
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = n;
+        return 0;
+}
+
+int conf_read_file(const char *path, char **ret, struct conf_error *err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t size = 0;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                conf_error_set(err, "%s: cannot read: %s", path, strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                conf_error_set(err, "%s: not a regular file", path);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        }
+        r = read_all(fd, (size_t) st.st_size, &buf, &size);
+        if (r == -EFBIG) {
+                conf_error_set(err, "%s: too large (allowed: at most %d bytes)", path, CONF_FILE_MAX);
+                return r;
+        }
+        if (r < 0) {
+                conf_error_set(err, "%s: cannot read: %s", path, strerror(-r));
+                return r;
+        }
+        if (memchr(buf, '\0', size)) {
+                conf_error_set(err, "%s: contains a NUL byte: not a text file", path);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(buf);
+        return 0;
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon: load, recover, apply, then serve the event loop until told to
+ * stop, and put every value back on the way out. */
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon/daemon.h"
+#include "base/log.h"
+#include "config/profile.h"
+#include "balance/balancer.h"
+#include "tuning/hotplug.h"
+#include "tuning/ksm.h"
+#include "tuning/rollback.h"
+#include "virt/domain.h"
+#include "virt/virt.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/vmtuned.conf"
+
+static void profile_dirs(const struct args *args, const char *const **ret, size_t *ret_n)
+{
+        size_t n = 0;
+
+        if (args->n_profile_dirs > 0) {
+                *ret = args->profile_dirs;
+                *ret_n = args->n_profile_dirs;
+                return;
+        }
+        while (profile_default_dirs[n])
+                n++;
+        *ret = (const char *const *) profile_default_dirs;
+        *ret_n = n;
+}
+
+/* [balancer] kernel_numa_balancing: the kernel's own balancer fights ours
+ * for placement (kernel docs: disable it for workloads bound to nodes), so
+ * it is a setting like any other, rolled back on stop. */
+static void add_numa_balancing_setting(struct tuning *t)
+{
+        const struct balancer_conf *b = &t->conf->balancer;
+        _cleanup_free_ char *source = NULL;
+        struct setting s = {
+                .section = (char *) "sysctl",
+                .key = (char *) "kernel.numa_balancing",
+        };
+
+        if (!b->enabled || !b->kernel_numa_balancing || streq(b->kernel_numa_balancing, "keep"))
+                return;
+        source = xasprintf("%s [balancer] kernel_numa_balancing=%s",
+                           t->conf->file ? t->conf->file : "built-in default", b->kernel_numa_balancing);
+        s.file = source;
+        s.value = (char *) (streq(b->kernel_numa_balancing, "on") ? "1" : "0");
+        profile_set(t->profile, &s);
+}
+
+int tuning_load(const struct args *args, const char *profile_name, struct tuning *ret,
+                struct conf_error *err)
+{
+        struct tuning t = {};
+        const char *const *dirs;
+        size_t n_dirs;
+        int r;
+
+        r = conf_load(args->config_file ? args->config_file : DEFAULT_CONFIG, args->config_file != NULL,
+                      &t.conf, err);
+        if (r < 0)
+                return r;
+        if (!profile_name)
+                profile_name = args->profile ? args->profile : t.conf->profile;
+        profile_dirs(args, &dirs, &n_dirs);
+        r = profile_load(dirs, n_dirs, profile_name, &t.profile, err);
+        if (r < 0) {
+                conf_free(t.conf);
+                return r;
+        }
+        /* Local overrides from the config file win over the profile. */
+        for (size_t i = 0; i < t.conf->n_overrides; i++)
+                profile_set(t.profile, &t.conf->overrides[i]);
+        add_numa_balancing_setting(&t);
+        *ret = t;
+        return 0;
+}
+
+void tuning_clear(struct tuning *t)
+{
+        profile_free(t->profile);
+        conf_free(t->conf);
+        *t = (struct tuning){};
+}
+
+static void notify_status(struct daemon *d)
+{
+        if (!d->applied) {
+                sd_notifyf(false, "STATUS=Settings rolled back (off); profile %s not applied",
+                           d->tuning.profile->name);
+                return;
+        }
+        sd_notifyf(false, "STATUS=Profile %s: %u applied, %u already set, %u skipped%s",
+                   d->tuning.profile->name, d->stats.applied, d->stats.unchanged, d->stats.skipped,
+                   d->args->dry_run ? " (dry run)" : "");
+}
+
+static int restore_tuning(struct daemon *d)
+{
+        int r;
+
+        /* Nothing may write behind the restore: pause the modules that
+         * apply settings on their own; KSM unmerges so the kernel accepts
+         * merge_across_nodes' original value again. */
+        if (d->hotplug)
+                hotplug_set_profile(d->hotplug, NULL);
+        if (d->ksm)
+                (void) ksm_prepare_restore(d->ksm);
+        r = rollback_restore_all(d->rollback, &d->root);
+
+        d->applied = false;
+        if (r < 0)
+                log_error("could not remove the rollback journal %s: %s", d->rollback->file, strerror(-r));
+        else if (r > 0)
+                log_warning("%d setting(s) were not restored (changed by someone else or refused); see above", r);
+        return r;
+}
+
+/* Apply targets planned from the running profile. On a journal failure
+ * everything already written is rolled back: a value without its original
+ * on disk must not stay. */
+static int apply_tuning(struct daemon *d, const struct target_list *targets)
+{
+        int r;
+
+        r = settings_apply(&d->root, d->rollback, targets, &d->stats);
+        if (r < 0) {
+                (void) rollback_restore_all(d->rollback, &d->root);
+                return r;
+        }
+        d->applied = true;
+        if (d->ksm)
+                (void) ksm_configure(d->ksm, d->tuning.profile);
+        if (d->hotplug)
+                hotplug_set_profile(d->hotplug, d->tuning.profile);
+        d->applied_since_usec = 0;
+        (void) sd_event_now(d->event, CLOCK_REALTIME, &d->applied_since_usec);
+        log_event(LOG_NOTICE, MSGID_PROFILE_SWITCH,
+                  LOG_FIELDS({ "VMTUNED_PROFILE", d->tuning.profile->name }),
+                  "profile %s applied: %u changed, %u already set, %u skipped%s", d->tuning.profile->name,
+                  d->stats.applied, d->stats.unchanged, d->stats.skipped,
+                  d->args->dry_run ? " (dry run: nothing written)" : "");
+        return 0;
+}
+
+/* Plan first, then restore, then apply: planning reads only what the kernel
+ * offers (devices, schedulers), and a profile that cannot be planned must
+ * fail before anything of the running one is undone. */
+static int plan_restore_apply(struct daemon *d, const struct profile *p)
+{
+        struct target_list targets = {};
+        int r;
+
+        r = settings_plan(&d->root, p, &targets);
+        if (r < 0)
+                return r;
+        settings_log_notes(&targets);
+        ksm_filter_plan(p, &targets); /* the KSM module owns the knobs its mode drives */
+        if (d->applied || d->rollback->n_entries > 0)
+                (void) restore_tuning(d);
+        r = apply_tuning(d, &targets);
+        target_list_free(&targets);
+        return r;
+}
+
+int daemon_switch(struct daemon *d, struct tuning *t)
+{
+        struct tuning old = d->tuning;
+        int r;
+
+        d->tuning = *t;
+        r = plan_restore_apply(d, t->profile);
+        if (r < 0) {
+                log_error("applying profile %s failed (%s); applying %s again", t->profile->name,
+                          strerror(-r), old.profile->name);
+                d->tuning = old;
+                (void) plan_restore_apply(d, old.profile);
+                notify_status(d);
+                return r;
+        }
+        *t = (struct tuning){};
+        tuning_clear(&old);
+        notify_status(d);
+        return 0;
+}
+
+int daemon_off(struct daemon *d)
+{
+        int r = restore_tuning(d);
+
+        notify_status(d);
+        return r;
+}
+
+static void log_config_error(int level, const struct conf_error *err, const char *what)
+{
+        log_event(level, MSGID_CONFIG_ERROR, NULL, "%s: %s", what, err->message);
+}
+
+static void start_balancer(struct daemon *d, const struct balancer_conf *conf)
+{
+        int r;
+
+        if (!conf->enabled || !d->virt)
+                return;
+        r = balancer_new(d->event, &d->root, d->virt, conf, &d->balancer);
+        if (r < 0)
+                log_error("cannot start the NUMA balancer: %s; host settings stay applied", strerror(-r));
+}
+
+/* Reload: thresholds change in place (per-VM state stays); enabled= starts
+ * or stops it. */
+static void reconfigure_balancer(struct daemon *d, const struct balancer_conf *conf)
+{
+        if (!conf->enabled) {
+                balancer_free(d->balancer);
+                d->balancer = NULL;
+        } else if (d->balancer)
+                balancer_reconfigure(d->balancer, conf);
+        else
+                start_balancer(d, conf);
+}
+
+int daemon_reload(struct daemon *d)
+{
+        struct conf_error err = {};
+        struct tuning t;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration");
+        /* Keep the profile chosen at run time (vmtunectl profile NAME) only
+         * if the configuration still names the same one it named at start:
+         * a reload re-reads the files, so the file is the truth. */
+        r = tuning_load(d->args, NULL, &t, &err);
+        if (r < 0) {
+                log_config_error(LOG_ERR, &err, "reload failed, keeping the running configuration");
+                (void) sd_notify(false, "READY=1");
+                notify_status(d);
+                return r;
+        }
+        log_set_max_level(t.conf->log_level);
+        if (d->virt)
+                (void) virt_reconfigure(d->virt, &(struct virt_options){
+                        .uri = t.conf->libvirt_uri, .exclude = t.conf->exclude, .root = &d->root });
+        reconfigure_balancer(d, &t.conf->balancer);
+        log_event(LOG_NOTICE, MSGID_RELOADED, LOG_FIELDS({ "VMTUNED_PROFILE", t.profile->name }),
+                  "configuration reloaded; profile %s", t.profile->name);
+        r = daemon_switch(d, &t);
+        tuning_clear(&t);
+        (void) sd_notify(false, "READY=1");
+        return r;
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        log_info("received %s, restoring settings and stopping", strsignal((int) si->ssi_signo));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        (void) daemon_reload(userdata);
+        return 0;
+}
+
+/* Runs while the loop is exiting, when sources can still be added: libvirt
+ * hands back its handles on close, and they must be released from the loop. */
+static int on_loop_exit(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        control_free(d->control);
+        d->control = NULL;
+        balancer_free(d->balancer);
+        d->balancer = NULL;
+        ksm_free(d->ksm);
+        d->ksm = NULL;
+        hotplug_free(d->hotplug);
+        d->hotplug = NULL;
+        virt_free(d->virt);
+        d->virt = NULL;
+        return 0;
+}
+
+static int setup_loop(struct daemon *d)
+{
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
+        if (r >= 0)
+                r = sd_event_add_exit(d->event, NULL, on_loop_exit, d);
+        if (r >= 0)
+                r = sd_event_set_watchdog(d->event, true); /* no-op unless systemd asks */
+        return r < 0 ? r : 0;
+}
+
+/* The group allowed on the control socket besides root, or (gid_t)-1. */
+static gid_t control_gid(const struct vmtuned_conf *conf)
+{
+        struct group *g;
+
+        if (!conf->control_group)
+                return (gid_t) -1;
+        g = getgrnam(conf->control_group);
+        if (!g) {
+                log_warning("control_group=%s: no such group; the control socket stays root-only",
+                            conf->control_group);
+                return (gid_t) -1;
+        }
+        return g->gr_gid;
+}
+
+/* KSM's committed memory: what the running domains were given, from the
+ * domain table (not ksmtuned's RSS of processes named like qemu). */
+static uint64_t committed_kib(void *userdata)
+{
+        struct daemon *d = userdata;
+        const struct domain *doms;
+        uint64_t sum = 0;
+        size_t n = 0;
+
+        /* The first decision comes with the profile, before libvirt is
+         * asked: "no domains" then would be a guess. */
+        if (!d->libvirt_asked)
+                return KSM_COMMITTED_UNKNOWN;
+        if (!d->virt)
+                return 0;
+        doms = virt_domains(d->virt, &n);
+        for (size_t i = 0; i < n; i++)
+                sum += doms[i].memory_kib;
+        return sum;
+}
+
+/* The modules that apply settings after start: they need the loop and the
+ * journal, and are configured by apply_tuning once the profile is in place.
+ * Either failing leaves the profile applied. */
+static void start_setting_modules(struct daemon *d)
+{
+        int r;
+
+        r = ksm_new(d->event, &(struct ksm_options){ .root = &d->root, .rollback = d->rollback,
+                                                      .committed_kib = committed_kib, .userdata = d },
+                    &d->ksm);
+        if (r < 0)
+                log_error("cannot start the KSM module: %s; [ksm] mode=auto will not act", strerror(-r));
+        r = hotplug_new(d->event, &(struct hotplug_options){ .root = &d->root, .rollback = d->rollback },
+                        &d->hotplug);
+        if (r < 0)
+                log_error("cannot watch for new disks: %s; disks added later get no [disk] settings",
+                          strerror(-r));
+}
+
+/* libvirt and the control socket. Neither failing stops the host settings:
+ * the settings are the job that must not wait for anything. */
+static void start_services(struct daemon *d)
+{
+        const struct control_command *cmds;
+        size_t n_cmds = commands_table(d, &cmds);
+        int r;
+
+        r = virt_new(d->event, &(struct virt_options){ .uri = d->tuning.conf->libvirt_uri,
+                                                         .exclude = d->tuning.conf->exclude,
+                                                         .root = &d->root },
+                     &d->virt);
+        d->libvirt_asked = true;
+        if (r < 0)
+                log_error("cannot follow libvirt: %s; domains will not be balanced", strerror(-r));
+        start_balancer(d, &d->tuning.conf->balancer);
+        r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
+        if (r < 0)
+                log_error("cannot open the control socket in %s: %s; vmtunectl will not work",
+                          d->args->runtime_dir, strerror(-r));
+}
+
+static void print_resolved(const struct daemon *d)
+{
+        const struct profile *p = d->tuning.profile;
+        struct target_list targets = {};
+
+        printf("profile %s (%s)%s%s\n", p->name, p->file, p->summary ? ": " : "", p->summary ? p->summary : "");
+        for (size_t i = 0; i < p->n_settings; i++) {
+                const struct setting *s = &p->settings[i];
+
+                printf("  [%s] %s = %s    # %s", s->section, s->key, s->value, s->file ? s->file : "override");
+                printf(s->line ? ":%u\n" : "\n", s->line);
+        }
+        if (settings_plan(&d->root, p, &targets) < 0)
+                return;
+        settings_log_notes(&targets);
+        ksm_filter_plan(p, &targets);
+        printf("on this host (root %s):\n", d->root.path);
+        for (size_t i = 0; i < targets.n; i++)
+                printf("  %s = %s%s    -> %s\n", targets.v[i].key, targets.v[i].only_if_greater ? ">" : "",
+                       targets.v[i].value, targets.v[i].path);
+        target_list_free(&targets);
+}
+
+static int daemon_start(struct daemon *d)
+{
+        struct conf_error err = {};
+        bool stale = false;
+        int r;
+
+        r = tuning_load(d->args, NULL, &d->tuning, &err);
+        if (r < 0) {
+                log_config_error(LOG_ERR, &err, "configuration error, nothing changed");
+                return EXIT_CONFIG;
+        }
+        log_set_max_level(d->tuning.conf->log_level);
+        r = kroot_open(d->args->root, d->args->dry_run, &d->root);
+        if (r < 0) {
+                log_error("cannot open root %s: %s", d->args->root, strerror(-r));
+                return EXIT_CONFIG;
+        }
+        if (d->args->check_config) {
+                print_resolved(d);
+                return EXIT_OK;
+        }
+        r = rollback_open(d->args->runtime_dir, &d->rollback, &stale);
+        if (r < 0)
+                return EXIT_RUNTIME; /* rollback_open said why */
+        if (stale)
+                log_event(LOG_WARNING, MSGID_CRASH_RECOVERY, NULL,
+                          "found a rollback journal from a run that did not stop cleanly (%zu values); "
+                          "restoring them before applying", d->rollback->n_entries);
+        r = setup_loop(d);
+        if (r < 0) {
+                log_error("cannot set up the event loop: %s", strerror(-r));
+                return EXIT_RUNTIME;
+        }
+        start_setting_modules(d);
+        /* Restores the stale journal first, if any. On failure
+         * settings_apply said why, and everything is rolled back. */
+        if (plan_restore_apply(d, d->tuning.profile) < 0)
+                return EXIT_RUNTIME;
+        start_services(d);
+        return EXIT_OK;
+}
+
+int daemon_run(const struct args *args)
+{
+        struct daemon d = { .args = args, .root = { .dirfd = -1 } };
+        int r;
+
+        r = daemon_start(&d);
+        if (r != EXIT_OK || args->check_config)
+                goto out;
+
+        log_event(LOG_INFO, MSGID_STARTED, LOG_FIELDS({ "VMTUNED_PROFILE", d.tuning.profile->name }),
+                  "vmtuned " VMTUNED_VERSION " started with profile %s", d.tuning.profile->name);
+        (void) sd_notify(false, "READY=1");
+        notify_status(&d);
+
+        r = sd_event_loop(d.event);
+        if (r < 0) {
+                log_error("event loop failed: %s", strerror(-r));
+                r = EXIT_RUNTIME;
+        } else
+                r = EXIT_OK;
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original settings");
+        (void) restore_tuning(&d);
+        log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
+out:
+        control_free(d.control);
+        virt_free(d.virt);
+        rollback_free(d.rollback);
+        tuning_clear(&d.tuning);
+        kroot_close(&d.root);
+        sd_event_unref(d.event);
+        return r;
+}

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "tuning/rollback.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "base/kfile.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#define JOURNAL_HEADER "# vmtuned rollback journal v1"
+#define VALUE_MAX 4096
+
+/* --- pure (de)serialisation ---------------------------------------------- */
+
+static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+        if (*len + n + 1 > *cap) {
+                while (*len + n + 1 > *cap)
+                        *cap = *cap ? *cap * 2 : 256;
+                *buf = xreallocarray(*buf, *cap, 1);
+        }
+        memcpy(*buf + *len, s, n);
+        *len += n;
+        (*buf)[*len] = '\0';
+}
+
+static void append_escaped(char **buf, size_t *len, size_t *cap, const char *s)
+{
+        for (; *s; s++) {
+                switch (*s) {
+                case '\\': append(buf, len, cap, "\\\\", 2); break;
+                case '\t': append(buf, len, cap, "\\t", 2); break;
+                case '\n': append(buf, len, cap, "\\n", 2); break;
+                default: append(buf, len, cap, s, 1); break;
+                }
+        }
+}
+
+char *rollback_format(const struct rollback_entry *entries, size_t n)
+{
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        append(&buf, &len, &cap, JOURNAL_HEADER "\n", strlen(JOURNAL_HEADER) + 1);
+        for (size_t i = 0; i < n; i++) {
+                const char *fields[] = { entries[i].key, entries[i].path,
+                                         entries[i].original, entries[i].written };
+
+                for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+                        append_escaped(&buf, &len, &cap, fields[f]);
+                        append(&buf, &len, &cap, f + 1 < ARRAY_SIZE(fields) ? "\t" : "\n", 1);
+                }
+        }
+        return buf;
+}
+
+/* Unescape one field of [s, end) into a new string; -EBADMSG on an unknown
+ * or truncated escape. */
+static int unescape(const char *s, const char *end, char **ret)
+{
+        _cleanup_free_ char *out = xcalloc((size_t) (end - s) + 1, 1);
+        char *w = out;
+
+        for (; s < end; s++) {
+                if (*s != '\\') {
+                        *w++ = *s;
+                        continue;
+                }
+                if (++s == end)
+                        return -EBADMSG;
+                switch (*s) {
+                case '\\': *w++ = '\\'; break;
+                case 't': *w++ = '\t'; break;
+                case 'n': *w++ = '\n'; break;
+                default: return -EBADMSG;
+                }
+        }
+        *w = '\0';
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static void entry_clear(struct rollback_entry *e)
+{
+        free(e->key);
+        free(e->path);
+        free(e->original);
+        free(e->written);
+        *e = (struct rollback_entry){};
+}
+
+void rollback_entries_free(struct rollback_entry *entries, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                entry_clear(&entries[i]);
+        free(entries);
+}
+
+/* One entry line (without its '\n'): exactly four fields; key and path
+ * not empty, path valid under the root prefix. */
+static int parse_line(const char *s, const char *end, struct rollback_entry *ret)
+{
+        struct rollback_entry e = {};
+        char **fields[] = { &e.key, &e.path, &e.original, &e.written };
+        int r = 0;
+
+        for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+                const char *tab = memchr(s, '\t', (size_t) (end - s));
+                const char *field_end = tab ? tab : end;
+
+                if ((f + 1 < ARRAY_SIZE(fields)) != (tab != NULL)) {
+                        r = -EBADMSG; /* too few or too many fields */
+                        break;
+                }
+                r = unescape(s, field_end, fields[f]);
+                if (r < 0)
+                        break;
+                s = field_end + 1;
+        }
+        /* A journal path outside the root prefix would make restore write
+         * anywhere: refuse it like any other corruption. */
+        if (r == 0 && (!*e.key || !kfile_path_valid(e.path)))
+                r = -EBADMSG;
+        if (r < 0) {
+                entry_clear(&e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+/* Parse the journal; on -EBADMSG *ret_bad_line is the line at fault. The
+ * journal is only ever replaced whole by rename, so anything that is not
+ * exactly what rollback_format writes is corruption: never guess. */
+static int parse_journal(const char *text, struct rollback_entry **ret, size_t *ret_n,
+                         unsigned *ret_bad_line)
+{
+        struct rollback_entry *entries = NULL;
+        size_t n = 0;
+        unsigned line = 1;
+        const char *p = text;
+        int r = 0;
+
+        for (; *p; line++) {
+                const char *nl = strchr(p, '\n');
+
+                if (!nl) {
+                        r = -EBADMSG; /* truncated last line */
+                        break;
+                }
+                if (line == 1) {
+                        if ((size_t) (nl - p) != strlen(JOURNAL_HEADER) ||
+                            strncmp(p, JOURNAL_HEADER, (size_t) (nl - p)) != 0) {
+                                r = -EBADMSG;
+                                break;
+                        }
+                } else {
+                        entries = xreallocarray(entries, n + 1, sizeof(*entries));
+                        r = parse_line(p, nl, &entries[n]);
+                        if (r < 0)
+                                break;
+                        n++;
+                }
+                p = nl + 1;
+        }
+        if (r == 0 && line == 1)
+                r = -EBADMSG; /* empty: not even the header */
+        if (r < 0) {
+                rollback_entries_free(entries, n);
+                *ret_bad_line = line;
+                return r;
+        }
+        *ret = entries;
+        *ret_n = n;
+        return 0;
+}
+
+int rollback_parse(const char *text, struct rollback_entry **ret, size_t *ret_n)
+{
+        unsigned bad_line;
+
+        return parse_journal(text, ret, ret_n, &bad_line);
+}
+
+int rollback_parse_at(const char *text, struct rollback_entry **ret, size_t *ret_n,
+                      unsigned *ret_bad_line)
+{
+        return parse_journal(text, ret, ret_n, ret_bad_line);
+}
+
+/* --- the journal file ---------------------------------------------------- */
+
+static int read_file(const char *path, char **ret)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        r = read_fd_all(fd, 16u << 20, &buf, &len);
+        if (r < 0)
+                return r;
+        if (strlen(buf) != len)
+                return -EBADMSG; /* a NUL byte: not our text */
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, s, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                s += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Replace the journal with these entries, durably: a crash at any moment
+ * leaves either the old or the new journal, whole. */
+static int persist(const struct rollback *rb, const struct rollback_entry *entries, size_t n)
+{
+        _cleanup_free_ char *text = rollback_format(entries, n);
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp", rb->file);
+        int fd, r;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, text, strlen(text));
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, rb->file) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        return fsync_dir(rb->dir);
+}
+
+int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_found_stale)
+{
+        _cleanup_free_ char *file = xasprintf("%s/rollback", runtime_dir);
+        _cleanup_free_ char *text = NULL;
+        struct rollback_entry *entries = NULL;
+        struct rollback *rb;
+        size_t n = 0;
+        bool stale = false;
+        int r;
+
+        /* 0755 like the unit's RuntimeDirectoryMode: a control_group member
+         * must reach the socket; the journal itself is 0600. */
+        if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                log_error("cannot create runtime directory %s: %s", runtime_dir, strerror(-r));
+                return r;
+        }
+
+        r = read_file(file, &text);
+        if (r < 0 && r != -ENOENT) {
+                log_error("cannot read rollback journal %s: %s", file, strerror(-r));
+                return r;
+        }
+        if (r == 0) {
+                unsigned bad_line;
+
+                r = parse_journal(text, &entries, &n, &bad_line);
+                if (r < 0) {
+                        log_error("%s:%u: corrupt rollback journal line; refusing to guess the "
+                                  "original values (inspect it, restore by hand, then remove it)",
+                                  file, bad_line);
+                        return r;
+                }
+                stale = true;
+        }
+
+        rb = xcalloc(1, sizeof(*rb));
+        rb->file = TAKE_PTR(file);
+        rb->dir = xstrdup(runtime_dir);
+        rb->entries = entries;
+        rb->n_entries = n;
+        *ret = rb;
+        *ret_found_stale = stale;
+        return 0;
+}
+
+const struct rollback_entry *rollback_find(const struct rollback *rb, const char *path)
+{
+        for (size_t i = 0; i < rb->n_entries; i++)
+                if (streq(rb->entries[i].path, path))
+                        return &rb->entries[i];
+        return NULL;
+}
+
+int rollback_record(struct rollback *rb, const char *key, const char *path,
+                    const char *original, const char *written)
+{
+        struct rollback_entry *e = (struct rollback_entry *) rollback_find(rb, path);
+        int r;
+
+        if (!kfile_path_valid(path))
+                return -EINVAL;
+
+        if (e) {
+                /* Keep the first original: that is what the machine had
+                 * before vmtuned touched it. */
+                char *old_written = e->written;
+
+                e->written = xstrdup(written);
+                r = persist(rb, rb->entries, rb->n_entries);
+                if (r < 0) {
+                        free(e->written);
+                        e->written = old_written;
+                        return r;
+                }
+                free(old_written);
+                return 0;
+        }
+
+        rb->entries = xreallocarray(rb->entries, rb->n_entries + 1, sizeof(*rb->entries));
+        rb->entries[rb->n_entries] = (struct rollback_entry){
+                .key = xstrdup(key),
+                .path = xstrdup(path),
+                .original = xstrdup(original),
+                .written = xstrdup(written),
+        };
+        r = persist(rb, rb->entries, rb->n_entries + 1);
+        if (r < 0) {
+                entry_clear(&rb->entries[rb->n_entries]);
+                return r;
+        }
+        rb->n_entries++;
+        return 0;
+}
+
+int rollback_forget(struct rollback *rb, const char *path)
+{
+        _cleanup_free_ struct rollback_entry *rest = NULL;
+        size_t i, n = 0;
+        int r;
+
+        for (i = 0; i < rb->n_entries; i++)
+                if (streq(rb->entries[i].path, path))
+                        break;
+        if (i == rb->n_entries)
+                return 0;
+
+        /* Shallow copies: the strings stay owned by rb->entries. */
+        rest = xcalloc(rb->n_entries, sizeof(*rest));
+        for (size_t j = 0; j < rb->n_entries; j++)
+                if (j != i)
+                        rest[n++] = rb->entries[j];
+        r = persist(rb, rest, n);
+        if (r < 0)
+                return r;
+        entry_clear(&rb->entries[i]);
+        memmove(&rb->entries[i], &rb->entries[i + 1], (rb->n_entries - i - 1) * sizeof(*rb->entries));
+        rb->n_entries--;
+        return 0;
+}
+
+/* --- restore ------------------------------------------------------------- */
+
+static bool value_equal(const char *current, const char *value)
+{
+        _cleanup_free_ char *v = xstrdup(value);
+
+        return streq(current, kfile_selected(kfile_normalize(v)));
+}
+
+/* Restore one entry; true if it is back at (or already was) its original. */
+static bool restore_one(const struct rollback_entry *e, const struct kroot *root)
+{
+        const struct log_field *fields =
+                LOG_FIELDS({ "VMTUNED_KEY", e->key }, { "VMTUNED_VALUE", e->original },
+                           { "VMTUNED_ORIGINAL", e->original });
+        char current[VALUE_MAX];
+        int r;
+
+        r = kfile_read_value(root, e->path, current, sizeof(current));
+        if (r < 0) {
+                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                          "%s: cannot read %s to restore %s: %s", e->key, e->path, e->original,
+                          r == -ENOENT ? "no longer offered by this kernel" : strerror(-r));
+                return false;
+        }
+        if (value_equal(current, e->original)) {
+                log_debug("%s: already %s, nothing to restore", e->key, current);
+                return true;
+        }
+        if (!value_equal(current, e->written)) {
+                log_event(LOG_WARNING, MSGID_SETTING_DRIFT, fields,
+                          "%s was changed to %s by someone else since vmtuned set %s; "
+                          "leaving it (original was %s)", e->key, current, e->written, e->original);
+                return false;
+        }
+        if (root->dry_run) {
+                log_event(LOG_INFO, NULL, fields, "%s: would restore %s -> %s (dry run)",
+                          e->key, current, e->original);
+                return true;
+        }
+        r = kfile_write(root, e->path, e->original);
+        if (r < 0) {
+                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                          "%s: cannot restore %s -> %s: %s", e->key, current, e->original, strerror(-r));
+                return false;
+        }
+        r = kfile_read_value(root, e->path, current, sizeof(current));
+        if (r < 0 || !value_equal(current, e->original)) {
+                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                          "%s: wrote %s back but the kernel reports %s", e->key, e->original,
+                          r < 0 ? strerror(-r) : current);
+                return false;
+        }
+        log_event(LOG_INFO, MSGID_SETTING_RESTORED, fields, "%s: %s -> %s (restored)",
+                  e->key, e->written, e->original);
+        return true;
+}
+
+int rollback_restore_all(struct rollback *rb, const struct kroot *root)
+{
+        int not_restored = 0;
+
+        for (size_t i = rb->n_entries; i > 0; i--)
+                if (!restore_one(&rb->entries[i - 1], root))
+                        not_restored++;
+
+        /* A dry run changed nothing, so the journal still describes the machine. */
+        if (root->dry_run)
+                return not_restored;
+
+        /* Every entry was handled: restored, or left to whoever changed it.
+         * Retrying a drifted one at the next start would clobber them. */
+        rollback_entries_free(rb->entries, rb->n_entries);
+        rb->entries = NULL;
+        rb->n_entries = 0;
+        if (unlink(rb->file) < 0 && errno != ENOENT)
+                return -errno;
+        return not_restored;
+}
+
+void rollback_free(struct rollback *rb)
+{
+        if (!rb)
+                return;
+        rollback_entries_free(rb->entries, rb->n_entries);
+        free(rb->file);
+        free(rb->dir);
+        free(rb);
+}

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "tuning/settings.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "base/kfile.h"
+#include "base/log.h"
+#include "config/profile.h"
+#include "tuning/rollback.h"
+#include "base/util.h"
+
+#define VALUE_MAX 4096
+
+/* The per-device [disk] knobs, in the order they are applied: the
+ * scheduler first, since switching it resets nr_requests. */
+static const struct {
+        const char *key;
+        const char *file; /* under sys/block/DEV/ */
+} disk_knobs[] = {
+        { "scheduler", "queue/scheduler" },
+        { "read_ahead_kb", "queue/read_ahead_kb" },
+        { "nr_requests", "queue/nr_requests" },
+};
+
+/* --- targets ------------------------------------------------------------- */
+
+static void target_add(struct target_list *l, char *key, char *path, const char *value,
+                       const struct setting *s, bool only_if_greater, bool selector)
+{
+        l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+        l->v[l->n++] = (struct target){
+                .key = key,
+                .path = path,
+                .value = xstrdup(value),
+                /* line 0: a setting the daemon derived from an option, not a profile line */
+                .source = !s->file ? NULL : s->line ? xasprintf("%s:%u", s->file, s->line) : xstrdup(s->file),
+                .only_if_greater = only_if_greater,
+                .selector = selector,
+        };
+}
+
+void target_list_free(struct target_list *l)
+{
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->v[i].key);
+                free(l->v[i].path);
+                free(l->v[i].value);
+                free(l->v[i].source);
+        }
+        free(l->v);
+        for (size_t i = 0; i < l->n_notes; i++) {
+                free(l->notes[i].key);
+                free(l->notes[i].text);
+        }
+        free(l->notes);
+        *l = (struct target_list){};
+}
+
+/* Files that show their choices with the current one in brackets. */
+static bool path_is_selector(const char *path)
+{
+        static const char *const thp_files[] = {
+                "sys/kernel/mm/transparent_hugepage/enabled",
+                "sys/kernel/mm/transparent_hugepage/defrag",
+                "sys/kernel/mm/transparent_hugepage/shmem_enabled",
+        };
+        size_t len = strlen(path);
+
+        for (size_t i = 0; i < ARRAY_SIZE(thp_files); i++)
+                if (streq(path, thp_files[i]))
+                        return true;
+        return len >= strlen("/queue/scheduler") && streq(path + len - strlen("/queue/scheduler"),
+                                                           "/queue/scheduler");
+}
+
+/* A whole decimal number, possibly negative, beyond long's range too
+ * (some sysctls are unsigned 64-bit). */
+struct number {
+        bool negative;
+        unsigned long long magnitude;
+};
+
+static int number_parse(const char *s, struct number *ret)
+{
+        struct number n = {};
+        char *end;
+
+        if (*s == '-') {
+                n.negative = true;
+                s++;
+        }
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        n.magnitude = strtoull(s, &end, 10);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (n.magnitude == 0)
+                n.negative = false;
+        *ret = n;
+        return 0;
+}
+
+static int number_cmp(struct number a, struct number b)
+{
+        if (a.negative != b.negative)
+                return a.negative ? -1 : 1;
+        if (a.magnitude == b.magnitude)
+                return 0;
+        return (a.magnitude < b.magnitude) != a.negative ? -1 : 1;
+}
+
+/* tuned's ">N": "N" and only_if_greater. */
+static int value_parse(const char *raw, char **ret_value, bool *ret_only_if_greater)
+{
+        _cleanup_free_ char *v = xstrdup(raw);
+        bool greater = false;
+        struct number n;
+
+        kfile_normalize(v);
+        if (v[0] == '>') {
+                greater = true;
+                memmove(v, v + 1, strlen(v));
+                kfile_normalize(v);
+                if (number_parse(v, &n) < 0)
+                        return -EINVAL;
+        }
+        *ret_value = TAKE_PTR(v);
+        *ret_only_if_greater = greater;
+        return 0;
+}
+
+/* --- planning: [sysctl], [vm], [ksm] ------------------------------------- */
+
+static char *sysctl_path(const char *key)
+{
+        char *path = xasprintf("proc/sys/%s", key);
+
+        for (char *p = path + strlen("proc/sys/"); *p; p++)
+                if (*p == '.')
+                        *p = '/';
+        return path;
+}
+
+static _printf_(3, 4) void note_add(struct target_list *l, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        char *text;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        l->notes = xreallocarray(l->notes, l->n_notes + 1, sizeof(*l->notes));
+        l->notes[l->n_notes++] = (struct plan_note){ .key = key ? xstrdup(key) : NULL, .text = text };
+}
+
+void settings_log_notes(const struct target_list *l)
+{
+        for (size_t i = 0; i < l->n_notes; i++)
+                if (l->notes[i].key)
+                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", l->notes[i].key }),
+                                  "%s", l->notes[i].text);
+                else
+                        log_warning("%s", l->notes[i].text);
+}
+
+static void plan_setting(const struct setting *s, struct target_list *l)
+{
+        _cleanup_free_ char *path = NULL, *value = NULL;
+        bool greater, selector;
+
+        if (streq(s->section, "sysctl")) {
+                path = sysctl_path(s->key);
+        } else {
+                const struct setting_key *k = profile_key_lookup(s->section, s->key);
+
+                /* [ksm] mode=, ksm_interval=, ...: options of vmtuned's
+                 * KSM module (ksm.h), not kernel files. */
+                if (k && !k->path && streq(s->section, "ksm"))
+                        return;
+                if (!k || !k->path) {
+                        note_add(l, NULL, "%s:%u: [%s] %s is not a known setting, ignoring",
+                                 s->file ? s->file : "?", s->line, s->section, s->key);
+                        return;
+                }
+                path = xstrdup(k->path);
+        }
+        if (!kfile_path_valid(path) || value_parse(s->value, &value, &greater) < 0) {
+                note_add(l, NULL, "%s:%u: [%s] %s=%s is not a valid setting, ignoring",
+                         s->file ? s->file : "?", s->line, s->section, s->key, s->value);
+                return;
+        }
+        selector = path_is_selector(path);
+        target_add(l, xasprintf("%s %s", s->section, s->key), TAKE_PTR(path), value, s,
+                   greater, selector);
+}
+
+/* --- planning: [disk] ---------------------------------------------------- */
+
+static bool is_space_or(char c, const char *extra)
+{
+        return isspace((unsigned char) c) || strchr(extra, c);
+}
+
+/* Split on separators (and white space), dropping empty items. */
+static char **split(const char *s, const char *separators, size_t *ret_n)
+{
+        char **items = NULL;
+        size_t n = 0;
+
+        for (;;) {
+                size_t len;
+
+                while (*s && is_space_or(*s, separators))
+                        s++;
+                if (!*s)
+                        break;
+                for (len = 0; s[len] && !is_space_or(s[len], separators); len++)
+                        ;
+                items = xreallocarray(items, n + 1, sizeof(*items));
+                items[n++] = xasprintf("%.*s", (int) len, s);
+                s += len;
+        }
+        *ret_n = n;
+        return items;
+}
+
+static void strv_free_n(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static const char *device_class(const char *dev)
+{
+        static const char *const classes[] = { "loop", "ram", "zram" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+                if (startswith(dev, classes[i]))
+                        return classes[i];
+        return NULL;
+}
+
+bool settings_device_matches(const char *const *globs, size_t n_globs, const char *dev)
+{
+        const char *class = device_class(dev);
+        bool any_positive = false, matched = false;
+
+        for (size_t i = 0; i < n_globs; i++) {
+                const char *g = globs[i];
+
+                if (g[0] == '!') {
+                        /* An exclusion wins wherever it stands in the list. */
+                        if (g[1] && fnmatch(g + 1, dev, 0) == 0)
+                                return false;
+                        continue;
+                }
+                if (!g[0])
+                        continue;
+                any_positive = true;
+                /* Virtual disks are never tuned by accident: "*" does not
+                 * reach loop0, "loop*" does. */
+                if (class && !startswith(g, class))
+                        continue;
+                if (fnmatch(g, dev, 0) == 0)
+                        matched = true;
+        }
+        /* No list, or only exclusions: every real disk. */
+        if (!any_positive)
+                return !class;
+        return matched;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The whole disks under sys/block, sorted. sys/block lists no partitions;
+ * the "partition" check guards against a tree that does. */
+static int list_disks(const struct kroot *root, char ***ret, size_t *ret_n)
+{
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d;
+        int fd;
+
+        fd = openat(root->dirfd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *part = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                part = xasprintf("sys/block/%s/partition", de->d_name);
+                if (faccessat(root->dirfd, part, F_OK, 0) == 0)
+                        continue;
+                names = xreallocarray(names, n + 1, sizeof(*names));
+                names[n++] = xstrdup(de->d_name);
+        }
+        closedir(d);
+        if (n > 0)
+                qsort(names, n, sizeof(*names), cmp_str);
+        *ret = names;
+        *ret_n = n;
+        return 0;
+}
+
+/* The first scheduler of the list that the device offers, or NULL. */
+static const char *choose_scheduler(char *const *wanted, size_t n_wanted, const char *offered)
+{
+        for (size_t i = 0; i < n_wanted; i++)
+                if (kfile_selector_offers(offered, wanted[i]))
+                        return wanted[i];
+        return NULL;
+}
+
+static void plan_disk_knob(const struct kroot *root, const char *dev, const char *file,
+                           const struct setting *s, struct target_list *l)
+{
+        _cleanup_free_ char *path = xasprintf("sys/block/%s/%s", dev, file);
+        _cleanup_free_ char *key = xasprintf("disk %s %s", dev, s->key);
+        char offered[VALUE_MAX];
+        size_t n_wanted = 0;
+        char **wanted = NULL;
+        const char *choice;
+        int r;
+
+        if (!kfile_path_valid(path))
+                return;
+        if (!streq(s->key, "scheduler")) {
+                _cleanup_free_ char *value = NULL;
+                bool greater;
+
+                if (faccessat(root->dirfd, path, F_OK, 0) < 0) {
+                        log_debug("%s: device has no %s, skipped", key, file);
+                        return;
+                }
+                if (value_parse(s->value, &value, &greater) < 0) {
+                        note_add(l, NULL, "%s:%u: [disk] %s=%s is not a valid value, ignoring",
+                                 s->file ? s->file : "?", s->line, s->key, s->value);
+                        return;
+                }
+                target_add(l, TAKE_PTR(key), TAKE_PTR(path), value, s, greater, false);
+                return;
+        }
+
+        r = kfile_read(root, path, offered, sizeof(offered));
+        if (r == -ENOENT) {
+                log_debug("%s: device has no I/O scheduler, skipped", key);
+                return;
+        }
+        if (r < 0) {
+                note_add(l, key, "%s: cannot read %s: %s, skipped", key, path, strerror(-r));
+                return;
+        }
+        wanted = split(s->value, ",", &n_wanted);
+        choice = choose_scheduler(wanted, n_wanted, offered);
+        if (choice)
+                target_add(l, TAKE_PTR(key), TAKE_PTR(path), choice, s, false, true);
+        else
+                note_add(l, key, "%s: none of \"%s\" is offered (the device has: %s), skipped", key, s->value,
+                         offered);
+        strv_free_n(wanted, n_wanted);
+}
+
+/* Does dev carry I/O for a request-based device-mapper device (a path of
+ * dm-multipath)? That dm device queues and schedules the requests and
+ * hands them to its paths past their schedulers, so the [disk] settings
+ * belong on it, not on the paths. A bio-based dm device (LVM, dm-crypt)
+ * has no scheduler ("none" only): its disks still schedule their own I/O
+ * and keep their settings. */
+static bool disk_feeds_request_dm(const struct kroot *root, const char *dev)
+{
+        _cleanup_free_ char *holders = xasprintf("sys/block/%s/holders", dev);
+        struct dirent *de;
+        bool feeds = false;
+        DIR *d;
+        int fd;
+
+        fd = openat(root->dirfd, holders, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return false;
+        }
+        while (!feeds && (de = readdir(d))) {
+                _cleanup_free_ char *sched = NULL;
+                char offered[VALUE_MAX];
+
+                if (!startswith(de->d_name, "dm-"))
+                        continue;
+                sched = xasprintf("sys/block/%s/queue/scheduler", de->d_name);
+                /* Request-based: it offers schedulers, whichever is selected. */
+                if (kfile_path_valid(sched) && kfile_read(root, sched, offered, sizeof(offered)) >= 0 &&
+                    !streq(offered, "none") && !streq(offered, "[none]")) {
+                        log_debug("disk %s: a path of %s, which schedules its I/O; [disk] settings go there",
+                                  dev, de->d_name);
+                        feeds = true;
+                }
+        }
+        closedir(d);
+        return feeds;
+}
+
+/* A profile's [disk] rules: the knobs it sets and its devices= globs. */
+struct disk_rules {
+        const struct setting *knobs[ARRAY_SIZE(disk_knobs)];
+        char **globs;
+        size_t n_globs;
+};
+
+/* false: the profile sets no [disk] knob, nothing to plan. */
+static bool disk_rules_load(const struct profile *p, struct disk_rules *ret)
+{
+        const struct setting *devices = profile_get(p, "disk", "devices");
+        struct disk_rules r = {};
+        bool any = false;
+
+        for (size_t k = 0; k < ARRAY_SIZE(disk_knobs); k++) {
+                r.knobs[k] = profile_get(p, "disk", disk_knobs[k].key);
+                any = any || r.knobs[k];
+        }
+        if (!any)
+                return false;
+        if (devices)
+                r.globs = split(devices->value, ",", &r.n_globs);
+        *ret = r;
+        return true;
+}
+
+static void plan_disk(const struct kroot *root, const struct disk_rules *rules, const char *dev,
+                      struct target_list *l)
+{
+        if (!settings_device_matches((const char *const *) rules->globs, rules->n_globs, dev))
+                return;
+        if (disk_feeds_request_dm(root, dev))
+                return;
+        for (size_t k = 0; k < ARRAY_SIZE(disk_knobs); k++)
+                if (rules->knobs[k])
+                        plan_disk_knob(root, dev, disk_knobs[k].file, rules->knobs[k], l);
+}
+
+static void plan_disks(const struct kroot *root, const struct profile *p, struct target_list *l)
+{
+        struct disk_rules rules;
+        char **disks = NULL;
+        size_t n_disks = 0;
+        int r;
+
+        if (!disk_rules_load(p, &rules))
+                return;
+        r = list_disks(root, &disks, &n_disks);
+        if (r < 0)
+                note_add(l, NULL, "cannot list %s/sys/block: %s; [disk] settings skipped", root->path,
+                         strerror(-r));
+        for (size_t d = 0; d < n_disks; d++)
+                plan_disk(root, &rules, disks[d], l);
+        strv_free_n(rules.globs, rules.n_globs);
+        strv_free_n(disks, n_disks);
+}
+
+int settings_plan_device(const struct kroot *root, const struct profile *p, const char *dev,
+                         struct target_list *ret)
+{
+        _cleanup_free_ char *dir = xasprintf("sys/block/%s", dev);
+        _cleanup_free_ char *part = xasprintf("sys/block/%s/partition", dev);
+        struct target_list l = {};
+        struct disk_rules rules;
+
+        if (strchr(dev, '/') || !kfile_path_valid(dir))
+                return -EINVAL;
+        if (faccessat(root->dirfd, dir, F_OK, 0) < 0)
+                return -errno;
+        /* As in list_disks: whole disks only. */
+        if (faccessat(root->dirfd, part, F_OK, 0) == 0)
+                return -ENOENT;
+        if (disk_rules_load(p, &rules)) {
+                plan_disk(root, &rules, dev, &l);
+                strv_free_n(rules.globs, rules.n_globs);
+        }
+        *ret = l;
+        return 0;
+}
+
+int settings_plan(const struct kroot *root, const struct profile *p, struct target_list *ret)
+{
+        struct target_list l = {};
+
+        for (size_t i = 0; i < p->n_settings; i++)
+                if (!streq(p->settings[i].section, "disk"))
+                        plan_setting(&p->settings[i], &l);
+        plan_disks(root, p, &l);
+        *ret = l;
+        return 0;
+}
+
+/* --- applying ------------------------------------------------------------ */
+
+static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+
+        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                  "%s: %s, skipped", t->key, msg ? msg : "?");
+}
+
+int settings_value_satisfied(const char *current, const char *desired, bool only_if_greater)
+{
+        struct number have, want;
+
+        if (!only_if_greater)
+                return streq(current, desired);
+        if (number_parse(current, &have) < 0 || number_parse(desired, &want) < 0)
+                return -EINVAL;
+        return number_cmp(have, want) >= 0;
+}
+
+/* Is current already where the target wants it? Logs why when it cannot tell. */
+static int target_satisfied(const struct target *t, const char *current, const char *desired)
+{
+        int r = settings_value_satisfied(current, desired, t->only_if_greater);
+
+        if (r < 0)
+                log_skip(t, "\"%s\" is not a number to compare with", current);
+        return r;
+}
+
+/* Undo the journal entry of a write that did not happen. */
+static int unrecord(struct rollback *rb, const struct target *t, const char *prev_written)
+{
+        /* An existing entry keeps its original: only written goes back. */
+        if (prev_written)
+                return rollback_record(rb, t->key, t->path, "", prev_written);
+        return rollback_forget(rb, t->path);
+}
+
+static int journal_failed(const struct target *t, const char *file, int r)
+{
+        log_error("%s: cannot update the rollback journal %s: %s; not writing, and stopping "
+                  "(a change without its original on disk could not be undone)",
+                  t->key, file, strerror(-r));
+        return r;
+}
+
+static int apply_one(const struct kroot *root, struct rollback *rb, const struct target *t,
+                     struct apply_stats *st)
+{
+        _cleanup_free_ char *desired = kfile_normalize(xstrdup(t->value));
+        _cleanup_free_ char *prev_written = NULL;
+        const struct rollback_entry *e;
+        const char *source = t->source ? t->source : "override";
+        char current[VALUE_MAX], after[VALUE_MAX];
+        int r;
+
+        r = kfile_read_value(root, t->path, current, sizeof(current));
+        if (r == -ENOENT || r == -ENOTDIR) {
+                log_skip(t, "%s", "not offered by this kernel");
+                st->skipped++;
+                return 0;
+        }
+        if (r < 0) {
+                log_skip(t, "cannot read it: %s", strerror(-r));
+                st->skipped++;
+                return 0;
+        }
+        r = target_satisfied(t, current, desired);
+        if (r < 0) {
+                st->skipped++;
+                return 0;
+        }
+        if (r > 0) {
+                log_debug("%s: already %s%s", t->key, current,
+                          t->only_if_greater ? " (not lowered)" : "");
+                st->unchanged++;
+                return 0;
+        }
+        if (root->dry_run) {
+                log_event(LOG_INFO, NULL, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                          "%s: would set %s -> %s (%s) (dry run)", t->key, current, desired, source);
+                st->applied++;
+                return 0;
+        }
+
+        /* The original goes to disk before the write it protects. */
+        e = rollback_find(rb, t->path);
+        if (e)
+                prev_written = xstrdup(e->written);
+        r = rollback_record(rb, t->key, t->path, current, desired);
+        if (r < 0)
+                return journal_failed(t, rb->file, r);
+
+        r = kfile_write(root, t->path, desired);
+        if (r < 0) {
+                /* EINVAL, EBUSY, EPERM, EACCES, EOPNOTSUPP: the kernel refused the value. */
+                log_skip(t, "the kernel refused the value: %s", strerror(-r));
+                st->skipped++;
+                r = unrecord(rb, t, prev_written);
+                return r < 0 ? journal_failed(t, rb->file, r) : 0;
+        }
+
+        r = kfile_read_value(root, t->path, after, sizeof(after));
+        if (r < 0 || !streq(after, desired)) {
+                /* The kernel adjusted it: record what it holds now, so that
+                 * restore still recognises it as ours and puts the original back. */
+                if (r < 0)
+                        log_skip(t, "wrote %s, but cannot read it back: %s", desired, strerror(-r));
+                else
+                        log_skip(t, "wrote %s, but the kernel reports \"%s\"", desired, after);
+                st->skipped++;
+                if (r == 0) {
+                        r = rollback_record(rb, t->key, t->path, current, after);
+                        if (r < 0)
+                                return journal_failed(t, rb->file, r);
+                }
+                return 0;
+        }
+
+        e = rollback_find(rb, t->path);
+        log_event(LOG_INFO, MSGID_SETTING_APPLIED,
+                  LOG_FIELDS({ "VMTUNED_KEY", t->key }, { "VMTUNED_VALUE", desired },
+                             { "VMTUNED_ORIGINAL", e ? e->original : current }),
+                  "%s: %s -> %s (%s)", t->key, current, desired, source);
+        st->applied++;
+        return 0;
+}
+
+int settings_apply(const struct kroot *root, struct rollback *rb,
+                   const struct target_list *targets, struct apply_stats *ret_stats)
+{
+        struct apply_stats st = {};
+        int r;
+
+        for (size_t i = 0; i < targets->n; i++) {
+                r = apply_one(root, rb, &targets->v[i], &st);
+                if (r < 0)
+                        return r;
+        }
+        *ret_stats = st;
+        return 0;
+}
