@@ -53,8 +53,22 @@ const char *log_level_to_string(int level);
 void log_event(int level, const char *message_id, const struct log_field *fields,
                const char *fmt, ...) _printf_(4, 5);
 
+/* The same for a failed call: r is -errno (or errno); "%m" in fmt is its
+ * text, the journal entry gets ERRNO=, and the result is -errno, so an
+ * error is logged once where it is handled and returned in one line:
+ *     return log_error_errno(r, "Cannot open %s: %m", path);
+ * (systemd's log_error_errno habit, STYLE 6). */
+int log_event_errno(int level, int r, const char *message_id, const struct log_field *fields,
+                    const char *fmt, ...) _printf_(5, 6);
+
 #define log_error(...)   log_event(LOG_ERR, NULL, NULL, __VA_ARGS__)
 #define log_warning(...) log_event(LOG_WARNING, NULL, NULL, __VA_ARGS__)
 #define log_notice(...)  log_event(LOG_NOTICE, NULL, NULL, __VA_ARGS__)
 #define log_info(...)    log_event(LOG_INFO, NULL, NULL, __VA_ARGS__)
 #define log_debug(...)   log_event(LOG_DEBUG, NULL, NULL, __VA_ARGS__)
+
+#define log_error_errno(r, ...)   log_event_errno(LOG_ERR, (r), NULL, NULL, __VA_ARGS__)
+#define log_warning_errno(r, ...) log_event_errno(LOG_WARNING, (r), NULL, NULL, __VA_ARGS__)
+#define log_notice_errno(r, ...)  log_event_errno(LOG_NOTICE, (r), NULL, NULL, __VA_ARGS__)
+#define log_info_errno(r, ...)    log_event_errno(LOG_INFO, (r), NULL, NULL, __VA_ARGS__)
+#define log_debug_errno(r, ...)   log_event_errno(LOG_DEBUG, (r), NULL, NULL, __VA_ARGS__)

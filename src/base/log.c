@@ -41,11 +41,11 @@ const char *log_level_to_string(int level)
         return level_names[level];
 }
 
-static void log_to_journal(int level, const char *message_id,
-                           const struct log_field *fields, const char *message)
+static void log_to_journal(int level, const char *message_id, const struct log_field *fields,
+                           int error, const char *message)
 {
-        char *strings[MAX_FIELDS + 4];
-        struct iovec iov[MAX_FIELDS + 4];
+        char *strings[MAX_FIELDS + 5];
+        struct iovec iov[MAX_FIELDS + 5];
         size_t n = 0;
 
         strings[n++] = xasprintf("MESSAGE=%s", message);
@@ -53,6 +53,8 @@ static void log_to_journal(int level, const char *message_id,
         strings[n++] = xasprintf("SYSLOG_IDENTIFIER=vmtuned");
         if (message_id)
                 strings[n++] = xasprintf("MESSAGE_ID=%s", message_id);
+        if (error > 0)
+                strings[n++] = xasprintf("ERRNO=%d", error);
         for (size_t i = 0; fields && fields[i].name && n < ARRAY_SIZE(strings); i++)
                 if (fields[i].value)
                         strings[n++] = xasprintf("%s=%s", fields[i].name, fields[i].value);
@@ -65,26 +67,47 @@ static void log_to_journal(int level, const char *message_id,
                 free(strings[i]);
 }
 
-void log_event(int level, const char *message_id, const struct log_field *fields,
-               const char *fmt, ...)
+/* The one writer behind log_event() and log_event_errno(). error > 0 is an
+ * errno value: the format's %m expands to its text and the journal entry
+ * gets ERRNO=. */
+static void log_eventv(int level, const char *message_id, const struct log_field *fields,
+                       int error, const char *fmt, va_list ap)
 {
         _cleanup_free_ char *message = NULL;
         int saved_errno = errno;
-        va_list ap;
 
         if (level > log_max_level)
                 return;
 
-        va_start(ap, fmt);
+        errno = error; /* for %m */
         if (vasprintf(&message, fmt, ap) < 0)
                 message = NULL;
-        va_end(ap);
-        if (!message)
-                return;
-
-        if (log_target == LOG_TARGET_JOURNAL)
-                log_to_journal(level, message_id, fields, message);
-        else
-                fprintf(stderr, "vmtuned[%s]: %s\n", log_level_to_string(level), message);
+        if (message) {
+                if (log_target == LOG_TARGET_JOURNAL)
+                        log_to_journal(level, message_id, fields, error, message);
+                else
+                        fprintf(stderr, "vmtuned[%s]: %s\n", log_level_to_string(level), message);
+        }
         errno = saved_errno;
+}
+
+void log_event(int level, const char *message_id, const struct log_field *fields,
+               const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        log_eventv(level, message_id, fields, 0, fmt, ap);
+        va_end(ap);
+}
+
+int log_event_errno(int level, int r, const char *message_id, const struct log_field *fields,
+                    const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        log_eventv(level, message_id, fields, r < 0 ? -r : r, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -r;
 }
