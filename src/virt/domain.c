@@ -14,7 +14,6 @@
 #include "base/kfile.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "virt/cgroup.h"
 
 /* Reasons, in the order they are listed. Why each one keeps vmtuned away:
  * - pinning and <numatune> nodesets are the administrator's placement, which
@@ -480,32 +479,41 @@ static int read_threads(const struct kroot *root, struct domain *d)
 
 /* The domain's cgroup directory for one controller, relative to the root
  * prefix, found from where its main (emulator) thread is. */
-static char *cgroup_dir(const struct kroot *root, pid_t pid, const char *controller)
+static char *cgroup_dir(const char *proc_cgroup, const char *mountinfo, const char *controller)
 {
-        _cleanup_(cgroup_place_done) struct cgroup_place p = { 0 };
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *path = NULL, *mount_point = NULL, *mount_root = NULL, *dir = NULL;
         const char *rel;
+        bool v2;
 
-        if (cgroup_place_find(root, pid, controller, &p) < 0)
+        if (procparse_cgroup_path(proc_cgroup, controller, &path, &v2) < 0 ||
+            procparse_cgroup_mount(mountinfo, controller, v2, &mount_point, &mount_root) < 0)
                 return NULL;
-        dir = procparse_domain_cgroup(p.path);
+        dir = procparse_domain_cgroup(path);
         /* Inside a cgroup namespace the mount's root is not "/". */
         rel = dir;
-        if (!streq(p.mount_root, "/") && startswith(rel, p.mount_root))
-                rel += strlen(p.mount_root);
+        if (!streq(mount_root, "/") && startswith(rel, mount_root))
+                rel += strlen(mount_root);
         rel += strspn(rel, "/");
-        return xasprintf("%s%s%s", p.mount_point + strspn(p.mount_point, "/"),
-                         *rel && !streq(p.mount_point, "/") ? "/" : "", rel);
+        return xasprintf("%s%s%s", mount_point + strspn(mount_point, "/"),
+                         *rel && !streq(mount_point, "/") ? "/" : "", rel);
 }
 
 static int read_cgroups(const struct kroot *root, struct domain *d)
 {
         _cleanup_free_ char *path = xasprintf("proc/%d/cgroup", (int) d->pid);
+        _cleanup_free_ char *proc_cgroup = NULL, *mountinfo = NULL;
+        int r;
 
-        if (faccessat(root->dirfd, path, F_OK, 0) < 0)
-                return -errno;
-        d->cgroup_cpuset = cgroup_dir(root, d->pid, "cpuset");
-        d->cgroup_memory = cgroup_dir(root, d->pid, "memory");
+        r = kfile_read_all(root, path, &proc_cgroup);
+        if (r < 0)
+                return r;
+        r = kfile_read_all(root, "proc/self/mountinfo", &mountinfo);
+        if (r < 0) {
+                log_debug("cannot read proc/self/mountinfo: %s; cgroups of %s unknown", strerror(-r), d->name);
+                return 0;
+        }
+        d->cgroup_cpuset = cgroup_dir(proc_cgroup, mountinfo, "cpuset");
+        d->cgroup_memory = cgroup_dir(proc_cgroup, mountinfo, "memory");
         return 0;
 }
 
