@@ -23,10 +23,7 @@
 #define SET(sec, k, v, ln)                                                        \
         { .section = (char *) (sec), .key = (char *) (k), .value = (char *) (v), \
           .file = (char *) "profiles/test.conf", .line = (ln) }
-#define PROFILE(...)                                                              \
-        (&(struct profile){ .name = (char *) "test",                              \
-                            .settings = (struct setting[]){ __VA_ARGS__ },        \
-                            .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
+#define PROFILE(...) TL_PROFILE("test", __VA_ARGS__)
 
 #define THP_ENABLED "sys/kernel/mm/transparent_hugepage/enabled"
 
@@ -54,8 +51,7 @@ static void make_disk(const struct fixture *f, const char *dev, const char *sche
 
 static int setup(void **state)
 {
-        struct fixture *f = calloc(1, sizeof(*f));
-        bool stale = true;
+        struct fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-settings");
         f->root_dir = xasprintf("%s/root", f->dir);
@@ -81,9 +77,7 @@ static int setup(void **state)
         make_disk(f, "loop0", "[none] mq-deadline\n");
         make_disk(f, "zram0", NULL); /* no scheduler, no nr_requests */
 
-        assert_int_equal(kroot_open(f->root_dir, false, &f->root), 0);
-        assert_int_equal(rollback_open(f->run_dir, &f->rb, &stale), 0);
-        assert_false(stale);
+        tl_open_root_and_journal(f->dir, &f->root, &f->rb);
         *state = f;
         return 0;
 }
@@ -93,10 +87,7 @@ static int teardown(void **state)
         struct fixture *f = *state;
 
         target_list_free(&f->targets);
-        rollback_free(f->rb);
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
         free(f->root_dir);
         free(f->run_dir);
         free(f);
