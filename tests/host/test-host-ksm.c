@@ -100,10 +100,8 @@ static int setup(void **state)
         _cleanup_free_ char *run = NULL;
         bool stale;
 
-        if (geteuid() != 0) {
-                fprintf(stderr, "host tests need root\n");
+        if (!tl_running_as_root())
                 return -1;
-        }
         if (kroot_open("/", false, &root) < 0)
                 return -1;
         if (access(KSM "run", F_OK) < 0) {
