@@ -17,9 +17,9 @@
 #include "testlib.h"
 
 struct fixture {
-        char *dir;      /* kernel tree at dir/root, runtime dir at dir/run */
-        char *root_dir;
-        char *run_dir;
+        char *dir;              /* kernel tree at dir/root, runtime dir at dir/run */
+        const char *root_dir;   /* dir/root: root's own path */
+        const char *run_dir;    /* dir/run: rb's own directory */
         struct kroot root;
         struct rollback *rb;
 };
@@ -29,12 +29,12 @@ static int setup(void **state)
         struct fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-rollback");
-        f->root_dir = xasprintf("%s/root", f->dir);
-        f->run_dir = xasprintf("%s/run", f->dir);
         tl_write(f->dir, "root/proc/sys/vm/swappiness", "60\n");
         tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "20\n");
         tl_write(f->dir, "root/sys/kernel/mm/ksm/run", "0\n");
         tl_open_root_and_journal(f->dir, &f->root, &f->rb);
+        f->root_dir = f->root.path;
+        f->run_dir = f->rb->dir;
         *state = f;
         return 0;
 }
@@ -44,8 +44,6 @@ static int teardown(void **state)
         struct fixture *f = *state;
 
         tl_close_root_and_journal(f->dir, &f->root, f->rb);
-        free(f->root_dir);
-        free(f->run_dir);
         free(f);
         return 0;
 }

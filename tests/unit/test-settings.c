@@ -28,9 +28,9 @@
 #define THP_ENABLED "sys/kernel/mm/transparent_hugepage/enabled"
 
 struct fixture {
-        char *dir;      /* kernel tree at dir/root, runtime dir at dir/run */
-        char *root_dir;
-        char *run_dir;
+        char *dir;              /* kernel tree at dir/root, runtime dir at dir/run */
+        const char *root_dir;   /* dir/root: root's own path */
+        const char *run_dir;    /* dir/run: rb's own directory */
         struct kroot root;
         struct rollback *rb;
         struct target_list targets;
@@ -54,8 +54,6 @@ static int setup(void **state)
         struct fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-settings");
-        f->root_dir = xasprintf("%s/root", f->dir);
-        f->run_dir = xasprintf("%s/run", f->dir);
         tl_write(f->dir, "root/proc/sys/vm/swappiness", "60\n");
         tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "20\n");
         tl_write(f->dir, "root/proc/sys/fs/aio-max-nr", "65536\n");
@@ -78,6 +76,8 @@ static int setup(void **state)
         make_disk(f, "zram0", NULL); /* no scheduler, no nr_requests */
 
         tl_open_root_and_journal(f->dir, &f->root, &f->rb);
+        f->root_dir = f->root.path;
+        f->run_dir = f->rb->dir;
         *state = f;
         return 0;
 }
@@ -88,8 +88,6 @@ static int teardown(void **state)
 
         target_list_free(&f->targets);
         tl_close_root_and_journal(f->dir, &f->root, f->rb);
-        free(f->root_dir);
-        free(f->run_dir);
         free(f);
         return 0;
 }
