@@ -225,6 +225,17 @@ int tl_daemon_start(struct tl_daemon *d, char *const *argv, int *ret_status)
         return -1;
 }
 
+void tl_assert_daemon_starts(struct tl_daemon *d, char *const *argv)
+{
+        int status = 0;
+
+        if (tl_daemon_start(d, argv, &status) < 0) {
+                _cleanup_free_ char *err = tl_daemon_stderr(d);
+
+                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
+        }
+}
+
 int tl_daemon_stop(struct tl_daemon *d, int sig)
 {
         int status;
@@ -374,17 +385,6 @@ void tl_assert_originals(const char *root, const struct tl_file *files, size_t n
                 kfile_normalize(original);
                 kfile_selected(original);
                 tl_assert_value(root, files[i].rel, original);
-        }
-}
-
-void tl_assert_daemon_starts(struct tl_daemon *d, char *const *argv)
-{
-        int status = 0;
-
-        if (tl_daemon_start(d, argv, &status) < 0) {
-                _cleanup_free_ char *err = tl_daemon_stderr(d);
-
-                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
         }
 }
 

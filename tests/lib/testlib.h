@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Helpers for tests: temporary fixture trees, running the real daemon
- * binary under a notify socket the way systemd would, and tests/vm/vm. */
+/* Helpers for tests: temporary fixture trees, the tuning tests' fixture
+ * kernel and rollback journal, checks of the values a fixture kernel shows,
+ * running the real daemon binary under a notify socket the way systemd
+ * would, vmtunectl, and tests/vm/vm. A helper that "fails the test" does so
+ * through cmocka (fail_msg, assert_*): call it from a test or its set-up.
+ * Helpers that are themselves checks are named tl_assert_*. */
 #pragma once
 
 #include <stdarg.h>
