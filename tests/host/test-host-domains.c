@@ -31,11 +31,9 @@ static void cleanup(void)
 static char *ctl(const char *cmd, bool json)
 {
         char run[512], *out = NULL;
-        char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", run,
-                         (char *) (json ? "--json" : cmd), (char *) (json ? cmd : NULL), NULL };
 
         snprintf(run, sizeof(run), "%s/run", workdir);
-        if (tl_run(argv, &out) != 0)
+        if (tl_vmtunectl(run, &out, json ? "--json" : cmd, json ? cmd : NULL, NULL) != 0)
                 fail_msg("vmtunectl %s failed: %s\nvmtuned's log:\n%s", cmd, out, tl_daemon_stderr(&daemon_run));
         return out;
 }
@@ -91,7 +89,7 @@ static int setup(void **state)
         int code;
         char *out;
 
-        if (geteuid() != 0)
+        if (!tl_running_as_root())
                 return -1;
         atexit(cleanup);
         workdir = tl_mkdtemp("vmtuned-domains");
@@ -132,13 +130,11 @@ static void start_daemon(void)
         char run[600], profiles[600], config[600];
         char *argv[] = { (char *) tl_vmtuned_bin(), (char *) "--foreground", (char *) "--runtime-dir", run,
                          (char *) "--profile-dir", profiles, (char *) "--config", config, NULL };
-        int status = 0;
 
         snprintf(run, sizeof(run), "%s/run", workdir);
         snprintf(profiles, sizeof(profiles), "%s/profiles", workdir);
         snprintf(config, sizeof(config), "%s/vmtuned.conf", workdir);
-        if (tl_daemon_start(&daemon_run, argv, &status) < 0)
-                fail_msg("vmtuned exited with %d before READY=1", status);
+        tl_assert_daemon_starts(&daemon_run, argv);
 }
 
 /* Poll vmtunectl until pred holds (libvirt events and reconnects are

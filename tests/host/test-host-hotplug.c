@@ -88,14 +88,9 @@ static const char *losetup_bin(void)
 static int losetup(const char *a, const char *b, const char *c, char **ret_out)
 {
         char *argv[] = { (char *) losetup_bin(), (char *) a, (char *) b, (char *) c, NULL };
-        char *out = NULL;
-        int r = tl_run(argv, &out);
+        int r;
+        char *out = tl_run_trimmed(argv, &r);
 
-        if (out) {
-                size_t n = strlen(out);
-                while (n > 0 && out[n - 1] == '\n')
-                        out[--n] = '\0';
-        }
         if (ret_out)
                 *ret_out = out;
         else
@@ -148,10 +143,8 @@ static int setup(void **state)
         bool stale;
         int fd;
 
-        if (geteuid() != 0) {
-                fprintf(stderr, "host tests need root\n");
+        if (!tl_running_as_root())
                 return -1;
-        }
         if (access("/dev/loop-control", W_OK) < 0) {
                 fprintf(stderr, "no /dev/loop-control (loop module?)\n");
                 return -1;

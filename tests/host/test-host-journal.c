@@ -210,15 +210,13 @@ static void test_daemon_notifies_systemd_and_logs_structured_events_to_the_journ
         char *out, *err, *ctl_out = NULL, match[96];
         char *ctl[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "profile",
                         (char *) "other", NULL };
-        int status = 0;
         pid_t pid;
 
         if (geteuid() != 0 || access(JOURNALD, X_OK) < 0 || !journald_alive()) {
                 skip();
                 return;
         }
-        if (tl_daemon_start(&e->d, e->argv, &status) < 0)
-                fail_msg("daemon exited with %d before READY=1", status);
+        tl_assert_daemon_starts(&e->d, e->argv);
         pid = e->d.pid;
 
         assert_true(tl_daemon_wait_notify(&e->d, "STATUS=Profile test: 2 applied", 5000));

@@ -34,10 +34,7 @@
 
 #define SET(k, v) { .section = (char *) "ksm", .key = (char *) (k), .value = (char *) (v), \
                     .file = (char *) "test-host-ksm", .line = 1 }
-#define PROFILE(...)                                                              \
-        (&(struct profile){ .name = (char *) "host-ksm",                          \
-                            .settings = (struct setting[]){ __VA_ARGS__ },        \
-                            .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
+#define PROFILE(...) TL_PROFILE("host-ksm", __VA_ARGS__)
 
 /* Restored in this order: the advisor first (switching it resets
  * pages_to_scan), run last. */
@@ -103,10 +100,8 @@ static int setup(void **state)
         _cleanup_free_ char *run = NULL;
         bool stale;
 
-        if (geteuid() != 0) {
-                fprintf(stderr, "host tests need root\n");
+        if (!tl_running_as_root())
                 return -1;
-        }
         if (kroot_open("/", false, &root) < 0)
                 return -1;
         if (access(KSM "run", F_OK) < 0) {

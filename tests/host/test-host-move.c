@@ -397,10 +397,8 @@ static int setup(void **state)
         int code;
         char *out;
 
-        if (geteuid() != 0) {
-                fprintf(stderr, "host tests need root\n");
+        if (!tl_running_as_root())
                 return -1;
-        }
         setenv("VMT_VM_PREFIX", PREFIX, 1);
         atexit(cleanup);
         signal(SIGINT, on_signal);

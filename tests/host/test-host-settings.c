@@ -97,10 +97,8 @@ static int setup(void **state)
 {
         char *out = NULL, *line, *save = NULL;
 
-        if (geteuid() != 0) {
-                fprintf(stderr, "host tests need root\n");
+        if (!tl_running_as_root())
                 return -1;
-        }
         workdir = tl_mkdtemp("vmtuned-host");
         tl_write(workdir, "vmtuned.conf",
                  "[vmtuned]\nprofile = virtual-host\nlibvirt_uri = test:///default\n");
@@ -148,10 +146,8 @@ static void test_virtual_host_applies_to_the_real_kernel_and_stop_restores_every
 {
         size_t applied = 0;
         char now[4096], *err;
-        int status = 0;
 
-        if (tl_daemon_start(&daemon_run, base_argv(NULL), &status) < 0)
-                fail_msg("daemon exited with %d before READY=1", status);
+        tl_assert_daemon_starts(&daemon_run, base_argv(NULL));
         err = tl_daemon_stderr(&daemon_run);
         for (size_t i = 0; i < n_targets; i++) {
                 const struct target *t = &targets[i];

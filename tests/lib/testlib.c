@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "testlib.h"
 
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,6 +21,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "base/util.h"
+#include "tuning/rollback.h"
 
 static void die(const char *what)
 {
@@ -218,6 +225,17 @@ int tl_daemon_start(struct tl_daemon *d, char *const *argv, int *ret_status)
         return -1;
 }
 
+void tl_assert_daemon_starts(struct tl_daemon *d, char *const *argv)
+{
+        int status = 0;
+
+        if (tl_daemon_start(d, argv, &status) < 0) {
+                _cleanup_free_ char *err = tl_daemon_stderr(d);
+
+                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
+        }
+}
+
 int tl_daemon_stop(struct tl_daemon *d, int sig)
 {
         int status;
@@ -315,6 +333,103 @@ int tl_root_teardown(void **state)
         return 0;
 }
 
+void tl_open_root_and_journal(const char *dir, struct kroot *root, struct rollback **rb)
+{
+        _cleanup_free_ char *root_dir = xasprintf("%s/root", dir);
+        _cleanup_free_ char *run_dir = xasprintf("%s/run", dir);
+        bool stale = true;
+
+        assert_int_equal(kroot_open(root_dir, false, root), 0);
+        assert_int_equal(rollback_open(run_dir, rb, &stale), 0);
+        assert_false(stale);
+}
+
+void tl_close_root_and_journal(char *dir, struct kroot *root, struct rollback *rb)
+{
+        rollback_free(rb);
+        kroot_close(root);
+        tl_rm_rf(dir);
+        free(dir);
+}
+
+void tl_write_files(const char *dir, const struct tl_file *files, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                tl_write(dir, files[i].rel, files[i].content);
+}
+
+char *tl_read_value(const char *root, const char *rel)
+{
+        char *s = tl_read(root, rel);
+
+        if (!s)
+                fail_msg("%s/%s: cannot read it: %s", root, rel, strerror(errno));
+        kfile_normalize(s);
+        kfile_selected(s);
+        return s;
+}
+
+void tl_assert_value(const char *root, const char *rel, const char *want)
+{
+        _cleanup_free_ char *got = tl_read_value(root, rel);
+
+        if (strcmp(got, want) != 0)
+                fail_msg("%s: got '%s', want '%s'", rel, got, want);
+}
+
+void tl_assert_originals(const char *root, const struct tl_file *files, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *original = xstrdup(files[i].content);
+
+                kfile_normalize(original);
+                kfile_selected(original);
+                tl_assert_value(root, files[i].rel, original);
+        }
+}
+
+bool tl_running_as_root(void)
+{
+        if (geteuid() == 0)
+                return true;
+        fprintf(stderr, "host tests need root\n");
+        return false;
+}
+
+/* Append the NULL-terminated words of args to argv[0..n) and end it with
+ * NULL; more words than argv holds is a bug in the test, not something to
+ * cut short. */
+static void argv_append(char **argv, size_t size, size_t n, va_list args)
+{
+        for (char *a; (a = va_arg(args, char *));) {
+                if (n + 1 >= size) {
+                        errno = E2BIG;
+                        die("argv_append");
+                }
+                argv[n++] = a;
+        }
+        argv[n] = NULL;
+}
+
+int tl_vmtunectlv(const char *run, char **ret_output, va_list args)
+{
+        char *argv[24] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", (char *) run };
+
+        argv_append(argv, ARRAY_SIZE(argv), 3, args);
+        return tl_run(argv, ret_output);
+}
+
+int tl_vmtunectl(const char *run, char **ret_output, ...)
+{
+        va_list args;
+        int code;
+
+        va_start(args, ret_output);
+        code = tl_vmtunectlv(run, ret_output, args);
+        va_end(args);
+        return code;
+}
+
 char *tl_run_trimmed(char *const *argv, int *ret_code)
 {
         char *out = NULL;
@@ -330,18 +445,13 @@ char *tl_run_trimmed(char *const *argv, int *ret_code)
 
 char *tl_vm(int *ret_code, const char *function, ...)
 {
-        char tool[PATH_MAX], *argv[16];
-        size_t n = 0;
+        char tool[PATH_MAX], *argv[16] = { tool, (char *) function };
         va_list ap;
 
         snprintf(tool, sizeof(tool), "%s/tests/vm/vm", tl_srcdir());
-        argv[n++] = tool;
-        argv[n++] = (char *) function;
         va_start(ap, function);
-        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
-                argv[n++] = a;
+        argv_append(argv, ARRAY_SIZE(argv), 2, ap);
         va_end(ap);
-        argv[n] = NULL;
         return tl_run_trimmed(argv, ret_code);
 }
 

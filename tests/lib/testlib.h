@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Helpers for tests: temporary fixture trees, running the real daemon
- * binary under a notify socket the way systemd would, and tests/vm/vm. */
+/* Helpers for tests: temporary fixture trees, the tuning tests' fixture
+ * kernel and rollback journal, checks of the values a fixture kernel shows,
+ * running the real daemon binary under a notify socket the way systemd
+ * would, vmtunectl, and tests/vm/vm. A helper that "fails the test" does so
+ * through cmocka (fail_msg, assert_*): call it from a test or its set-up.
+ * Helpers that are themselves checks are named tl_assert_*. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -29,6 +34,45 @@ struct tl_root {
 int tl_root_setup(void **state);
 int tl_root_teardown(void **state);
 
+/* The fixture of the tuning tests (settings, rollback, hot-plug, KSM): one
+ * tl_mkdtemp() directory DIR with the fixture kernel in DIR/root and the
+ * runtime directory, where the rollback journal lives, in DIR/run. The
+ * kroot and the journal stay in the test's own fixture struct, next to
+ * what it builds on them. */
+struct rollback;
+/* Open DIR/root as *root (writable) and a new rollback journal in DIR/run
+ * as *rb, once the test has written its fixture files below DIR/root.
+ * Fails the test unless both open and DIR/run held no journal before. */
+void tl_open_root_and_journal(const char *dir, struct kroot *root, struct rollback **rb);
+/* The teardown of the above: free rb, close root, remove DIR and free it. */
+void tl_close_root_and_journal(char *dir, struct kroot *root, struct rollback *rb);
+
+/* A profile literal with the given settings (struct setting initialisers,
+ * from config/profile.h), for tests that plan or apply a profile without
+ * writing a file: TL_PROFILE("test", SET(...), SET(...)). */
+#define TL_PROFILE(profile_name, ...)                                                \
+        (&(struct profile){ .name = (char *) (profile_name),                         \
+                            .settings = (struct setting[]){ __VA_ARGS__ },           \
+                            .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
+
+/* One file of a fixture tree: its path below the tree, and what it holds. */
+struct tl_file {
+        const char *rel;
+        const char *content;
+};
+/* Write files[0..n) below dir (tl_write). */
+void tl_write_files(const char *dir, const struct tl_file *files, size_t n);
+
+/* The value the file root/rel shows, read the way kfile_read_value() reads
+ * a kernel file: white space folded and, of a selector ("always [madvise]
+ * never"), the selected word (malloc'd). Fails the test if it cannot be read. */
+char *tl_read_value(const char *root, const char *rel);
+/* Fail the test, naming the file, unless root/rel shows want (tl_read_value). */
+void tl_assert_value(const char *root, const char *rel, const char *want);
+/* Fail the test unless each of files[0..n) below root shows the value it
+ * was written with (as tl_read_value reads it): never changed, or restored. */
+void tl_assert_originals(const char *root, const struct tl_file *files, size_t n);
+
 /* A daemon run. stderr goes to a file we can read back. */
 struct tl_daemon {
         pid_t pid;
@@ -50,6 +94,9 @@ int tl_daemon_start(struct tl_daemon *d, char *const *argv, int *ret_status);
 /* Wait for a notification line that starts with prefix, up to timeout_ms;
  * true if it came. Earlier lines are kept in d->notifications. */
 bool tl_daemon_wait_notify(struct tl_daemon *d, const char *prefix, int timeout_ms);
+/* tl_daemon_start(), failing the test with the exit code and the daemon's
+ * stderr if it exits before READY=1. */
+void tl_assert_daemon_starts(struct tl_daemon *d, char *const *argv);
 /* Send sig and wait for the exit; returns the exit code (128+N if killed). */
 int tl_daemon_stop(struct tl_daemon *d, int sig);
 /* Its stderr so far (malloc'd). */
@@ -64,6 +111,16 @@ int tl_run(char *const *argv, char **ret_output);
  * lines and spaces (malloc'd), so a one-word answer compares as it is. The
  * exit code goes to *ret_code if ret_code is not NULL. */
 char *tl_run_trimmed(char *const *argv, int *ret_code);
+
+/* Run vmtunectl --runtime-dir RUN ARGS... (NULL-terminated) like tl_run:
+ * its exit code, and its stdout+stderr in *ret_output if that is not NULL.
+ * tl_vmtunectlv takes the ARGS as a va_list, for a test's own wrapper. */
+int tl_vmtunectl(const char *run, char **ret_output, ...);
+int tl_vmtunectlv(const char *run, char **ret_output, va_list args);
+
+/* For a host suite's setup: true when it runs as root, as the host suites
+ * must; otherwise it says so on stderr and returns false. */
+bool tl_running_as_root(void);
 
 /* Run tests/vm/vm FUNCTION ARGS... (NULL-terminated): one function of
  * tests/vm/lib.sh, which starts the test libvirtd and its QEMU guests for

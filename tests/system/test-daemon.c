@@ -13,17 +13,12 @@
 
 #include <cmocka.h>
 
-#include "base/kfile.h"
+#include "base/util.h"
 #include "testlib.h"
-
-struct fixture_file {
-        const char *rel;
-        const char *content;
-};
 
 /* A small kernel: the files the test profile touches, with "original"
  * values, plus devices that must not be touched. */
-static const struct fixture_file kernel_files[] = {
+static const struct tl_file kernel_files[] = {
         { "proc/sys/vm/swappiness", "60\n" },
         { "proc/sys/vm/dirty_ratio", "20\n" },
         { "proc/sys/net/ipv4/tcp_rmem", "4096\t131072\t6291456\n" },
@@ -43,7 +38,7 @@ static const struct fixture_file kernel_files[] = {
 };
 
 /* What the test profile should leave in them (selected/normalized value). */
-static const struct fixture_file applied_values[] = {
+static const struct tl_file applied_values[] = {
         { "proc/sys/vm/swappiness", "10" },
         { "proc/sys/vm/dirty_ratio", "40" },
         { "proc/sys/net/ipv4/tcp_rmem", "4096 87380 16777216" },
@@ -98,8 +93,7 @@ static int setup(void **state)
 {
         struct tl_env *e = tl_env_setup("vmtuned-sys");
 
-        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++)
-                tl_write(e->root, kernel_files[i].rel, kernel_files[i].content);
+        tl_write_files(e->root, kernel_files, ARRAY_SIZE(kernel_files));
         tl_write(e->profiles, "test.conf", test_profile);
         tl_write(e->profiles, "other.conf", other_profile);
         tl_write(e->dir, "vmtuned.conf", good_config);
@@ -108,48 +102,26 @@ static int setup(void **state)
         return 0;
 }
 
-/* The value a kernel file shows: normalized, and the selected word of a selector. */
-static char *value_of(const struct tl_env *e, const char *rel)
-{
-        char *s = tl_read(e->root, rel);
-
-        assert_non_null(s);
-        kfile_normalize(s);
-        kfile_selected(s);
-        return s;
-}
-
 static void assert_value(const struct tl_env *e, const char *rel, const char *want)
 {
-        char *got = value_of(e, rel);
-
-        if (strcmp(got, want) != 0)
-                fail_msg("%s: got '%s', want '%s'", rel, got, want);
-        free(got);
+        tl_assert_value(e->root, rel, want);
 }
 
 static void assert_applied(const struct tl_env *e)
 {
-        for (size_t i = 0; i < sizeof(applied_values) / sizeof(applied_values[0]); i++)
+        for (size_t i = 0; i < ARRAY_SIZE(applied_values); i++)
                 assert_value(e, applied_values[i].rel, applied_values[i].content);
 }
 
 static void assert_originals(const struct tl_env *e)
 {
-        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
-                char *orig = strdup(kernel_files[i].content);
-
-                kfile_normalize(orig);
-                kfile_selected(orig);
-                assert_value(e, kernel_files[i].rel, orig);
-                free(orig);
-        }
+        tl_assert_originals(e->root, kernel_files, ARRAY_SIZE(kernel_files));
 }
 
 /* Every fixture file byte for byte as written: "changes nothing". */
 static void assert_untouched(const struct tl_env *e)
 {
-        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
+        for (size_t i = 0; i < ARRAY_SIZE(kernel_files); i++) {
                 char *s = tl_read(e->root, kernel_files[i].rel);
 
                 assert_non_null(s);
@@ -161,12 +133,7 @@ static void assert_untouched(const struct tl_env *e)
 
 static void start_ok(struct tl_env *e, struct tl_daemon *d)
 {
-        int status = 0;
-
-        if (tl_daemon_start(d, e->argv, &status) < 0) {
-                char *err = tl_daemon_stderr(d);
-                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
-        }
+        tl_assert_daemon_starts(d, e->argv);
 }
 
 static void test_apply_sets_every_file_and_sigterm_restores_every_original(void **state)

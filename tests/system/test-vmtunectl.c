@@ -23,16 +23,10 @@
 
 #include "daemon/control.h"
 #include "daemon/daemon.h"
-#include "base/kfile.h"
 #include "base/log.h"
 #include "testlib.h"
 
-struct fixture_file {
-        const char *rel;
-        const char *content;
-};
-
-static const struct fixture_file kernel_files[] = {
+static const struct tl_file kernel_files[] = {
         { "proc/sys/vm/swappiness", "60\n" },
         { "proc/sys/vm/dirty_ratio", "20\n" },
         { "proc/sys/vm/dirty_background_ratio", "10\n" },
@@ -86,8 +80,7 @@ static int setup(void **state)
 {
         struct tl_env *e = tl_env_setup("vmtuned-ctl");
 
-        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++)
-                tl_write(e->root, kernel_files[i].rel, kernel_files[i].content);
+        tl_write_files(e->root, kernel_files, ARRAY_SIZE(kernel_files));
         tl_write(e->root, "etc/sysctl.d/90-local.conf", "# the administrator's own\nvm.swappiness = 33\n");
         tl_write(e->profiles, "base.conf", base_profile);
         tl_write(e->profiles, "test.conf", test_profile);
@@ -101,12 +94,7 @@ static int setup(void **state)
 
 static void start(struct tl_env *e)
 {
-        int status = 0;
-
-        if (tl_daemon_start(&e->d, e->argv, &status) < 0) {
-                char *err = tl_daemon_stderr(&e->d);
-                fail_msg("daemon exited with %d before READY=1:\n%s", status, err);
-        }
+        tl_assert_daemon_starts(&e->d, e->argv);
 }
 
 static void stop(struct tl_env *e)
@@ -117,20 +105,12 @@ static void stop(struct tl_env *e)
 /* Run vmtunectl --runtime-dir RUN ARGS...; its exit code, output in *out. */
 static int ctl(struct tl_env *e, char **out, ...)
 {
-        char *argv[16];
-        size_t n = 0;
         va_list ap;
         int code;
 
-        argv[n++] = (char *) tl_vmtunectl_bin();
-        argv[n++] = (char *) "--runtime-dir";
-        argv[n++] = e->run;
         va_start(ap, out);
-        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
-                argv[n++] = a;
+        code = tl_vmtunectlv(e->run, out, ap);
         va_end(ap);
-        argv[n] = NULL;
-        code = tl_run(argv, out);
         return code;
 }
 
@@ -142,26 +122,12 @@ static void assert_contains(const char *text, const char *want)
 
 static void assert_value(const struct tl_env *e, const char *rel, const char *want)
 {
-        char *got = tl_read(e->root, rel);
-
-        assert_non_null(got);
-        kfile_normalize(got);
-        kfile_selected(got);
-        if (strcmp(got, want) != 0)
-                fail_msg("%s: got '%s', want '%s'", rel, got, want);
-        free(got);
+        tl_assert_value(e->root, rel, want);
 }
 
 static void assert_originals(const struct tl_env *e)
 {
-        for (size_t i = 0; i < sizeof(kernel_files) / sizeof(kernel_files[0]); i++) {
-                char *orig = strdup(kernel_files[i].content);
-
-                kfile_normalize(orig);
-                kfile_selected(orig);
-                assert_value(e, kernel_files[i].rel, orig);
-                free(orig);
-        }
+        tl_assert_originals(e->root, kernel_files, ARRAY_SIZE(kernel_files));
 }
 
 /* A fixture file is not a kernel file: a write leaves the bare word where
@@ -170,11 +136,8 @@ static void assert_originals(const struct tl_env *e)
 static void kernel_shows_scheduler_choices(const struct tl_env *e)
 {
         static const char *const choices[] = { "none", "mq-deadline", "kyber" };
-        char *now = tl_read(e->root, "sys/block/vda/queue/scheduler"), line[128] = "";
+        char *now = tl_read_value(e->root, "sys/block/vda/queue/scheduler"), line[128] = "";
 
-        assert_non_null(now);
-        kfile_normalize(now);
-        kfile_selected(now);
         for (size_t i = 0; i < 3; i++)
                 snprintf(line + strlen(line), sizeof(line) - strlen(line), strcmp(now, choices[i]) == 0 ? "[%s] " : "%s ",
                          choices[i]);

@@ -23,10 +23,7 @@
 
 #define SET(k, v) { .section = (char *) "disk", .key = (char *) (k), .value = (char *) (v), \
                     .file = (char *) "profiles/test.conf", .line = 1 }
-#define PROFILE(...)                                                              \
-        (&(struct profile){ .name = (char *) "test",                              \
-                            .settings = (struct setting[]){ __VA_ARGS__ },        \
-                            .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
+#define PROFILE(...) TL_PROFILE("test", __VA_ARGS__)
 #define DEADLINE PROFILE(SET("scheduler", "mq-deadline,none"))
 
 struct fixture {
@@ -70,8 +67,6 @@ static void holder(struct fixture *f, const char *dev, const char *holder_dev)
 static int setup(void **state)
 {
         struct fixture *f = xcalloc(1, sizeof(*f));
-        _cleanup_free_ char *root = NULL, *run = NULL;
-        bool stale;
 
         f->dir = tl_mkdtemp("vmtuned-test-hotplug");
         disk(f, "pci0000:00/0000:00:04.0/virtio2", "vda", "[none] mq-deadline kyber bfq\n");
@@ -90,10 +85,7 @@ static int setup(void **state)
         disk(f, "virtual", "loop0", "[none] mq-deadline kyber bfq\n");
         disk(f, "virtual", "zram0", NULL);
 
-        root = xasprintf("%s/root", f->dir);
-        run = xasprintf("%s/run", f->dir);
-        assert_int_equal(kroot_open(root, false, &f->root), 0);
-        assert_int_equal(rollback_open(run, &f->rb, &stale), 0);
+        tl_open_root_and_journal(f->dir, &f->root, &f->rb);
         assert_int_equal(hotplug_new(NULL, &(struct hotplug_options){ .root = &f->root, .rollback = f->rb,
                                                                       .source = HOTPLUG_SOURCE_NONE }, &f->hp), 0);
         *state = f;
@@ -105,10 +97,7 @@ static int teardown(void **state)
         struct fixture *f = *state;
 
         hotplug_free(f->hp);
-        rollback_free(f->rb);
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
         free(f);
         return 0;
 }

@@ -21,10 +21,7 @@
 
 #define SET(k, v) { .section = (char *) "ksm", .key = (char *) (k), .value = (char *) (v), \
                     .file = (char *) "profiles/test.conf", .line = 1 }
-#define PROFILE(...)                                                              \
-        (&(struct profile){ .name = (char *) "test",                              \
-                            .settings = (struct setting[]){ __VA_ARGS__ },        \
-                            .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
+#define PROFILE(...) TL_PROFILE("test", __VA_ARGS__)
 #define EMPTY_PROFILE (&(struct profile){ .name = (char *) "empty" })
 
 #define GIB (UINT64_C(1024) * 1024) /* in KiB */
@@ -509,7 +506,6 @@ static void meminfo(struct fixture *f, unsigned avail_pct)
 static int setup_root(void **state)
 {
         struct fixture *f = xcalloc(1, sizeof(*f));
-        _cleanup_free_ char *root = NULL, *run = NULL;
         static const char *const knobs[][2] = {
                 { "run", "0" }, { "pages_to_scan", "500" }, { "sleep_millisecs", "20" },
                 { "merge_across_nodes", "1" }, { "advisor_mode", "[none] scan-time" },
@@ -517,7 +513,6 @@ static int setup_root(void **state)
                 { "pages_unshared", "0" }, { "pages_volatile", "0" }, { "full_scans", "0" },
                 { "ksm_zero_pages", "0" },
         };
-        bool stale;
 
         f->dir = tl_mkdtemp("vmtuned-test-ksm");
         for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
@@ -530,10 +525,7 @@ static int setup_root(void **state)
         put(f, "proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
                                        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
         meminfo(f, 60);
-        root = xasprintf("%s/root", f->dir);
-        run = xasprintf("%s/run", f->dir);
-        assert_int_equal(kroot_open(root, false, &f->root), 0);
-        assert_int_equal(rollback_open(run, &f->rb, &stale), 0);
+        tl_open_root_and_journal(f->dir, &f->root, &f->rb);
         assert_int_equal(ksm_new(NULL, &(struct ksm_options){ .root = &f->root, .rollback = f->rb }, &f->ksm), 0);
         *state = f;
         return 0;
@@ -544,10 +536,7 @@ static int teardown_root(void **state)
         struct fixture *f = *state;
 
         ksm_free(f->ksm);
-        rollback_free(f->rb);
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
         free(f);
         return 0;
 }

@@ -17,27 +17,24 @@
 #include "testlib.h"
 
 struct fixture {
-        char *dir;      /* kernel tree at dir/root, runtime dir at dir/run */
-        char *root_dir;
-        char *run_dir;
+        char *dir;              /* kernel tree at dir/root, runtime dir at dir/run */
+        const char *root_dir;   /* dir/root: root's own path */
+        const char *run_dir;    /* dir/run: rb's own directory */
         struct kroot root;
         struct rollback *rb;
 };
 
 static int setup(void **state)
 {
-        struct fixture *f = calloc(1, sizeof(*f));
-        bool stale = true;
+        struct fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-rollback");
-        f->root_dir = xasprintf("%s/root", f->dir);
-        f->run_dir = xasprintf("%s/run", f->dir);
         tl_write(f->dir, "root/proc/sys/vm/swappiness", "60\n");
         tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "20\n");
         tl_write(f->dir, "root/sys/kernel/mm/ksm/run", "0\n");
-        assert_int_equal(kroot_open(f->root_dir, false, &f->root), 0);
-        assert_int_equal(rollback_open(f->run_dir, &f->rb, &stale), 0);
-        assert_false(stale);
+        tl_open_root_and_journal(f->dir, &f->root, &f->rb);
+        f->root_dir = f->root.path;
+        f->run_dir = f->rb->dir;
         *state = f;
         return 0;
 }
@@ -46,12 +43,7 @@ static int teardown(void **state)
 {
         struct fixture *f = *state;
 
-        rollback_free(f->rb);
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
-        free(f->root_dir);
-        free(f->run_dir);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
         free(f);
         return 0;
 }

@@ -23,17 +23,14 @@
 #define SET(sec, k, v, ln)                                                        \
         { .section = (char *) (sec), .key = (char *) (k), .value = (char *) (v), \
           .file = (char *) "profiles/test.conf", .line = (ln) }
-#define PROFILE(...)                                                              \
-        (&(struct profile){ .name = (char *) "test",                              \
-                            .settings = (struct setting[]){ __VA_ARGS__ },        \
-                            .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
+#define PROFILE(...) TL_PROFILE("test", __VA_ARGS__)
 
 #define THP_ENABLED "sys/kernel/mm/transparent_hugepage/enabled"
 
 struct fixture {
-        char *dir;      /* kernel tree at dir/root, runtime dir at dir/run */
-        char *root_dir;
-        char *run_dir;
+        char *dir;              /* kernel tree at dir/root, runtime dir at dir/run */
+        const char *root_dir;   /* dir/root: root's own path */
+        const char *run_dir;    /* dir/run: rb's own directory */
         struct kroot root;
         struct rollback *rb;
         struct target_list targets;
@@ -54,12 +51,9 @@ static void make_disk(const struct fixture *f, const char *dev, const char *sche
 
 static int setup(void **state)
 {
-        struct fixture *f = calloc(1, sizeof(*f));
-        bool stale = true;
+        struct fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-settings");
-        f->root_dir = xasprintf("%s/root", f->dir);
-        f->run_dir = xasprintf("%s/run", f->dir);
         tl_write(f->dir, "root/proc/sys/vm/swappiness", "60\n");
         tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "20\n");
         tl_write(f->dir, "root/proc/sys/fs/aio-max-nr", "65536\n");
@@ -81,9 +75,9 @@ static int setup(void **state)
         make_disk(f, "loop0", "[none] mq-deadline\n");
         make_disk(f, "zram0", NULL); /* no scheduler, no nr_requests */
 
-        assert_int_equal(kroot_open(f->root_dir, false, &f->root), 0);
-        assert_int_equal(rollback_open(f->run_dir, &f->rb, &stale), 0);
-        assert_false(stale);
+        tl_open_root_and_journal(f->dir, &f->root, &f->rb);
+        f->root_dir = f->root.path;
+        f->run_dir = f->rb->dir;
         *state = f;
         return 0;
 }
@@ -93,12 +87,7 @@ static int teardown(void **state)
         struct fixture *f = *state;
 
         target_list_free(&f->targets);
-        rollback_free(f->rb);
-        kroot_close(&f->root);
-        tl_rm_rf(f->dir);
-        free(f->dir);
-        free(f->root_dir);
-        free(f->run_dir);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
         free(f);
         return 0;
 }
