@@ -345,11 +345,13 @@ void balancer_print_nodes(const struct balancer *b, FILE *out, bool json)
 
                         if (!only_node(d->cpu_nodes, n->id))
                                 continue;
-                        if (json)
-                                fprintf(out, "%s{\"name\":\"%s\",\"load\":%.2f}", first ? "" : ",", d->name,
-                                        d->load);
-                        else
+                        if (json) {
+                                fputs(first ? "{\"name\":" : ",{\"name\":", out);
+                                json_print_string(out, d->name);
+                                fprintf(out, ",\"load\":%.2f}", d->load);
+                        } else {
                                 fprintf(out, " %s: %.1f", d->name, d->load);
+                        }
                         first = false;
                 }
                 fputs(json ? "]}" : "\n", out);
@@ -374,8 +376,9 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
                         b->last_tick_realtime_usec);
                 for (size_t i = 0; i < p->n_moves; i++) {
                         const struct balance_move *m = &p->moves[i];
-                        fprintf(out, "%s{\"kind\":\"%s\",\"domain\":", i ? "," : "",
-                                balance_move_kind_to_string(m->kind));
+                        fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+                        json_print_string(out, balance_move_kind_to_string(m->kind));
+                        fputs(",\"domain\":", out);
                         json_print_string(out, b->snapshot.domains[m->domain].name);
                         fprintf(out, ",\"from_nodes\":%" PRIu64 ",\"to_nodes\":%" PRIu64 ",\"migrate_mib\":%" PRIu64
                                      ",\"reason\":",

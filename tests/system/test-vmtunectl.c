@@ -204,6 +204,24 @@ static const char *json_ws(const char *p)
         return p;
 }
 
+/* Bytes of the UTF-8 sequence at p, 0 if it is not well-formed (RFC 3629):
+ * a JSON text is UTF-8 (RFC 8259, 8.1), and parsers refuse anything else. */
+static size_t utf8_len(const unsigned char *p)
+{
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+                 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+
+        lo = p[0] == 0xe0 ? 0xa0 : p[0] == 0xf0 ? 0x90 : lo;
+        hi = p[0] == 0xed ? 0x9f : p[0] == 0xf4 ? 0x8f : hi;
+        if (n > 1 && (p[1] < lo || p[1] > hi))
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (p[i] < 0x80 || p[i] > 0xbf)
+                        return 0;
+        return n;
+}
+
 static const char *json_string(const char *p)
 {
         if (*p++ != '"')
@@ -211,6 +229,14 @@ static const char *json_string(const char *p)
         for (; *p != '"'; p++) {
                 if (!*p || (unsigned char) *p < 0x20)
                         return NULL;
+                if ((unsigned char) *p >= 0x80) {
+                        size_t n = utf8_len((const unsigned char *) p);
+
+                        if (!n)
+                                return NULL;
+                        p += n - 1;
+                        continue;
+                }
                 if (*p == '\\') {
                         p++;
                         if (*p == 'u') {
@@ -305,6 +331,10 @@ static void test_json_checker_rejects_what_it_should(void **state)
         assert_null(json_value("{a:1}", 0));
         assert_null(json_value("\"tab\tin string\"", 0));
         assert_null(json_value("01", 0));
+        assert_string_equal(json_value("\"web\"01\"", 0), "01\"");      /* the string ends early */
+        assert_null(json_value("\"bad \xff byte\"", 0));
+        assert_null(json_value("\"cut \xe2\x82\"", 0));
+        assert_non_null(json_value("\"caf\xc3\xa9 \\ufffd\"", 0));
 }
 
 /* --- status ------------------------------------------------------------------ */
@@ -523,6 +553,83 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
         assert_contains(out, "vmtuned.conf:3");
         free(out);
         assert_value(e, "proc/sys/vm/swappiness", "30");
+        stop(e);
+        assert_originals(e);
+}
+
+/* --- domains and plan: names that need escaping ---------------------------------- */
+
+/* A one-node fixture kernel with the QEMU process of domain NAME (pid, a
+ * vCPU thread on CPUs 0-1, its cgroup), so that the balancer samples it
+ * and lists it on node0 in its node table. */
+static void write_sampled_domain(const struct tl_env *e, const char *name, int pid)
+{
+        char rel[256], text[256];
+
+        tl_write(e->root, "sys/devices/system/node/online", "0\n");
+        tl_write(e->root, "sys/devices/system/node/node0/cpulist", "0-1\n");
+        tl_write(e->root, "sys/devices/system/node/node0/distance", "10\n");
+        tl_write(e->root, "sys/devices/system/node/node0/meminfo",
+                 "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
+        snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
+        snprintf(text, sizeof(text), "%d\n", pid);
+        tl_write(e->root, rel, text);
+        snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
+        tl_write(e->root, rel, "0::/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator\n");
+        snprintf(rel, sizeof(rel), "proc/%d/numa_maps", pid);
+        tl_write(e->root, rel, "7f0000000000 default anon=256 dirty=256 N0=256 kernelpagesize_kB=4\n");
+        for (int tid = pid; tid <= pid + 1; tid++) {
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
+                tl_write(e->root, rel, tid == pid ? "qemu-system-x86\n" : "CPU 0/KVM\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", pid, tid);
+                tl_write(e->root, rel, "Name:\tqemu\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/schedstat", pid, tid);
+                tl_write(e->root, rel, "1000000 500000 10\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", pid, tid);
+                snprintf(text, sizeof(text), "%d (qemu) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 0 0 0 0 0 0 "
+                         "0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0\n", tid);
+                tl_write(e->root, rel, text);
+        }
+}
+
+/* libvirt takes any name but "/"; `web"01` once came out of the node table
+ * as "name":"web"01" and no JSON parser read `vmtunectl --json domains` or
+ * `--json plan`. Every string now goes through the one JSON writer. */
+static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name(void **state)
+{
+        struct tl_env *e = *state;
+        char node_xml[512], conf[1024], *out = NULL;
+        bool planned = false;
+
+        write_sampled_domain(e, "web\"01", 4242);
+        tl_write(e->dir, "node.xml",
+                 "<node><domain type='test'><name>web&quot;01</name><memory unit='MiB'>1024</memory>"
+                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
+        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
+        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test://%s\n"
+                 "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", node_xml);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        start(e);
+        /* The first tick sets the baseline, the second plans. */
+        for (int i = 0; i < 100 && !planned; i++) {
+                free(out);
+                out = NULL;
+                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
+                planned = strstr(out, "\"tick\":") != NULL;
+                if (!planned)
+                        usleep(100 * 1000);
+        }
+        if (!planned)
+                fail_msg("no plan after 10 s:\n%s", out);
+        assert_json(out);
+        assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "--json", "domains", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
+        assert_contains(out, "\"domains\":[{\"name\":\"web\\\"01\",");
+        free(out);
         stop(e);
         assert_originals(e);
 }
@@ -839,6 +946,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
