@@ -17,7 +17,23 @@
  * also keeps smoothed node loads, so keep one balance_state for the life
  * of the balancer. A zeroed struct balance_vm is a domain never seen
  * before. To ask "what would the balancer do now" without acting
- * (vmtunectl plan), pass a copy of both. */
+ * (vmtunectl plan), pass a copy of both.
+ *
+ * This is the decision only. The tick that samples, builds the snapshot,
+ * carries the plan out and logs it is balancer.c.
+ *
+ * The rules (DESIGN "NUMA balancer"), numbered here once; "rule N" in any
+ * comment of the policy, the balancer or the tests means this list:
+ *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
+ *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
+ *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots.
+ *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM, else they go back.
+ *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together.
+ *  6. Never home a VM where its memory does not fit.
+ *  7. Swap two VMs when no single move helps.
+ *  8. At most max_moves_per_tick CPU moves a tick, and a VM that moved stays cooldown_ticks.
+ *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
+ */
 #pragma once
 
 #include <stdbool.h>

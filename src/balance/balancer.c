@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The balancer's tick, the I/O side of job 2: every interval on the event
+ * loop, sample -> snapshot -> decide -> move -> log, one call each. It
+ * decides nothing itself: balance_plan() (policy*.c, pure) decides. Also
+ * what vmtunectl shows of the last tick. */
 #include "balance/balancer.h"
 
 #include <inttypes.h>
@@ -126,7 +130,7 @@ static void log_move(struct balancer *b, const struct domain *d, const struct ba
  * that the QEMU process does not map privately (remote_mib == 0: the
  * sampler reads memory.numa_stat, the mover numa_maps; 1-2 % of a VM in
  * the lab). Both were found in the 4-node lab, where the policy then asked
- * again every tick. Stop following it; the locality rule takes it up again
+ * again every tick. Stop following it; rule 5 (policy.h) takes it up again
  * only if most of it is elsewhere. */
 static void stop_chasing_stuck_memory(struct balancer *b, const struct domain *d, const struct move_result *res)
 {

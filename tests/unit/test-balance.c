@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The balancer policy, one rule per test, on hand-made snapshots: the seed
- * trigger, placement, the cheapest non-overshooting move, probation and its
- * revert, memory that follows and its rate limit, fit, big VMs, pinned VMs,
- * cooldown, the move budget, swaps, the seed rule itself, bad input. */
+/* The balancer policy, one rule per test (the rules as numbered in
+ * include/balance/policy.h), on hand-made snapshots: the seed trigger (rule
+ * 1), placement (2), the cheapest non-overshooting move (3), probation and
+ * its revert (4), memory that follows and its rate limit (5), fit (6), big
+ * VMs (2), pinned VMs (9), cooldown and the move budget (8), swaps (7), the
+ * seed rule itself, bad input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
