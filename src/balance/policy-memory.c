@@ -3,7 +3,8 @@
  * the last of balance_plan()'s stages: memory follows the CPUs, in chunks
  * of at most max_migrate_mib_per_tick over all VMs together, so that it
  * follows this plan's CPU moves when probation_ticks is 0 and a big VM's
- * memory moves over several ticks. */
+ * memory moves over several ticks. balance_record_result() (policy.c)
+ * stops the chase for memory that does not move. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
