@@ -5,7 +5,9 @@
  * its revert (4), memory that follows and its rate limit (5), fit (6), big
  * VMs (2), pinned VMs (9), cooldown and the move budget (8), swaps (7), the
  * seed rule itself, bad input, and what a move's outcome changes
- * (balance_record_result()). */
+ * (balance_record_result()). One file past 600 lines because it is one
+ * concern: every test drives the same pure policy on the same small model
+ * host (struct fx and its helpers), one rule at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

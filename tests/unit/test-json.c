@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <iconv.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,73 +37,54 @@ static void assert_written(const char *in, const char *want)
         free(got);
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629 table), 0 if none. */
-static size_t utf8_valid_at(const unsigned char *p)
+/* Is text well-formed UTF-8? glibc's decoder answers (it refuses
+ * overlongs, surrogates and code points above U+10FFFF), not ours. */
+static bool utf8_valid(const char *text)
 {
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t n;
+        iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+        size_t in_left = strlen(text), out_left = 4 * in_left + 4, r;
+        char *in = (char *) text, *out_buf = malloc(out_left), *out = out_buf;
 
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf)
-                n = 2;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef)
-                n = 3;
-        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        if (p[0] == 0xe0)
-                lo = 0xa0;
-        if (p[0] == 0xed)
-                hi = 0x9f;
-        if (p[0] == 0xf0)
-                lo = 0x90;
-        if (p[0] == 0xf4)
-                hi = 0x8f;
-        if (p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < n; i++)
-                if (p[i] < 0x80 || p[i] > 0xbf)
-                        return 0;
-        return n;
+        assert_true(cd != (iconv_t) -1 && out_buf);
+        r = iconv(cd, &in, &in_left, &out, &out_left);
+        iconv_close(cd);
+        free(out_buf);
+        return r != (size_t) -1 && in_left == 0;
 }
 
-/* One JSON string and nothing else, in valid UTF-8, with no raw control
- * character: checked independently of the writer. */
+/* One JSON string and nothing else (RFC 8259, 7), in valid UTF-8, with no
+ * raw control character: checked independently of the writer. */
 static void assert_valid_json_string(const char *text)
 {
         const unsigned char *p = (const unsigned char *) text;
 
+        if (!utf8_valid(text))
+                fail_msg("not UTF-8: %s", text);
         if (*p++ != '"')
                 fail_msg("does not start with a quote: %s", text);
-        while (*p != '"') {
-                size_t n;
-
-                if (*p == 0 || *p < 0x20)
+        for (; *p != '"'; p++) {
+                if (*p < 0x20)
                         fail_msg("raw control byte 0x%02x or no closing quote in %s", *p, text);
-                if (*p == '\\') {
-                        p++;
-                        if (*p == 'u') {
-                                for (int i = 1; i <= 4; i++)
-                                        if (!p[i] || !strchr("0123456789abcdefABCDEF", p[i]))
-                                                fail_msg("bad \\u escape in %s", text);
-                                p += 5;
-                        } else if (*p && strchr("\"\\/bfnrt", *p)) {
-                                p++;
-                        } else {
-                                fail_msg("bad escape in %s", text);
-                        }
+                if (*p != '\\')
                         continue;
-                }
-                n = utf8_valid_at(p);
-                if (n == 0)
-                        fail_msg("invalid UTF-8 at offset %ld of %s", (long) (p - (const unsigned char *) text),
-                                 text);
-                p += n;
+                p++;
+                if (*p == 'u' && strspn((const char *) p + 1, "0123456789abcdefABCDEF") >= 4)
+                        p += 4;
+                else if (!*p || !strchr("\"\\/bfnrt", *p))
+                        fail_msg("bad escape in %s", text);
         }
         if (p[1] != 0)
                 fail_msg("text after the closing quote: %s", text);
+}
+
+static void test_the_checks_own_utf8_oracle_refuses_what_parsers_refuse(void **state)
+{
+        assert_true(utf8_valid("caf\xc3\xa9 \xf4\x8f\xbf\xbf"));
+        assert_false(utf8_valid("\xff"));
+        assert_false(utf8_valid("\xc0\xaf"));
+        assert_false(utf8_valid("\xed\xa0\x80"));
+        assert_false(utf8_valid("\xf4\x90\x80\x80"));
+        assert_false(utf8_valid("\xe2\x82"));
 }
 
 static void test_quotes_and_backslashes_are_escaped(void **state)
@@ -170,6 +153,7 @@ static void test_every_short_byte_string_comes_out_as_valid_json(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_the_checks_own_utf8_oracle_refuses_what_parsers_refuse),
                 cmocka_unit_test(test_quotes_and_backslashes_are_escaped),
                 cmocka_unit_test(test_null_is_json_null),
                 cmocka_unit_test(test_control_characters_are_unicode_escapes),
