@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The balancer's tick on the event loop: sample -> snapshot -> decide ->
- * move -> log, one call each (STYLE 1). The decisions are balance.c's
- * (pure); this file only gathers their inputs and carries their outputs. */
+/* The balancer's tick on the event loop (balancer.c): sample -> snapshot ->
+ * decide -> move -> log, one call each (STYLE 1). The decisions are the
+ * pure policy's (balance/policy.h, policy*.c); the tick only gathers their
+ * inputs and carries their outputs out. */
 #pragma once
 
 #include <stdbool.h>

@@ -17,7 +17,24 @@
  * also keeps smoothed node loads, so keep one balance_state for the life
  * of the balancer. A zeroed struct balance_vm is a domain never seen
  * before. To ask "what would the balancer do now" without acting
- * (vmtunectl plan), pass a copy of both. */
+ * (vmtunectl plan), pass a copy of both.
+ *
+ * This is the decision only. The tick that samples, builds the snapshot,
+ * carries the plan out and logs it is balancer.c; it hands each move's
+ * outcome back through balance_record_result().
+ *
+ * The rules (DESIGN "NUMA balancer"), numbered here once; "rule N" in any
+ * comment of the policy, the balancer or the tests means this list:
+ *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
+ *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
+ *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots.
+ *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM, else they go back.
+ *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together.
+ *  6. Never home a VM where its memory does not fit.
+ *  7. Swap two VMs when no single move helps.
+ *  8. At most max_moves_per_tick CPU moves a tick, and a VM that moved stays cooldown_ticks.
+ *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -178,6 +195,24 @@ struct balance_plan {
  * state nor *ret are touched. */
 int balance_plan(const struct balance_params *p, const struct balance_snapshot *snap,
                  struct balance_state *state, struct balance_plan *ret);
+
+/* What carrying out one move of the plan showed, as the tick (balancer.c)
+ * saw it. */
+struct balance_result {
+        int error;                 /* 0, or the move's -errno when it failed */
+        bool dry_run;              /* nothing was moved, on purpose */
+        uint64_t migrated_mib;     /* memory it migrated */
+        uint64_t remote_mib;       /* the domain's memory still outside to_nodes after it */
+};
+
+/* The policy's side of a move's outcome, for what no snapshot shows: a
+ * memory move that migrated nothing stops the chase (rule 5) until most of
+ * the VM's memory is elsewhere again. m is a move of the last plan and
+ * state the one that plan updated (state->vms still parallel to its
+ * snapshot). Returns true if the state changed, with why in ret_reason
+ * (size bytes) for the log; false and ret_reason untouched otherwise. */
+bool balance_record_result(struct balance_state *state, const struct balance_move *m,
+                           const struct balance_result *res, char *ret_reason, size_t size);
 
 /* Seed 004's rule as published, for comparison: place a new VM on a node
  * drawn from its id (the seed draws at random), and when the nodes with the

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The balancer's tick, the I/O side of job 2: every interval on the event
+ * loop, sample -> snapshot -> decide -> move -> log, one call each. It
+ * decides nothing itself: balance_plan() (policy*.c, pure) decides, and
+ * balance_record_result() takes each move's outcome back into the policy's
+ * state. Also what vmtunectl shows of the last tick. */
 #include "balance/balancer.h"
 
 #include <inttypes.h>
@@ -120,30 +125,22 @@ static void log_move(struct balancer *b, const struct domain *d, const struct ba
                   b->root->dry_run ? " (dry run: nothing moved)" : "");
 }
 
-/* A memory move that moved nothing will move nothing next tick either.
- * What is left elsewhere is either memory the kernel does not migrate for
- * this process (remote_mib > 0: pinned pages) or memory its cgroup counts
- * that the QEMU process does not map privately (remote_mib == 0: the
- * sampler reads memory.numa_stat, the mover numa_maps; 1-2 % of a VM in
- * the lab). Both were found in the 4-node lab, where the policy then asked
- * again every tick. Stop following it; the locality rule takes it up again
- * only if most of it is elsewhere. */
-static void stop_chasing_stuck_memory(struct balancer *b, const struct domain *d, const struct move_result *res)
+/* The policy owns what a move's outcome changes (balance_record_result());
+ * the tick only reports it and logs what the policy concluded. */
+static void record_result(struct balancer *b, const struct domain *d, const struct balance_move *m,
+                          const struct move_result *res, int r)
 {
-        struct vm_memory *m;
-        char why[160];
+        struct balance_result outcome = {
+                .error = r < 0 ? r : 0,
+                .dry_run = b->root->dry_run,
+                .migrated_mib = res->migrated_mib,
+                .remote_mib = res->remote_mib,
+        };
+        char why[BALANCE_REASON_MAX];
 
-        if (b->root->dry_run || res->migrated_mib > 0 || !(m = memory_find(b, d->uuid)) || !m->vm.migrating)
-                return;
-        m->vm.migrating = false;
-        if (res->remote_mib > 0)
-                snprintf(why, sizeof(why), "%" PRIu64 " MiB of its memory stay elsewhere and did not move "
-                         "(unmovable pages)", res->remote_mib);
-        else
-                snprintf(why, sizeof(why), "none of its QEMU's own memory is elsewhere; the rest its memory "
-                         "cgroup counts there is not the process's to move");
-        log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
-                  "balancer: %s: %s; not trying again unless most of its memory is elsewhere", d->name, why);
+        if (balance_record_result(&b->state, m, &outcome, why, sizeof(why)))
+                log_event(LOG_INFO, MSGID_BALANCE_DECISION, LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }),
+                          "balancer: %s: %s", d->name, why);
 }
 
 static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
@@ -173,6 +170,7 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                 r = move_domain(conn, b->root, d, m, m->kind == BALANCE_MOVE_MEMORY ? NULL : &cpus, &res);
                 bitmap_done(&cpus);
                 log_move(b, d, m, &res, r);
+                record_result(b, d, m, &res, r);
                 if (r < 0) {
                         b->moves_failed++;
                         continue;
@@ -180,8 +178,6 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                 b->moves++;
                 b->reverts += m->kind == BALANCE_MOVE_REVERT;
                 b->migrated_mib += res.migrated_mib;
-                if (m->migrate_mib > 0 || m->kind == BALANCE_MOVE_MEMORY)
-                        stop_chasing_stuck_memory(b, d, &res);
         }
 }
 
@@ -223,13 +219,14 @@ static void tick(struct balancer *b)
                 return;
         }
         b->have_plan = true;
-        state_store(b, doms, n);
 
         for (size_t i = 0; i < b->plan.n_notes; i++)
                 log_event(LOG_INFO, MSGID_BALANCE_DECISION, NULL, "balancer: %s", b->plan.notes[i].reason);
         if (b->plan.n_moves == 0)
                 log_event(LOG_DEBUG, MSGID_BALANCE_DECISION, NULL, "balancer: no move: %s", b->plan.reason);
         carry_out(b, doms, n);
+        /* After the moves: their outcomes are part of the state kept. */
+        state_store(b, doms, n);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -345,11 +342,13 @@ void balancer_print_nodes(const struct balancer *b, FILE *out, bool json)
 
                         if (!only_node(d->cpu_nodes, n->id))
                                 continue;
-                        if (json)
-                                fprintf(out, "%s{\"name\":\"%s\",\"load\":%.2f}", first ? "" : ",", d->name,
-                                        d->load);
-                        else
+                        if (json) {
+                                fputs(first ? "{\"name\":" : ",{\"name\":", out);
+                                json_print_string(out, d->name);
+                                fprintf(out, ",\"load\":%.2f}", d->load);
+                        } else {
                                 fprintf(out, " %s: %.1f", d->name, d->load);
+                        }
                         first = false;
                 }
                 fputs(json ? "]}" : "\n", out);
@@ -374,8 +373,9 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
                         b->last_tick_realtime_usec);
                 for (size_t i = 0; i < p->n_moves; i++) {
                         const struct balance_move *m = &p->moves[i];
-                        fprintf(out, "%s{\"kind\":\"%s\",\"domain\":", i ? "," : "",
-                                balance_move_kind_to_string(m->kind));
+                        fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+                        json_print_string(out, balance_move_kind_to_string(m->kind));
+                        fputs(",\"domain\":", out);
                         json_print_string(out, b->snapshot.domains[m->domain].name);
                         fprintf(out, ",\"from_nodes\":%" PRIu64 ",\"to_nodes\":%" PRIu64 ",\"migrate_mib\":%" PRIu64
                                      ",\"reason\":",

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Shared by the balance_*.c files only: the working copy of one tick. */
+/* Shared by the policy*.c files only: the working copy of one tick and the
+ * toolbox (policy-plan.c) that the stages and the orchestrator use, every
+ * name prefixed bp_ (balancer policy); then each stage's entry point, which
+ * only the orchestrator (policy.c) calls. */
 #pragma once
 
 #include "balance/policy.h"
@@ -7,7 +10,7 @@
 
 /* One tick's view, updated as moves are planned so that each next decision
  * sees the host as the plan so far leaves it. Arrays are by node id. */
-struct balance_work {
+struct bp_work {
         const struct balance_params *p;
         const struct balance_snapshot *snap;
         struct balance_state *state;
@@ -24,55 +27,61 @@ struct balance_work {
         long cpu_moves;                      /* CPU moves planned this tick */
 };
 
-#define for_each_node(w, id) \
+#define bp_for_each_node(w, id) \
         for (unsigned id = 0; id < BALANCE_MAX_NODES; id++) if ((w)->present & BALANCE_NODE_BIT(id))
 
-static inline bool mask_single(uint64_t mask)
-{
-        return mask && !(mask & (mask - 1));
-}
-
-static inline unsigned mask_first(uint64_t mask)
+static inline unsigned bp_mask_first(uint64_t mask)
 {
         return (unsigned) __builtin_ctzll(mask);
 }
 
-static inline double node_load(const struct balance_work *w, unsigned id)
+static inline double bp_node_load(const struct bp_work *w, unsigned id)
 {
         return w->nr[id] / w->node[id]->cpus;
 }
 
 /* The domain's smoothed load (balance_plan() only: the seed rule has no state). */
-static inline double dom_load(const struct balance_work *w, const struct balance_domain *d)
+static inline double bp_dom_load(const struct bp_work *w, const struct balance_domain *d)
 {
         return w->state->vms[d - w->snap->domains].load_avg;
 }
 
-/* balance.c */
-int balance_validate(const struct balance_params *p, const struct balance_snapshot *snap);
-void balance_work_init(struct balance_work *w, const struct balance_params *p,
-                       const struct balance_snapshot *snap, struct balance_state *state,
-                       struct balance_plan *plan);
-unsigned balance_distance(const struct balance_work *w, unsigned a, unsigned b);
-uint64_t vm_resident(const struct balance_domain *d);
-uint64_t vm_resident_in(const struct balance_domain *d, uint64_t mask);
-uint64_t vm_need_mib(const struct balance_domain *d);
-unsigned mask_cpus(const struct balance_work *w, uint64_t mask);
-void work_shift_load(struct balance_work *w, double load, uint64_t from, uint64_t to);
-void work_reserve(struct balance_work *w, const struct balance_domain *d, uint64_t mask, double sign);
-bool work_fits(const struct balance_work *w, const struct balance_domain *d, uint64_t mask);
-double work_room(const struct balance_work *w, uint64_t mask);
-bool work_may_move(const struct balance_work *w, long n);
-struct balance_move *plan_add(struct balance_work *w, enum balance_move_kind kind, size_t i,
-                              uint64_t from, uint64_t to, uint64_t mib);
-void plan_note(struct balance_work *w, size_t i, const char *fmt, ...) _printf_(3, 4);
-const char *nodes_str(uint64_t mask, char *buf, size_t size);
-double mib_to_gib(double mib);
-void plan_memory(struct balance_work *w);
+/* --- policy-plan.c: the toolbox ------------------------------------------ */
 
-/* balance_place.c */
-void plan_placement(struct balance_work *w);
+/* 0 if snap can be planned on; -EINVAL as balance_plan() says. */
+int bp_validate(const struct balance_params *p, const struct balance_snapshot *snap);
+/* Start a tick's work on snap; empties plan. */
+void bp_work_init(struct bp_work *w, const struct balance_params *p, const struct balance_snapshot *snap,
+                  struct balance_state *state, struct balance_plan *plan);
+unsigned bp_distance(const struct bp_work *w, unsigned a, unsigned b);
+unsigned bp_mask_cpus(const struct bp_work *w, uint64_t mask);
+/* MiB resident anywhere, on the nodes of mask; what it will occupy where it lives. */
+uint64_t bp_vm_resident(const struct balance_domain *d);
+uint64_t bp_vm_resident_in(const struct balance_domain *d, uint64_t mask);
+uint64_t bp_vm_need_mib(const struct balance_domain *d);
+/* What a planned move does to the work: load from one mask to another,
+ * memory promised (+1) or released (-1) on a VM's home. */
+void bp_work_shift_load(struct bp_work *w, double load, uint64_t from, uint64_t to);
+void bp_work_reserve(struct bp_work *w, const struct balance_domain *d, uint64_t mask, double sign);
+double bp_work_room(const struct bp_work *w, uint64_t mask);
+bool bp_work_fits(const struct bp_work *w, const struct balance_domain *d, uint64_t mask);
+bool bp_work_may_move(const struct bp_work *w, long n);
+/* A new move for domain i (NULL when the plan is full), or a note. */
+struct balance_move *bp_plan_add(struct bp_work *w, enum balance_move_kind kind, size_t i, uint64_t from,
+                                 uint64_t to, uint64_t mib);
+void bp_plan_note(struct bp_work *w, size_t i, const char *fmt, ...) _printf_(3, 4);
+/* "node0+node2", "no node" for 0: for reasons and notes. */
+const char *bp_nodes_str(uint64_t mask, char *buf, size_t size);
+double bp_mib_to_gib(double mib);
 
-/* balance_rebalance.c */
-void plan_probation(struct balance_work *w);
-void plan_rebalance(struct balance_work *w);
+/* --- the stages: balance_plan() (policy.c) runs probation, placement,
+ * rebalancing and memory, in that order; the rules are policy.h's ------- */
+
+/* policy-rebalance.c: probation verdicts (rule 4); rebalancing (rules 1, 3,
+ * 7, 8, with 6 and 9 in its checks). */
+void bp_plan_probation(struct bp_work *w);
+void bp_plan_rebalance(struct bp_work *w);
+/* policy-place.c: placement of new VMs (rules 2 and 6). */
+void bp_plan_placement(struct bp_work *w);
+/* policy-memory.c: memory follows the CPUs (rule 5). */
+void bp_plan_memory(struct bp_work *w);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placement of new VMs (rules 2 and 6): the node with most room for the
- * VM's vCPUs and memory; a VM bigger than any node gets the fewest nodes
- * that hold it, the closest together. Never where its memory does not fit. */
+/* Placement of new VMs, a stage of the pure policy (rules 2 and 6 of
+ * include/balance/policy.h): the node with most room for the VM's vCPUs
+ * and memory; a VM bigger than any node gets the fewest nodes that hold it,
+ * the closest together. Never where its memory does not fit. */
 #include <math.h>
 #include <stdio.h>
 
@@ -18,14 +19,14 @@ struct choice {
 
 /* Placement counts a new VM as busy on all its vCPUs: one that has not run
  * yet shows no load, and forty of them must not all land on one node. */
-static double expected_load(const struct balance_work *w, const struct balance_domain *d)
+static double expected_load(const struct bp_work *w, const struct balance_domain *d)
 {
-        return fmax(dom_load(w, d), (double) d->vcpus);
+        return fmax(bp_dom_load(w, d), (double) d->vcpus);
 }
 
 /* nr_running of the set without this VM's own share (an unplaced VM runs
  * everywhere) plus what was placed there this tick. */
-static double set_nr(const struct balance_work *w, const struct balance_domain *d, uint64_t mask)
+static double set_nr(const struct bp_work *w, const struct balance_domain *d, uint64_t mask)
 {
         uint64_t cur = d->cpu_nodes & w->present;
         unsigned cur_cpus;
@@ -33,32 +34,32 @@ static double set_nr(const struct balance_work *w, const struct balance_domain *
 
         if (!cur)
                 cur = w->present;
-        cur_cpus = mask_cpus(w, cur);
-        for_each_node(w, id) {
+        cur_cpus = bp_mask_cpus(w, cur);
+        bp_for_each_node(w, id) {
                 if (!(mask & BALANCE_NODE_BIT(id)))
                         continue;
                 nr += w->nr[id] + w->pressure[id];
                 if (cur & BALANCE_NODE_BIT(id))
-                        nr -= dom_load(w, d) * w->node[id]->cpus / cur_cpus;
+                        nr -= bp_dom_load(w, d) * w->node[id]->cpus / cur_cpus;
         }
         return nr;
 }
 
-static void fill_choice(const struct balance_work *w, const struct balance_domain *d, uint64_t mask,
+static void fill_choice(const struct bp_work *w, const struct balance_domain *d, uint64_t mask,
                         struct choice *c)
 {
         *c = (struct choice) { .mask = mask };
-        for_each_node(w, a) {
+        bp_for_each_node(w, a) {
                 if (!(mask & BALANCE_NODE_BIT(a)))
                         continue;
                 c->k++;
-                for_each_node(w, b)
+                bp_for_each_node(w, b)
                         if (b > a && (mask & BALANCE_NODE_BIT(b)))
-                                c->distance += balance_distance(w, a, b);
+                                c->distance += bp_distance(w, a, b);
         }
-        c->load_after = (set_nr(w, d, mask) + expected_load(w, d)) / mask_cpus(w, mask);
-        c->resident = (double) vm_resident_in(d, mask);
-        c->room = work_room(w, mask);
+        c->load_after = (set_nr(w, d, mask) + expected_load(w, d)) / bp_mask_cpus(w, mask);
+        c->resident = (double) bp_vm_resident_in(d, mask);
+        c->room = bp_work_room(w, mask);
 }
 
 /* Fewest nodes, then closest, then least loaded, then least to migrate,
@@ -78,29 +79,29 @@ static bool better(const struct choice *a, const struct choice *b)
         return a->room > b->room;
 }
 
-static bool cpus_fit(const struct balance_work *w, const struct balance_domain *d, uint64_t mask)
+static bool cpus_fit(const struct bp_work *w, const struct balance_domain *d, uint64_t mask)
 {
         unsigned want = d->vcpus < w->total_cpus ? d->vcpus : w->total_cpus;
 
-        return mask_cpus(w, mask) >= want;
+        return bp_mask_cpus(w, mask) >= want;
 }
 
 /* Grow a set from anchor, nearest nodes first (the less loaded on a tie),
  * until the VM's vCPUs and memory fit; 0 if even every node is too small. */
-static uint64_t grow_from(const struct balance_work *w, const struct balance_domain *d, unsigned anchor)
+static uint64_t grow_from(const struct bp_work *w, const struct balance_domain *d, unsigned anchor)
 {
         uint64_t mask = BALANCE_NODE_BIT(anchor);
 
-        while (!(cpus_fit(w, d, mask) && work_fits(w, d, mask))) {
+        while (!(cpus_fit(w, d, mask) && bp_work_fits(w, d, mask))) {
                 unsigned best = BALANCE_MAX_NODES;
 
-                for_each_node(w, id) {
+                bp_for_each_node(w, id) {
                         if (mask & BALANCE_NODE_BIT(id))
                                 continue;
                         if (best == BALANCE_MAX_NODES ||
-                            balance_distance(w, anchor, id) < balance_distance(w, anchor, best) ||
-                            (balance_distance(w, anchor, id) == balance_distance(w, anchor, best) &&
-                             node_load(w, id) < node_load(w, best)))
+                            bp_distance(w, anchor, id) < bp_distance(w, anchor, best) ||
+                            (bp_distance(w, anchor, id) == bp_distance(w, anchor, best) &&
+                             bp_node_load(w, id) < bp_node_load(w, best)))
                                 best = id;
                 }
                 if (best == BALANCE_MAX_NODES)
@@ -110,21 +111,21 @@ static uint64_t grow_from(const struct balance_work *w, const struct balance_dom
         return mask;
 }
 
-static uint64_t choose_nodes(const struct balance_work *w, const struct balance_domain *d, struct choice *ret)
+static uint64_t choose_nodes(const struct bp_work *w, const struct balance_domain *d, struct choice *ret)
 {
         struct choice best = {}, c;
 
-        for_each_node(w, id) {
+        bp_for_each_node(w, id) {
                 uint64_t mask = BALANCE_NODE_BIT(id);
 
-                if (!cpus_fit(w, d, mask) || !work_fits(w, d, mask))
+                if (!cpus_fit(w, d, mask) || !bp_work_fits(w, d, mask))
                         continue;
                 fill_choice(w, d, mask, &c);
                 if (better(&c, &best))
                         best = c;
         }
         if (!best.mask)
-                for_each_node(w, id) {
+                bp_for_each_node(w, id) {
                         uint64_t mask = grow_from(w, d, id);
 
                         if (!mask)
@@ -137,9 +138,9 @@ static uint64_t choose_nodes(const struct balance_work *w, const struct balance_
         return best.mask;
 }
 
-/* The unplaced movable VM with the most memory: big ones first, while
- * there is room for them. */
-static long pick_unplaced(const struct balance_work *w)
+/* The unplaced movable VM (rule 9) with the most memory: big ones first,
+ * while there is room for them. */
+static long pick_unplaced(const struct bp_work *w)
 {
         const struct balance_snapshot *snap = w->snap;
         uint64_t best_need = 0;
@@ -147,7 +148,7 @@ static long pick_unplaced(const struct balance_work *w)
 
         for (size_t i = 0; i < snap->n_domains; i++) {
                 const struct balance_vm *vm = &w->state->vms[i];
-                uint64_t need = vm_need_mib(&snap->domains[i]);
+                uint64_t need = bp_vm_need_mib(&snap->domains[i]);
 
                 if (vm->phase != BALANCE_VM_NEW || !snap->domains[i].movable ||
                     vm->planned_tick == w->state->tick)
@@ -160,30 +161,30 @@ static long pick_unplaced(const struct balance_work *w)
         return best;
 }
 
-static void note_no_room(struct balance_work *w, size_t i)
+static void note_no_room(struct bp_work *w, size_t i)
 {
         const struct balance_domain *d = &w->snap->domains[i];
-        unsigned best = mask_first(w->present);
+        unsigned best = bp_mask_first(w->present);
 
-        for_each_node(w, id)
+        bp_for_each_node(w, id)
                 if (w->room[id] > w->room[best])
                         best = id;
-        plan_note(w, i, "%s not placed: needs %u vCPUs and %.1f GiB; most room is node%u with %.1f GiB",
-                  d->name, d->vcpus, mib_to_gib((double) vm_need_mib(d)), best,
-                  mib_to_gib(fmax(w->room[best], 0)));
+        bp_plan_note(w, i, "%s not placed: needs %u vCPUs and %.1f GiB; most room is node%u with %.1f GiB",
+                  d->name, d->vcpus, bp_mib_to_gib((double) bp_vm_need_mib(d)), best,
+                  bp_mib_to_gib(fmax(w->room[best], 0)));
 }
 
-static void place(struct balance_work *w, size_t i, const struct choice *c)
+static void place(struct bp_work *w, size_t i, const struct choice *c)
 {
         const struct balance_domain *d = &w->snap->domains[i];
         struct balance_vm *vm = &w->state->vms[i];
         uint64_t from = d->cpu_nodes & w->present;
-        double extra = expected_load(w, d) - dom_load(w, d);
-        unsigned cpus = mask_cpus(w, c->mask);
+        double extra = expected_load(w, d) - bp_dom_load(w, d);
+        unsigned cpus = bp_mask_cpus(w, c->mask);
         struct balance_move *m = NULL;
 
         if (c->mask != from) {
-                m = plan_add(w, BALANCE_MOVE_PLACE, i, from, c->mask, 0);
+                m = bp_plan_add(w, BALANCE_MOVE_PLACE, i, from, c->mask, 0);
                 if (!m)
                         return; /* plan full: next tick */
         }
@@ -192,28 +193,28 @@ static void place(struct balance_work *w, size_t i, const struct choice *c)
         vm->home = c->mask;
         vm->migrating = true;
         vm->ticks_since_move = 0;
-        work_shift_load(w, dom_load(w, d), from ? from : w->present, c->mask);
-        for_each_node(w, id)
+        bp_work_shift_load(w, bp_dom_load(w, d), from ? from : w->present, c->mask);
+        bp_for_each_node(w, id)
                 if (c->mask & BALANCE_NODE_BIT(id))
                         w->pressure[id] += extra * w->node[id]->cpus / cpus;
-        work_reserve(w, d, c->mask, +1);
+        bp_work_reserve(w, d, c->mask, +1);
         if (!m)
                 return;
         if (c->k == 1)
                 snprintf(m->reason, sizeof(m->reason),
                          "most room: load %.2f with its %u vCPUs, %.1f GiB free for its %.1f GiB",
                          c->load_after, d->vcpus,
-                         mib_to_gib(c->room), mib_to_gib((double) vm_need_mib(d)));
+                         bp_mib_to_gib(c->room), bp_mib_to_gib((double) bp_vm_need_mib(d)));
         else
                 snprintf(m->reason, sizeof(m->reason),
                          "bigger than one node (%u vCPUs, %.1f GiB): %u nodes, distance %u, "
                          "load %.2f, %.1f GiB free",
                          d->vcpus,
-                         mib_to_gib((double) vm_need_mib(d)), c->k, c->distance, c->load_after,
-                         mib_to_gib(c->room));
+                         bp_mib_to_gib((double) bp_vm_need_mib(d)), c->k, c->distance, c->load_after,
+                         bp_mib_to_gib(c->room));
 }
 
-void plan_placement(struct balance_work *w)
+void bp_plan_placement(struct bp_work *w)
 {
         long i;
 

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Rebalancing (rules 1, 3, 4, 7, 8): when the busiest node and a less busy
- * one meet seed 004's trigger, move the VM that reduces the imbalance most
- * per MiB it will take to migrate, never one that overshoots; if no single
- * move helps, swap two. CPUs move first; after probation_ticks the verdict:
- * memory follows if the imbalance is still there without the VM, else the
- * CPUs go back. */
+/* Rebalancing and probation, a stage of the pure policy (rules 1, 3, 4, 7
+ * and 8 of include/balance/policy.h; 6 and 9 in check_dest() and
+ * check_vm()): when the busiest node and a less busy one meet seed 004's
+ * trigger, move the VM that reduces the imbalance most per MiB it will take
+ * to migrate, never one that overshoots; if no single move helps, swap
+ * two. CPUs move first; after probation_ticks the verdict: memory follows
+ * if the imbalance is still there without the VM, else the CPUs go back.
+ * One file because a verdict undoes exactly what a move did (start_move()
+ * and revert() are each other's inverse). */
 #include <math.h>
 #include <stdio.h>
 
@@ -46,7 +49,7 @@ struct candidate {
 };
 
 /* Is domain i, homed on node `on` alone, free to move at all? */
-static enum reject check_vm(const struct balance_work *w, size_t i, unsigned on)
+static enum reject check_vm(const struct bp_work *w, size_t i, unsigned on)
 {
         const struct balance_domain *d = &w->snap->domains[i];
         const struct balance_vm *vm = &w->state->vms[i];
@@ -56,36 +59,37 @@ static enum reject check_vm(const struct balance_work *w, size_t i, unsigned on)
         if (vm->home != BALANCE_NODE_BIT(on))
                 return R_ELSEWHERE;
         if (!d->movable)
-                return R_PINNED;
+                return R_PINNED;           /* rule 9 */
         if (vm->phase == BALANCE_VM_PROBATION)
                 return R_PROBATION;
+        /* Rule 8: a VM that moved stays. */
         if (vm->planned_tick == w->state->tick || vm->ticks_since_move < w->p->cooldown_ticks)
                 return R_COOLDOWN;
         if (vm->migrating)
                 return R_MIGRATING;
-        if (dom_load(w, d) < w->p->min_load_moved)
+        if (bp_dom_load(w, d) < w->p->min_load_moved)
                 return R_IDLE;
         return OK;
 }
 
-static enum reject check_dest(const struct balance_work *w, size_t i, unsigned d)
+static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d)
 {
         const struct balance_domain *dom = &w->snap->domains[i];
 
         if (dom->vcpus > w->node[d]->cpus)
                 return R_CPUS;
-        if (!work_fits(w, dom, BALANCE_NODE_BIT(d)))
+        if (!bp_work_fits(w, dom, BALANCE_NODE_BIT(d)))
                 return R_MEMORY;
         return OK;
 }
 
 /* Reduction of sum(cpus * (load - mean)^2) when `net` runnable threads go
  * from s to d; the mean drops out. */
-static double gain(const struct balance_work *w, unsigned s, unsigned d, double net)
+static double gain(const struct bp_work *w, unsigned s, unsigned d, double net)
 {
         double cs = w->node[s]->cpus, cd = w->node[d]->cpus;
 
-        return 2 * net * (node_load(w, s) - node_load(w, d)) - net * net * (1 / cs + 1 / cd);
+        return 2 * net * (bp_node_load(w, s) - bp_node_load(w, d)) - net * net * (1 / cs + 1 / cd);
 }
 
 /* Rule 3: the target must not end busier than the source ends, beyond
@@ -93,7 +97,7 @@ static double gain(const struct balance_work *w, unsigned s, unsigned d, double 
  * an overshoot, and so is one leaving the target busier than the source
  * was. Within the tolerance it is no ping-pong, and VMs of equal size can
  * still even out two nodes whose difference is one VM plus some noise. */
-static bool overshoots(const struct balance_work *w, unsigned s, unsigned d, double net)
+static bool overshoots(const struct bp_work *w, unsigned s, unsigned d, double net)
 {
         double nr_s = w->nr[s] - net, nr_d = w->nr[d] + net;
         unsigned cs = w->node[s]->cpus, cd = w->node[d]->cpus;
@@ -105,7 +109,7 @@ static bool overshoots(const struct balance_work *w, unsigned s, unsigned d, dou
 
 static double mib_to(const struct balance_domain *dom, unsigned d)
 {
-        return (double) (vm_resident(dom) - vm_resident_in(dom, BALANCE_NODE_BIT(d)));
+        return (double) (bp_vm_resident(dom) - bp_vm_resident_in(dom, BALANCE_NODE_BIT(d)));
 }
 
 static void consider(struct candidate *best, const struct candidate *c)
@@ -116,7 +120,7 @@ static void consider(struct candidate *best, const struct candidate *c)
 
 /* Best single move from s to any node in targets; counts why VMs were
  * rejected for the pair (s, first_target) into rejects. */
-static void best_single(const struct balance_work *w, unsigned s, uint64_t targets, unsigned first,
+static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, unsigned first,
                         long rejects[_R_MAX], struct candidate *best)
 {
         for (size_t i = 0; i < w->snap->n_domains; i++) {
@@ -125,7 +129,7 @@ static void best_single(const struct balance_work *w, unsigned s, uint64_t targe
 
                 if (r == R_ELSEWHERE)
                         continue;
-                for_each_node(w, d) {
+                bp_for_each_node(w, d) {
                         enum reject rd = r;
                         struct candidate c;
 
@@ -133,13 +137,13 @@ static void best_single(const struct balance_work *w, unsigned s, uint64_t targe
                                 continue;
                         if (rd == OK)
                                 rd = check_dest(w, i, d);
-                        if (rd == OK && overshoots(w, s, d, dom_load(w, dom)))
+                        if (rd == OK && overshoots(w, s, d, bp_dom_load(w, dom)))
                                 rd = R_OVERSHOOT;
                         if (d == first)
                                 rejects[rd]++;
                         if (rd != OK)
                                 continue;
-                        c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = dom_load(w, dom),
+                        c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
                                                  .mib = mib_to(dom, d) };
                         c.score = gain(w, s, d, c.net) / (c.mib + (double) w->p->move_cost_mib);
                         consider(best, &c);
@@ -150,7 +154,7 @@ static void best_single(const struct balance_work *w, unsigned s, uint64_t targe
 /* Rule 7: swap a busy VM on s with a less busy one on d. Each VM's memory
  * must fit where it goes without counting what the other frees: during
  * probation neither has moved any. */
-static void best_swap(const struct balance_work *w, unsigned s, unsigned d, struct candidate *best)
+static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct candidate *best)
 {
         const struct balance_snapshot *snap = w->snap;
 
@@ -162,7 +166,7 @@ static void best_swap(const struct balance_work *w, unsigned s, unsigned d, stru
                 for (size_t j = 0; j < snap->n_domains; j++) {
                         const struct balance_domain *b = &snap->domains[j];
                         struct candidate c;
-                        double net = dom_load(w, a) - dom_load(w, b);
+                        double net = bp_dom_load(w, a) - bp_dom_load(w, b);
 
                         if (net < w->p->min_load_moved || overshoots(w, s, d, net))
                                 continue;
@@ -176,13 +180,13 @@ static void best_swap(const struct balance_work *w, unsigned s, unsigned d, stru
         }
 }
 
-static void start_move(struct balance_work *w, size_t i, unsigned s, unsigned d, long partner)
+static void start_move(struct bp_work *w, size_t i, unsigned s, unsigned d, long partner)
 {
         const struct balance_domain *dom = &w->snap->domains[i];
         struct balance_vm *vm = &w->state->vms[i];
 
-        work_reserve(w, dom, vm->home, -1);
-        work_shift_load(w, vm->load_avg, BALANCE_NODE_BIT(s), BALANCE_NODE_BIT(d));
+        bp_work_reserve(w, dom, vm->home, -1);
+        bp_work_shift_load(w, vm->load_avg, BALANCE_NODE_BIT(s), BALANCE_NODE_BIT(d));
         vm->home = BALANCE_NODE_BIT(d);
         vm->prev = BALANCE_NODE_BIT(s);
         vm->moves++;
@@ -200,16 +204,16 @@ static void start_move(struct balance_work *w, size_t i, unsigned s, unsigned d,
                 vm->phase = BALANCE_VM_SETTLED;
                 vm->migrating = true;
         }
-        work_reserve(w, dom, vm->home, +1);
+        bp_work_reserve(w, dom, vm->home, +1);
         w->cpu_moves++;
         w->moves_left = w->moves_left > 0 ? w->moves_left - 1 : 0;
 }
 
 /* "nr_running 7.0 vs 0.1, load ..." of nodes s and d, after "nodeS ->
  * nodeD: " when named (a move's log line names its nodes itself). */
-static void pair_str(const struct balance_work *w, unsigned s, unsigned d, bool named, char *buf, size_t size)
+static void pair_str(const struct bp_work *w, unsigned s, unsigned d, bool named, char *buf, size_t size)
 {
-        double ls = node_load(w, s), ld = node_load(w, d);
+        double ls = bp_node_load(w, s), ld = bp_node_load(w, d);
         char ratio[32], nodes[48] = "";
 
         if (named)
@@ -222,7 +226,7 @@ static void pair_str(const struct balance_work *w, unsigned s, unsigned d, bool 
                  ls, ld, ratio);
 }
 
-static bool take(struct balance_work *w, const struct candidate *c)
+static bool take(struct bp_work *w, const struct candidate *c)
 {
         const struct balance_domain *a = &w->snap->domains[c->a];
         const char *after = w->p->probation_ticks > 0 ? "after probation" : "now";
@@ -231,29 +235,29 @@ static bool take(struct balance_work *w, const struct candidate *c)
 
         pair_str(w, c->s, c->d, false, pair, sizeof(pair));
         if (c->b < 0) {
-                ma = plan_add(w, BALANCE_MOVE_CPU, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
+                ma = bp_plan_add(w, BALANCE_MOVE_CPU, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
                 if (!ma)
                         return false;
                 snprintf(ma->reason, sizeof(ma->reason), "%s; %s load %.1f, %.1f GiB to migrate %s",
-                         pair, a->name, dom_load(w, a), mib_to_gib(c->mib), after);
+                         pair, a->name, bp_dom_load(w, a), bp_mib_to_gib(c->mib), after);
                 start_move(w, (size_t) c->a, c->s, c->d, -1);
                 return true;
         }
         if (w->plan->n_moves + 2 > BALANCE_PLAN_MAX_MOVES)
                 return false;
         const struct balance_domain *b = &w->snap->domains[c->b];
-        ma = plan_add(w, BALANCE_MOVE_SWAP, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
-        mb = plan_add(w, BALANCE_MOVE_SWAP, (size_t) c->b, BALANCE_NODE_BIT(c->d), BALANCE_NODE_BIT(c->s), 0);
+        ma = bp_plan_add(w, BALANCE_MOVE_SWAP, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);
+        mb = bp_plan_add(w, BALANCE_MOVE_SWAP, (size_t) c->b, BALANCE_NODE_BIT(c->d), BALANCE_NODE_BIT(c->s), 0);
         snprintf(ma->reason, sizeof(ma->reason), "%s; swap %s (load %.1f) with %s (load %.1f): net %.1f, "
-                 "%.1f GiB to migrate %s", pair, a->name, dom_load(w, a), b->name, dom_load(w, b), c->net,
-                 mib_to_gib(c->mib), after);
-        snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f", a->name, dom_load(w, b));
+                 "%.1f GiB to migrate %s", pair, a->name, bp_dom_load(w, a), b->name, bp_dom_load(w, b), c->net,
+                 bp_mib_to_gib(c->mib), after);
+        snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f", a->name, bp_dom_load(w, b));
         start_move(w, (size_t) c->a, c->s, c->d, c->b);
         start_move(w, (size_t) c->b, c->d, c->s, c->a);
         return true;
 }
 
-static void no_move_reason(struct balance_work *w, unsigned s, unsigned d, bool triggered,
+static void no_move_reason(struct bp_work *w, unsigned s, unsigned d, bool triggered,
                            const long rejects[_R_MAX])
 {
         char *buf = w->plan->reason, pair[160];
@@ -278,13 +282,13 @@ static void no_move_reason(struct balance_work *w, unsigned s, unsigned d, bool 
                 snprintf(buf + len, size - len, " no VM on node%u", s);
 }
 
-static void nodes_by_load(const struct balance_work *w, unsigned order[], size_t *n)
+static void nodes_by_load(const struct bp_work *w, unsigned order[], size_t *n)
 {
         *n = 0;
-        for_each_node(w, id) {
+        bp_for_each_node(w, id) {
                 size_t j = (*n)++;
 
-                for (; j > 0 && node_load(w, order[j - 1]) < node_load(w, id); j--)
+                for (; j > 0 && bp_node_load(w, order[j - 1]) < bp_node_load(w, id); j--)
                         order[j] = order[j - 1];
                 order[j] = id;
         }
@@ -292,7 +296,7 @@ static void nodes_by_load(const struct balance_work *w, unsigned order[], size_t
 
 /* One decision: busiest source first, single moves before swaps; a less
  * busy source only when no VM on a busier one can help. */
-static bool rebalance_once(struct balance_work *w)
+static bool rebalance_once(struct bp_work *w)
 {
         unsigned order[BALANCE_MAX_NODES];
         long rejects[_R_MAX] = {};
@@ -314,7 +318,7 @@ static bool rebalance_once(struct balance_work *w)
                         continue;
                 }
                 best_single(w, s, targets, first, rejects, &best);
-                if (best.a < 0 && work_may_move(w, 2))
+                if (best.a < 0 && bp_work_may_move(w, 2))
                         for (size_t di = n - 1; di > si; di--)
                                 if (targets & BALANCE_NODE_BIT(order[di]))
                                         best_swap(w, s, order[di], &best);
@@ -328,7 +332,7 @@ static bool rebalance_once(struct balance_work *w)
         return false;
 }
 
-void plan_rebalance(struct balance_work *w)
+void bp_plan_rebalance(struct bp_work *w)
 {
         while (w->moves_left > 0 && w->plan->n_moves < BALANCE_PLAN_MAX_MOVES) {
                 w->plan->reason[0] = 0;
@@ -342,7 +346,7 @@ void plan_rebalance(struct balance_work *w)
 
 /* ---- probation (rule 4) ---- */
 
-static long find_partner(const struct balance_work *w, const struct balance_vm *vm)
+static long find_partner(const struct bp_work *w, const struct balance_vm *vm)
 {
         if (!vm->has_partner)
                 return -1;
@@ -366,20 +370,20 @@ static void keep(struct balance_vm *vm, double src_nr, double dst_nr)
         vm->has_partner = false;
 }
 
-static void revert(struct balance_work *w, size_t i, const char *why)
+static void revert(struct bp_work *w, size_t i, const char *why)
 {
         const struct balance_domain *dom = &w->snap->domains[i];
         struct balance_vm *vm = &w->state->vms[i];
         struct balance_move *m;
 
-        m = plan_add(w, BALANCE_MOVE_REVERT, i, vm->home, vm->prev, 0);
+        m = bp_plan_add(w, BALANCE_MOVE_REVERT, i, vm->home, vm->prev, 0);
         if (!m)
                 return;
         snprintf(m->reason, sizeof(m->reason), "%s", why);
-        work_reserve(w, dom, vm->home, -1);
-        work_shift_load(w, dom_load(w, dom), vm->home, vm->prev);
+        bp_work_reserve(w, dom, vm->home, -1);
+        bp_work_shift_load(w, bp_dom_load(w, dom), vm->home, vm->prev);
         vm->home = vm->prev;
-        work_reserve(w, dom, vm->home, +1);
+        bp_work_reserve(w, dom, vm->home, +1);
         vm->phase = BALANCE_VM_SETTLED;
         vm->migrating = false;
         vm->has_partner = false;
@@ -392,10 +396,10 @@ static void revert(struct balance_work *w, size_t i, const char *why)
 
 /* The verdict on the means over the probation: with the VM (or the swap)
  * undone, would the source still meet the trigger against the target? */
-static void verdict(struct balance_work *w, size_t i, long j)
+static void verdict(struct bp_work *w, size_t i, long j)
 {
         struct balance_vm *vm = &w->state->vms[i];
-        unsigned s = mask_first(vm->prev), d = mask_first(vm->home);
+        unsigned s = bp_mask_first(vm->prev), d = bp_mask_first(vm->home);
         double t = (double) vm->probation_ticks;
         double src = vm->sum_src_nr / t, dst = vm->sum_dst_nr / t, net = vm->sum_load / t;
         double ls, ld;
@@ -411,7 +415,7 @@ static void verdict(struct balance_work *w, size_t i, long j)
                         keep(&w->state->vms[j], dst, src);
                 return;
         }
-        if (!work_may_move(w, j >= 0 ? 2 : 1))
+        if (!bp_work_may_move(w, j >= 0 ? 2 : 1))
                 return; /* no move left this tick: decide again next tick */
         ls = src / w->node[s]->cpus;
         ld = dst / w->node[d]->cpus;
@@ -423,7 +427,7 @@ static void verdict(struct balance_work *w, size_t i, long j)
                 revert(w, (size_t) j, why);
 }
 
-void plan_probation(struct balance_work *w)
+void bp_plan_probation(struct bp_work *w)
 {
         const struct balance_snapshot *snap = w->snap;
 
@@ -433,8 +437,8 @@ void plan_probation(struct balance_work *w)
                 if (vm->phase != BALANCE_VM_PROBATION)
                         continue;
                 vm->probation_ticks++;
-                vm->sum_src_nr += w->nr[mask_first(vm->prev)];
-                vm->sum_dst_nr += w->nr[mask_first(vm->home)];
+                vm->sum_src_nr += w->nr[bp_mask_first(vm->prev)];
+                vm->sum_dst_nr += w->nr[bp_mask_first(vm->home)];
                 vm->sum_load += w->state->vms[i].load_avg;
         }
         for (size_t i = 0; i < snap->n_domains; i++) {

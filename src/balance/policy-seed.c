@@ -21,7 +21,7 @@ static uint64_t mix(uint64_t x)
         return x ^ (x >> 31);
 }
 
-static void seed_place(struct balance_work *w)
+static void seed_place(struct bp_work *w)
 {
         const struct balance_snapshot *snap = w->snap;
 
@@ -34,8 +34,8 @@ static void seed_place(struct balance_work *w)
                 if (!d->movable || (mask && mask != w->present) || snap->n_nodes < 2)
                         continue;
                 to = snap->nodes[mix(d->id) % snap->n_nodes].id;
-                m = plan_add(w, BALANCE_MOVE_PLACE, i, mask, BALANCE_NODE_BIT(to),
-                             vm_resident(d) - d->mem_mib[to]);
+                m = bp_plan_add(w, BALANCE_MOVE_PLACE, i, mask, BALANCE_NODE_BIT(to),
+                             bp_vm_resident(d) - d->mem_mib[to]);
                 if (!m)
                         return;
                 snprintf(m->reason, sizeof(m->reason), "new VM: a random node");
@@ -47,16 +47,16 @@ int balance_seed_rule_plan(const struct balance_params *p, const struct balance_
 {
         const struct balance_node *high, *low;
         struct balance_state none = {};
-        struct balance_work w;
+        struct bp_work w;
         double load_high, load_low;
         int r;
 
-        r = balance_validate(p, snap);
+        r = bp_validate(p, snap);
         if (r < 0)
                 return r;
         if (!ret)
                 return -EINVAL;
-        balance_work_init(&w, p, snap, &none, ret);
+        bp_work_init(&w, p, snap, &none, ret);
 
         seed_place(&w);
         high = low = &snap->nodes[0];
@@ -81,8 +81,8 @@ int balance_seed_rule_plan(const struct balance_params *p, const struct balance_
 
                 if (!d->movable || (d->cpu_nodes & w.present) != BALANCE_NODE_BIT(high->id))
                         continue;
-                m = plan_add(&w, BALANCE_MOVE_CPU, i, BALANCE_NODE_BIT(high->id), BALANCE_NODE_BIT(low->id),
-                             vm_resident(d) - d->mem_mib[low->id]);
+                m = bp_plan_add(&w, BALANCE_MOVE_CPU, i, BALANCE_NODE_BIT(high->id), BALANCE_NODE_BIT(low->id),
+                             bp_vm_resident(d) - d->mem_mib[low->id]);
                 if (!m)
                         return 0;
                 snprintf(m->reason, sizeof(m->reason),

@@ -157,7 +157,9 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
         const struct profile *p = d->tuning.profile;
         char since[64];
 
-        fprintf(out, "{\"version\":\"%s\",\"pid\":%d,\"profile\":", VMTUNED_VERSION, (int) getpid());
+        fputs("{\"version\":", out);
+        json_print_string(out, VMTUNED_VERSION);
+        fprintf(out, ",\"pid\":%d,\"profile\":", (int) getpid());
         json_print_string(out, p->name);
         fputs(",\"profile_file\":", out);
         json_print_string(out, p->file);

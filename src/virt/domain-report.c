@@ -129,8 +129,9 @@ static void json_domain(FILE *out, const struct domain *d)
         json_print_string(out, d->name);
         fputs(",\"uuid\":", out);
         json_print_string(out, d->uuid);
-        fprintf(out, ",\"id\":%d,\"pid\":%d,\"state\":\"%s\",\"vcpus\":%u,\"memory_kib\":%" PRIu64,
-                d->id, (int) d->pid, d->paused ? "paused" : "running", d->n_vcpus, d->memory_kib);
+        fprintf(out, ",\"id\":%d,\"pid\":%d,\"state\":", d->id, (int) d->pid);
+        json_print_string(out, d->paused ? "paused" : "running");
+        fprintf(out, ",\"vcpus\":%u,\"memory_kib\":%" PRIu64, d->n_vcpus, d->memory_kib);
         json_threads(out, "vcpu_threads", "vcpu", d->vcpu_threads, d->n_vcpu_threads);
         json_threads(out, "iothreads", "iothread", d->iothreads, d->n_iothreads);
         fputs(",\"emulator_threads\":[", out);

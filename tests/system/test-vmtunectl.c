@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <iconv.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -252,12 +253,29 @@ static const char *json_value(const char *p, int depth)
         }
 }
 
+/* A JSON text is UTF-8 (RFC 8259, 8.1) and parsers refuse anything else;
+ * glibc's strict decoder says whether it is. */
+static bool utf8_valid(const char *text)
+{
+        iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+        size_t in_left = strlen(text), out_left = 4 * in_left + 4;
+        char *in = (char *) text, *buf = malloc(out_left), *out = buf;
+        bool ok = cd != (iconv_t) -1 && buf && iconv(cd, &in, &in_left, &out, &out_left) != (size_t) -1;
+
+        if (cd != (iconv_t) -1)
+                iconv_close(cd);
+        free(buf);
+        return ok && in_left == 0;
+}
+
 static void assert_json(const char *text)
 {
         const char *end = json_value(text, 0);
 
         if (!end || *json_ws(end) != '\0')
                 fail_msg("not one JSON value (bad at offset %ld):\n%s", end ? (long) (end - text) : -1L, text);
+        if (!utf8_valid(text))
+                fail_msg("JSON, but not in UTF-8:\n%s", text);
 }
 
 static void test_json_checker_rejects_what_it_should(void **state)
@@ -268,6 +286,11 @@ static void test_json_checker_rejects_what_it_should(void **state)
         assert_null(json_value("{a:1}", 0));
         assert_null(json_value("\"tab\tin string\"", 0));
         assert_null(json_value("01", 0));
+        assert_string_equal(json_value("\"web\"01\"", 0), "01\"");      /* the string ends early */
+        assert_false(utf8_valid("\"bad \xff byte\""));
+        assert_false(utf8_valid("\"cut \xe2\x82\""));
+        assert_false(utf8_valid("\"surrogate \xed\xa0\x80\""));
+        assert_true(utf8_valid("\"caf\xc3\xa9 \\ufffd\""));
 }
 
 /* --- status ------------------------------------------------------------------ */
@@ -486,6 +509,83 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
         assert_contains(out, "vmtuned.conf:3");
         free(out);
         assert_value(e, "proc/sys/vm/swappiness", "30");
+        stop(e);
+        assert_originals(e);
+}
+
+/* --- domains and plan: names that need escaping ---------------------------------- */
+
+/* A one-node fixture kernel with the QEMU process of domain NAME (pid, a
+ * vCPU thread on CPUs 0-1, its cgroup), so that the balancer samples it
+ * and lists it on node0 in its node table. */
+static void write_sampled_domain(const struct tl_env *e, const char *name, int pid)
+{
+        char rel[256], text[256];
+
+        tl_write(e->root, "sys/devices/system/node/online", "0\n");
+        tl_write(e->root, "sys/devices/system/node/node0/cpulist", "0-1\n");
+        tl_write(e->root, "sys/devices/system/node/node0/distance", "10\n");
+        tl_write(e->root, "sys/devices/system/node/node0/meminfo",
+                 "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
+        snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
+        snprintf(text, sizeof(text), "%d\n", pid);
+        tl_write(e->root, rel, text);
+        snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
+        tl_write(e->root, rel, "0::/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator\n");
+        snprintf(rel, sizeof(rel), "proc/%d/numa_maps", pid);
+        tl_write(e->root, rel, "7f0000000000 default anon=256 dirty=256 N0=256 kernelpagesize_kB=4\n");
+        for (int tid = pid; tid <= pid + 1; tid++) {
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
+                tl_write(e->root, rel, tid == pid ? "qemu-system-x86\n" : "CPU 0/KVM\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", pid, tid);
+                tl_write(e->root, rel, "Name:\tqemu\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/schedstat", pid, tid);
+                tl_write(e->root, rel, "1000000 500000 10\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", pid, tid);
+                snprintf(text, sizeof(text), "%d (qemu) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 0 0 0 0 0 0 "
+                         "0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0\n", tid);
+                tl_write(e->root, rel, text);
+        }
+}
+
+/* libvirt takes any name but "/"; `web"01` once came out of the node table
+ * as "name":"web"01" and no JSON parser read `vmtunectl --json domains` or
+ * `--json plan`. Every string now goes through the one JSON writer. */
+static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name(void **state)
+{
+        struct tl_env *e = *state;
+        char node_xml[512], conf[1024], *out = NULL;
+        bool planned = false;
+
+        write_sampled_domain(e, "web\"01", 4242);
+        tl_write(e->dir, "node.xml",
+                 "<node><domain type='test'><name>web&quot;01</name><memory unit='MiB'>1024</memory>"
+                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
+        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
+        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test://%s\n"
+                 "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", node_xml);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        start(e);
+        /* The first tick sets the baseline, the second plans. */
+        for (int i = 0; i < 100 && !planned; i++) {
+                free(out);
+                out = NULL;
+                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
+                planned = strstr(out, "\"tick\":") != NULL;
+                if (!planned)
+                        usleep(100 * 1000);
+        }
+        if (!planned)
+                fail_msg("no plan after 10 s:\n%s", out);
+        assert_json(out);
+        assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "--json", "domains", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
+        assert_contains(out, "\"domains\":[{\"name\":\"web\\\"01\",");
+        free(out);
         stop(e);
         assert_originals(e);
 }
@@ -802,6 +902,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The balancer policy, one rule per test, on hand-made snapshots: the seed
- * trigger, placement, the cheapest non-overshooting move, probation and its
- * revert, memory that follows and its rate limit, fit, big VMs, pinned VMs,
- * cooldown, the move budget, swaps, the seed rule itself, bad input. */
+/* The balancer policy, one rule per test (the rules as numbered in
+ * include/balance/policy.h), on hand-made snapshots: the seed trigger (rule
+ * 1), placement (2), the cheapest non-overshooting move (3), probation and
+ * its revert (4), memory that follows and its rate limit (5), fit (6), big
+ * VMs (2), pinned VMs (9), cooldown and the move budget (8), swaps (7), the
+ * seed rule itself, bad input, and what a move's outcome changes
+ * (balance_record_result()). One file past 600 lines because it is one
+ * concern: every test drives the same pure policy on the same small model
+ * host (struct fx and its helpers), one rule at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -614,6 +619,119 @@ static void test_single_node_host_has_nothing_to_balance(void **state)
         assert_string_equal(f->plan.reason, "one NUMA node: nothing to balance");
 }
 
+/* --- a move's outcome: balance_record_result() ----------------------------------- */
+
+static const struct balance_move memory_move = {
+        .kind = BALANCE_MOVE_MEMORY, .domain = 1, .domain_id = 7, .from_nodes = BIT(0), .to_nodes = BIT(1),
+        .migrate_mib = 512,
+};
+
+static void test_memory_move_that_migrated_nothing_stops_the_chase_and_says_why(void **state)
+{
+        struct balance_vm vms[2] = {
+                { .id = 3, .phase = BALANCE_VM_SETTLED, .home = BIT(0), .migrating = true },
+                { .id = 7, .phase = BALANCE_VM_SETTLED, .home = BIT(1), .migrating = true },
+        };
+        struct balance_state st = { .tick = 5, .vms = vms, .n_vms = 2 };
+        char why[BALANCE_REASON_MAX];
+
+        /* pinned pages: the mover saw memory elsewhere it could not move */
+        assert_true(balance_record_result(&st, &memory_move, &(struct balance_result) { .remote_mib = 300 }, why,
+                                          sizeof(why)));
+        assert_false(vms[1].migrating);
+        assert_true(vms[0].migrating);          /* the other VM is not touched */
+        assert_non_null(strstr(why, "300 MiB of its memory stay elsewhere and did not move (unmovable pages)"));
+        assert_non_null(strstr(why, "not trying again unless most of its memory is elsewhere"));
+
+        /* nothing of the process elsewhere: the rest is the cgroup's count */
+        vms[1].migrating = true;
+        assert_true(balance_record_result(&st, &memory_move, &(struct balance_result) { .remote_mib = 0 }, why,
+                                          sizeof(why)));
+        assert_false(vms[1].migrating);
+        assert_non_null(strstr(why, "none of its QEMU's own memory is elsewhere"));
+
+        /* a CPU move that carried memory along counts the same */
+        vms[1].migrating = true;
+        assert_true(balance_record_result(&st, &(struct balance_move) { .kind = BALANCE_MOVE_CPU, .domain = 1,
+                                                                         .domain_id = 7, .migrate_mib = 64 },
+                                          &(struct balance_result) { .remote_mib = 64 }, why, sizeof(why)));
+        assert_false(vms[1].migrating);
+        assert_int_equal(st.tick, 5);
+}
+
+static void test_move_outcome_that_teaches_nothing_leaves_the_state_alone(void **state)
+{
+        struct balance_vm vms[2] = {
+                { .id = 3, .phase = BALANCE_VM_SETTLED, .home = BIT(0) },
+                { .id = 7, .phase = BALANCE_VM_SETTLED, .home = BIT(1), .migrating = true },
+        };
+        struct balance_state st = { .vms = vms, .n_vms = 2 };
+        const struct balance_result stuck = { .remote_mib = 300 };
+        struct balance_move m;
+        char why[BALANCE_REASON_MAX] = "untouched";
+
+        /* memory moved: still following */
+        assert_false(balance_record_result(&st, &memory_move, &(struct balance_result) { .migrated_mib = 1 }, why,
+                                           sizeof(why)));
+        /* failed or dry run: the next snapshot shows where things are */
+        assert_false(balance_record_result(&st, &memory_move, &(struct balance_result) { .error = -EIO }, why,
+                                           sizeof(why)));
+        assert_false(balance_record_result(&st, &memory_move, &(struct balance_result) { .dry_run = true }, why,
+                                           sizeof(why)));
+        /* a CPU move without memory was never to migrate any */
+        m = (struct balance_move) { .kind = BALANCE_MOVE_CPU, .domain = 1, .domain_id = 7 };
+        assert_false(balance_record_result(&st, &m, &stuck, why, sizeof(why)));
+        /* another domain at that index now, or no such index */
+        m = memory_move;
+        m.domain_id = 8;
+        assert_false(balance_record_result(&st, &m, &stuck, why, sizeof(why)));
+        m = memory_move;
+        m.domain = 2;
+        assert_false(balance_record_result(&st, &m, &stuck, why, sizeof(why)));
+        assert_true(vms[1].migrating);
+        /* a VM whose memory was not following anything */
+        m = memory_move;
+        m.domain = 0;
+        m.domain_id = 3;
+        assert_false(balance_record_result(&st, &m, &stuck, why, sizeof(why)));
+        assert_false(vms[0].migrating);
+        assert_string_equal(why, "untouched");
+}
+
+/* The balancer used to ask every tick for memory that did not move; after
+ * the outcome is recorded, rule 5 asks again only once most of the VM's
+ * memory is elsewhere. */
+static void test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+        char why[BALANCE_REASON_MAX];
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 1, 1024, 0);
+        f->doms[0].mem_mib[0] = 700;
+        f->doms[0].mem_mib[1] = 324;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_MEMORY), 0);  /* 68 % local: left alone */
+        f->vms[0].migrating = true;                               /* as after a move of its CPUs */
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_MEMORY);
+        assert_non_null(m);
+        assert_int_equal(m->migrate_mib, 324);
+        assert_true(balance_record_result(&f->state, m, &(struct balance_result) { .remote_mib = 324 }, why,
+                                          sizeof(why)));
+        for (int tick = 0; tick < 3; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_int_equal(count_kind(f, BALANCE_MOVE_MEMORY), 0);
+        }
+        f->doms[0].mem_mib[0] = 400;                              /* most of it elsewhere now */
+        f->doms[0].mem_mib[1] = 624;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_MEMORY), 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -639,6 +757,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_seed_rule_moves_first_vm_listed_with_all_its_memory, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_snapshot_is_rejected_and_state_untouched, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_single_node_host_has_nothing_to_balance, setup, teardown),
+                cmocka_unit_test(test_memory_move_that_migrated_nothing_stops_the_chase_and_says_why),
+                cmocka_unit_test(test_move_outcome_that_teaches_nothing_leaves_the_state_alone),
+                cmocka_unit_test_setup_teardown(test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere, setup,
+                                                teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The memory stage of the pure policy (rule 5 of include/balance/policy.h),
+ * the last of balance_plan()'s stages: memory follows the CPUs, in chunks
+ * of at most max_migrate_mib_per_tick over all VMs together, so that it
+ * follows this plan's CPU moves when probation_ticks is 0 and a big VM's
+ * memory moves over several ticks. balance_record_result() (policy.c)
+ * stops the chase for memory that does not move. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "policy-internal.h"
+
+/* Rule 5: memory follows the CPUs. A settled VM with most of its memory off
+ * its home nodes, or one whose memory is already following a move, gets
+ * it moved, the busiest VM first, within max_migrate_mib_per_tick. */
+static long pick_memory_vm(struct bp_work *w)
+{
+        const struct balance_snapshot *snap = w->snap;
+        double best_score = -1;
+        long best = -1;
+
+        for (size_t i = 0; i < snap->n_domains; i++) {
+                const struct balance_domain *d = &snap->domains[i];
+                struct balance_vm *vm = &w->state->vms[i];
+                uint64_t total, local;
+                double score;
+
+                if (!d->movable || vm->phase != BALANCE_VM_SETTLED || !vm->home)
+                        continue;
+                if (vm->memory_tick == w->state->tick)
+                        continue;
+                total = bp_vm_resident(d);
+                local = bp_vm_resident_in(d, vm->home);
+                if (total == 0 || local * 1000 >= total * BALANCE_LOCAL_DONE_PERMILLE) {
+                        vm->migrating = false;
+                        continue;
+                }
+                if (!vm->migrating && (long) (local * 1000 / total) >= w->p->local_min_permille)
+                        continue;
+                score = (vm->load_avg + 0.01) * (double) (total - local);
+                if (score > best_score) {
+                        best_score = score;
+                        best = (long) i;
+                }
+        }
+        return best;
+}
+
+static void memory_reason(struct bp_work *w, size_t i, struct balance_move *m, uint64_t remote)
+{
+        const struct balance_domain *d = &w->snap->domains[i];
+        struct balance_vm *vm = &w->state->vms[i];
+        char from[128], why[160];
+
+        if (vm->probation_passed)
+                snprintf(why, sizeof(why), "probation over: without it %s would have nr_running %.1f vs %.1f",
+                         bp_nodes_str(vm->prev, from, sizeof(from)), vm->sum_src_nr, vm->sum_dst_nr);
+        else
+                snprintf(why, sizeof(why), "%s", vm->migrating ? "following its CPUs" : "most of it elsewhere");
+        vm->probation_passed = false;
+        /* MiB: a chunk is often below 0.1 GiB, and the limit is in MiB */
+        snprintf(m->reason, sizeof(m->reason),
+                 "%s; %" PRIu64 " of %" PRIu64 " MiB remote, moving %" PRIu64 " MiB now (limit %ld MiB/tick)", why,
+                 remote, bp_vm_resident(d), m->migrate_mib, w->p->max_migrate_mib_per_tick);
+}
+
+void bp_plan_memory(struct bp_work *w)
+{
+        long i;
+
+        while (w->mib_left >= 1 && (i = pick_memory_vm(w)) >= 0) {
+                const struct balance_domain *d = &w->snap->domains[i];
+                struct balance_vm *vm = &w->state->vms[i];
+                uint64_t remote = bp_vm_resident(d) - bp_vm_resident_in(d, vm->home), from = 0;
+                double free_mib = 0, chunk;
+                struct balance_move *m;
+                char to[128];
+
+                bp_for_each_node(w, id) {
+                        if (vm->home & BALANCE_NODE_BIT(id))
+                                free_mib += (double) w->node[id]->mem_free_mib - w->sched_in[id];
+                        else if (d->mem_mib[id])
+                                from |= BALANCE_NODE_BIT(id);
+                }
+                chunk = fmin(fmin((double) remote, w->mib_left), floor(free_mib));
+                vm->memory_tick = w->state->tick;
+                if (chunk < 1) {
+                        bp_plan_note(w, (size_t) i, "%s: %.1f GiB of memory remote, but %s has %.1f GiB free",
+                                  d->name, bp_mib_to_gib((double) remote), bp_nodes_str(vm->home, to, sizeof(to)),
+                                  bp_mib_to_gib(fmax(free_mib, 0)));
+                        vm->migrating = false;
+                        continue;
+                }
+                m = bp_plan_add(w, BALANCE_MOVE_MEMORY, (size_t) i, from, vm->home, (uint64_t) chunk);
+                if (!m)
+                        return;
+                vm->migrating = true;
+                memory_reason(w, (size_t) i, m, remote);
+                w->mib_left -= chunk;
+                bp_for_each_node(w, id)
+                        if (vm->home & BALANCE_NODE_BIT(id))
+                                w->sched_in[id] += chunk * w->node[id]->cpus / bp_mask_cpus(w, vm->home);
+        }
+}

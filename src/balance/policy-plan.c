@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy's toolbox, shared by its stages (policy-place.c,
+ * policy-rebalance.c, policy-memory.c, policy-seed.c) and the orchestrator
+ * (policy.c): checking a snapshot, the tick's working copy (struct bp_work)
+ * and what a planned move does to it, adding moves and notes to the plan,
+ * and the numbers reasons print. It calls no stage: every file of the
+ * policy depends on this one and on nothing else but policy.h. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "policy-internal.h"
+
+/* Rule 1's trigger on one pair of nodes. */
+bool balance_trigger(const struct balance_params *p, double nr_high, unsigned cpus_high,
+                     double nr_low, unsigned cpus_low)
+{
+        double load_high = nr_high / cpus_high, load_low = nr_low / cpus_low;
+
+        if (nr_high - nr_low < p->min_nr_running_diff)
+                return false;
+        if (load_high <= p->min_load_high)
+                return false;
+        /* An idle node has an infinite ratio: load_high > 0 holds here. */
+        return load_low <= 0 || load_high / load_low > p->min_load_ratio;
+}
+
+int bp_validate(const struct balance_params *p, const struct balance_snapshot *snap)
+{
+        uint64_t seen = 0;
+
+        if (!p || !snap || snap->n_nodes == 0 || snap->n_nodes > BALANCE_MAX_NODES)
+                return -EINVAL;
+        if (snap->n_domains > 0 && !snap->domains)
+                return -EINVAL;
+        for (size_t i = 0; i < snap->n_nodes; i++) {
+                const struct balance_node *n = &snap->nodes[i];
+
+                if (n->id >= BALANCE_MAX_NODES || (seen & BALANCE_NODE_BIT(n->id)) || n->cpus == 0)
+                        return -EINVAL;
+                if (!isfinite(n->nr_running) || n->nr_running < 0)
+                        return -EINVAL;
+                seen |= BALANCE_NODE_BIT(n->id);
+        }
+        for (size_t i = 0; i < snap->n_domains; i++)
+                if (!isfinite(snap->domains[i].load) || snap->domains[i].load < 0)
+                        return -EINVAL;
+        return 0;
+}
+
+uint64_t bp_vm_resident_in(const struct balance_domain *d, uint64_t mask)
+{
+        uint64_t sum = 0;
+
+        for (; mask; mask &= mask - 1)
+                sum += d->mem_mib[bp_mask_first(mask)];
+        return sum;
+}
+
+uint64_t bp_vm_resident(const struct balance_domain *d)
+{
+        return bp_vm_resident_in(d, UINT64_MAX);
+}
+
+/* What the VM will occupy where it lives: its configured size, or what it
+ * already has if it is bigger (ballooned up, or size unknown). */
+uint64_t bp_vm_need_mib(const struct balance_domain *d)
+{
+        uint64_t resident = bp_vm_resident(d);
+
+        return d->mem_size_mib > resident ? d->mem_size_mib : resident;
+}
+
+unsigned bp_distance(const struct bp_work *w, unsigned a, unsigned b)
+{
+        unsigned dist = w->node[a]->distance[b];
+
+        if (dist)
+                return dist;
+        return a == b ? 10 : 20;
+}
+
+unsigned bp_mask_cpus(const struct bp_work *w, uint64_t mask)
+{
+        unsigned cpus = 0;
+
+        mask &= w->present;
+        for (; mask; mask &= mask - 1)
+                cpus += w->node[bp_mask_first(mask)]->cpus;
+        return cpus;
+}
+
+/* A VM's load runs on its nodes in proportion to their CPUs (the kernel
+ * balances within a cpuset). */
+void bp_work_shift_load(struct bp_work *w, double load, uint64_t from, uint64_t to)
+{
+        unsigned cpus_from = bp_mask_cpus(w, from), cpus_to = bp_mask_cpus(w, to);
+
+        bp_for_each_node(w, id) {
+                if (cpus_from && (from & BALANCE_NODE_BIT(id)))
+                        w->nr[id] -= load * w->node[id]->cpus / cpus_from;
+                if (cpus_to && (to & BALANCE_NODE_BIT(id)))
+                        w->nr[id] += load * w->node[id]->cpus / cpus_to;
+        }
+}
+
+/* Promise (sign +1) or release (-1) the memory a VM homed on mask will
+ * still take there: its need less what it already has there. */
+void bp_work_reserve(struct bp_work *w, const struct balance_domain *d, uint64_t mask, double sign)
+{
+        uint64_t need = bp_vm_need_mib(d), have = bp_vm_resident_in(d, mask);
+        unsigned cpus = bp_mask_cpus(w, mask);
+
+        if (need <= have || !cpus)
+                return;
+        bp_for_each_node(w, id)
+                if (mask & BALANCE_NODE_BIT(id))
+                        w->room[id] -= sign * (double) (need - have) * w->node[id]->cpus / cpus;
+}
+
+double bp_work_room(const struct bp_work *w, uint64_t mask)
+{
+        double room = 0;
+
+        bp_for_each_node(w, id)
+                if (mask & BALANCE_NODE_BIT(id))
+                        room += w->room[id];
+        return room;
+}
+
+/* Rule 6: its memory fits where it is not yet promised away, counting what
+ * it already has there. */
+bool bp_work_fits(const struct bp_work *w, const struct balance_domain *d, uint64_t mask)
+{
+        uint64_t need = bp_vm_need_mib(d), have = bp_vm_resident_in(d, mask);
+
+        return need <= have || (double) (need - have) <= bp_work_room(w, mask);
+}
+
+/* Rule 8: a decision moving n VMs' CPUs fits the move budget. A swap or a
+ * swap's revert is one decision: with max_moves_per_tick = 1 it may still
+ * be the tick's only one. */
+bool bp_work_may_move(const struct bp_work *w, long n)
+{
+        if (w->moves_left >= n)
+                return true;
+        return w->moves_left > 0 && w->cpu_moves == 0;
+}
+
+const char *bp_nodes_str(uint64_t mask, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = 0;
+        for (; mask && len < size; mask &= mask - 1) {
+                int r = snprintf(buf + len, size - len, "%snode%u", len ? "+" : "", bp_mask_first(mask));
+                if (r < 0)
+                        break;
+                len += (size_t) r;
+        }
+        if (!buf[0])
+                snprintf(buf, size, "no node");
+        return buf;
+}
+
+double bp_mib_to_gib(double mib)
+{
+        return mib / 1024.0;
+}
+
+struct balance_move *bp_plan_add(struct bp_work *w, enum balance_move_kind kind, size_t i,
+                              uint64_t from, uint64_t to, uint64_t mib)
+{
+        struct balance_plan *plan = w->plan;
+        struct balance_move *m;
+
+        if (plan->n_moves >= BALANCE_PLAN_MAX_MOVES)
+                return NULL;
+        m = &plan->moves[plan->n_moves++];
+        *m = (struct balance_move) {
+                .kind = kind,
+                .domain = i,
+                .domain_id = w->snap->domains[i].id,
+                .from_nodes = from,
+                .to_nodes = to,
+                .migrate_mib = mib,
+        };
+        if (i < w->state->n_vms) /* the seed rule keeps no state */
+                w->state->vms[i].planned_tick = w->state->tick;
+        return m;
+}
+
+void bp_plan_note(struct bp_work *w, size_t i, const char *fmt, ...)
+{
+        struct balance_plan *plan = w->plan;
+        struct balance_note *note;
+        va_list ap;
+
+        if (plan->n_notes >= BALANCE_PLAN_MAX_NOTES)
+                return;
+        note = &plan->notes[plan->n_notes++];
+        note->domain = i;
+        va_start(ap, fmt);
+        vsnprintf(note->reason, sizeof(note->reason), fmt, ap);
+        va_end(ap);
+}
+
+void bp_work_init(struct bp_work *w, const struct balance_params *p,
+                       const struct balance_snapshot *snap, struct balance_state *state,
+                       struct balance_plan *plan)
+{
+        *w = (struct bp_work) {
+                .p = p, .snap = snap, .state = state, .plan = plan,
+                .moves_left = p->max_moves_per_tick > 0 ? p->max_moves_per_tick : 0,
+                .mib_left = p->max_migrate_mib_per_tick > 0 ? (double) p->max_migrate_mib_per_tick : 0,
+        };
+        for (size_t i = 0; i < snap->n_nodes; i++) {
+                const struct balance_node *n = &snap->nodes[i];
+
+                w->present |= BALANCE_NODE_BIT(n->id);
+                w->node[n->id] = n;
+                w->nr[n->id] = n->nr_running;
+                w->room[n->id] = (double) n->mem_free_mib;
+                w->total_cpus += n->cpus;
+        }
+        plan->n_moves = plan->n_notes = 0;
+        plan->reason[0] = 0;
+}
