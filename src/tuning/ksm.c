@@ -10,7 +10,7 @@
 #include "base/kfile.h"
 #include "tuning/ksm.h"
 #include "base/log.h"
-#include "base/procparse.h"
+#include "base/bitmap.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"
 #include "tuning/settings.h"

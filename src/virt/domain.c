@@ -13,6 +13,7 @@
 
 #include "base/kfile.h"
 #include "base/log.h"
+#include "base/procparse.h"
 #include "base/util.h"
 
 /* Reasons, in the order they are listed. Why each one keeps vmtuned away:
