@@ -13,6 +13,8 @@
 #include "balance/balancer.h"
 #include "daemon/daemon.h"
 #include "base/json.h"
+#include "base/util.h"
+#include "config/ini.h"
 #include "virt/domain.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"

@@ -8,6 +8,8 @@
 
 #include "daemon/daemon.h"
 #include "base/log.h"
+#include "base/util.h"
+#include "config/ini.h"
 #include "config/profile.h"
 #include "balance/balancer.h"
 #include "tuning/hotplug.h"

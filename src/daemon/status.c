@@ -8,6 +8,7 @@
 
 #include "balance/balancer.h"
 #include "config/conf.h"
+#include "config/ini.h"
 #include "daemon/daemon.h"
 #include "base/json.h"
 #include "tuning/ksm.h"

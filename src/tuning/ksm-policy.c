@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "config/conf.h"
+#include "config/option.h"
 #include "base/json.h"
 #include "config/profile.h"
 #include "tuning/settings.h"
