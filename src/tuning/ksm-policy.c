@@ -13,7 +13,7 @@
 #include "config/option.h"
 #include "base/json.h"
 #include "config/profile.h"
-#include "tuning/settings.h"
+#include "tuning/target.h"
 #include "base/util.h"
 
 #define KSM_DIR "sys/kernel/mm/ksm/"

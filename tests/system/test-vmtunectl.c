@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/commands.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "base/kfile.h"
@@ -566,6 +567,84 @@ static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(
         stop(e);
 }
 
+/* [ksm] mode=auto: the KSM module writes run= and pages_to_scan= itself,
+ * so they are not the static plan's. Apply, verify, status and
+ * --check-config must all see the same plan: verify once reported the
+ * profile's run=1 and pages_to_scan=300 as "2 drifted" (exit 1) while the
+ * module held run=0 because memory was plentiful. */
+static const char ksm_auto_profile[] =
+        "[main]\n"
+        "summary = KSM by memory pressure\n"
+        "[sysctl]\n"
+        "vm.swappiness = 10\n"
+        "[ksm]\n"
+        "mode = auto\n"
+        "run = 1\n"
+        "pages_to_scan = 300\n"
+        "sleep_millisecs = 50\n";
+
+/* The targets `vmtuned --check-config` prints for this environment: the
+ * indented lines after "on this host". */
+static unsigned check_config_targets(const struct tl_env *e)
+{
+        char *argv[26], *out = NULL;
+        unsigned n = 0;
+        size_t i = 0;
+
+        for (; e->argv[i]; i++)
+                argv[i] = e->argv[i];
+        argv[i++] = (char *) "--check-config";
+        argv[i] = NULL;
+        assert_int_equal(tl_run(argv, &out), 0);
+        for (const char *l = strstr(out, "\non this host"); l && (l = strchr(l + 1, '\n'));)
+                if (strncmp(l + 1, "  ", 2) == 0)
+                        n++;
+        free(out);
+        return n;
+}
+
+static void test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config(void **state)
+{
+        struct tl_env *e = *state;
+        unsigned changed, already, skipped, ok, drifted, adjusted, now_skipped;
+        char *out = NULL;
+        const char *p;
+
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_to_scan", "100\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/sleep_millisecs", "200\n");
+        /* Plenty of memory: auto keeps KSM off. */
+        tl_write(e->root, "proc/meminfo", "MemTotal:       16000000 kB\nMemAvailable:   15000000 kB\n");
+        tl_write(e->profiles, "ksmauto.conf", ksm_auto_profile);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = ksmauto\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = off\n");
+        start(e);
+        assert_value(e, "sys/kernel/mm/ksm/run", "0");
+        assert_value(e, "sys/kernel/mm/ksm/sleep_millisecs", "50");
+
+        if (ctl(e, &out, "verify", NULL) != 0)
+                fail_msg("verify failed:\n%s", out);
+        assert_contains(out, "ksm sleep_millisecs");
+        if (strstr(out, "ksm run") || strstr(out, "ksm pages_to_scan"))
+                fail_msg("verify compares knobs the KSM module owns in mode=auto:\n%s", out);
+        assert_contains(out, "3 ok, 0 drifted");
+        free(out);
+
+        /* swappiness, numa_balancing, sleep_millisecs: the same three everywhere. */
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        p = strstr(out, "settings: ");
+        assert_non_null(p);
+        assert_int_equal(sscanf(p, "settings: %u changed, %u already set, %u skipped at the last apply; "
+                                   "now %u ok, %u drifted, %u adjusted, %u skipped",
+                                &changed, &already, &skipped, &ok, &drifted, &adjusted, &now_skipped), 7);
+        free(out);
+        assert_int_equal(changed + already + skipped, 3);
+        assert_int_equal(ok + drifted + adjusted + now_skipped, 3);
+        assert_int_equal(drifted, 0);
+        assert_int_equal(check_config_targets(e), 3);
+        stop(e);
+}
+
 static void test_bad_arguments_exit_2(void **state)
 {
         struct tl_env *e = *state;
@@ -840,6 +919,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
