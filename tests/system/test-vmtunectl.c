@@ -528,6 +528,50 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
         assert_originals(e);
 }
 
+/* Lines of text that contain want. */
+static unsigned count_lines_with(const char *text, const char *want)
+{
+        unsigned n = 0;
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *hit = strstr(l, want), *eol = strchr(l, '\n');
+
+                if (hit && (!eol || hit < eol))
+                        n++;
+        }
+        return n;
+}
+
+/* A failure is logged once, by whoever handles it, saying what follows:
+ * the engine that met it once logged it too. */
+static void test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL, *err;
+
+        start(e);
+        /* rollback.tmp as a directory: the journal cannot be replaced. */
+        tl_write(e->run, "rollback.tmp/blocker", "");
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 1);
+        assert_contains(out, "applying profile other failed");
+        free(out);
+        assert_originals(e);
+
+        /* Two failures (the new profile, then the old one again), each in
+         * one line that says what follows. */
+        err = tl_daemon_stderr(&e->d);
+        if (count_lines_with(err, "Is a directory") != 2)
+                fail_msg("want two lines naming the journal failure:\n%s", err);
+        assert_contains(err, "profile other: cannot update the rollback journal");
+        assert_contains(err, "applying profile test again");
+        assert_contains(err, "profile test: cannot update the rollback journal");
+        free(err);
+
+        tl_rm_rf(e->run);
+        stop(e);
+        assert_originals(e);
+}
+
 /* --- verify --------------------------------------------------------------------- */
 
 static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(void **state)
@@ -918,6 +962,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
