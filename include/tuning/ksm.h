@@ -7,7 +7,8 @@
  *
  * The pipeline of one tick: ksm_read_state + ksm_read_memory → ksm_decide
  * → ksm_targets → settings_apply → log on a change of run. The pure half
- * is src/ksm.c, the half that reads and writes src/ksm-run.c. */
+ * is src/tuning/ksm-policy.c, the half that reads and writes
+ * src/tuning/ksm.c. */
 #pragma once
 
 #include <stdbool.h>

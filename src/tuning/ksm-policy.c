@@ -3,7 +3,7 @@
  * /proc/meminfo, /proc/pressure/memory and /proc/PID/ksm_stat, the
  * decision (ksm_decide) and the writes that carry it out (ksm_targets).
  * The half that reads the kernel and runs on the event loop is
- * src/ksm-run.c. */
+ * src/tuning/ksm.c. */
 #include "tuning/ksm.h"
 
 #include <inttypes.h>

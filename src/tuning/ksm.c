@@ -2,7 +2,8 @@
 /* KSM, the half that touches the kernel: read memory and KSM through the
  * root prefix, run the decision every ksm_interval on the event loop, and
  * write what it wants through the settings engine, so every value is in
- * the rollback journal before it changes. The decision is in src/ksm.c. */
+ * the rollback journal before it changes. The decision is in
+ * src/tuning/ksm-policy.c. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>

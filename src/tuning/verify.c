@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `vmtunectl verify` (see include/verify.h): compare, read sysctl.d the
+/* `vmtunectl verify` (see include/tuning/verify.h): compare, read sysctl.d the
  * way systemd-sysctl does, and print the report. */
 #include "tuning/verify.h"
 #include "base/json.h"

@@ -3,7 +3,10 @@
  * driven by the real vmtunectl. status, profile list/show/switch, off,
  * reload, verify, their --json, their exit codes; and the documentation
  * (vmtunectl --help, the bash completion, the man pages) checked against
- * what the code implements. Nothing here touches the machine's /proc or /sys. */
+ * what the code implements. Nothing here touches the machine's /proc or /sys.
+ * One concern, the operator's view end to end, in one file so that every
+ * command runs against the same fixture kernel and profiles; it is long
+ * because each test needs a daemon run. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>

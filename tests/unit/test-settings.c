@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The settings engine on a fixture tree: planning targets from a profile,
- * applying them with the rollback journal, and the full apply/restore cycle. */
+/* The settings engine on a fixture tree: planning targets from a profile
+ * (plan.c), applying them with the rollback journal (apply.c), and the
+ * full apply/restore cycle. One file past 600 lines because every apply
+ * test plans first, on the same fixture tree of disks and knobs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
