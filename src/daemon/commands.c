@@ -39,15 +39,14 @@ static _printf_(3, 4) int reply_error(FILE *out, bool json, const char *fmt, ...
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = xvasprintf(fmt, ap);
         va_end(ap);
         if (json) {
                 fputs("{\"error\":", out);
-                json_print_string(out, msg ? msg : "out of memory");
+                json_print_string(out, msg);
                 fputs("}\n", out);
         } else {
-                fprintf(out, "%s\n", msg ? msg : "out of memory");
+                fprintf(out, "%s\n", msg);
         }
         return CTL_EXIT_FAILURE;
 }

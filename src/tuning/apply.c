@@ -18,12 +18,11 @@ static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = xvasprintf(fmt, ap);
         va_end(ap);
 
         log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
-                  "%s: %s, skipped", t->key, msg ? msg : "?");
+                  "%s: %s, skipped", t->key, msg);
 }
 
 /* Is current already where the target wants it? Logs why when it cannot tell. */

@@ -80,8 +80,7 @@ static _printf_(3, 4) void note_add(struct target_list *l, const char *key, cons
         char *text;
 
         va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                abort();
+        text = xvasprintf(fmt, ap);
         va_end(ap);
         l->notes = xreallocarray(l->notes, l->n_notes + 1, sizeof(*l->notes));
         l->notes[l->n_notes++] = (struct plan_note){ .key = key ? xstrdup(key) : NULL, .text = text };
