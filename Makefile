@@ -79,7 +79,7 @@ $(BUILD)/%.o: src/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(HARDENING) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libvmtuned.a: $(LIB_SRC:src/%.c=$(BUILD)/%.o)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(PROGRAMS:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libvmtuned.a
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
@@ -107,7 +107,7 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
 
 $(BUILD)/asan/libvmtuned.a: $(LIB_SRC:src/%.c=$(BUILD)/asan/%.o)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/asan/vmtuned $(BUILD)/asan/vmtunectl: $(BUILD)/asan/%: $(BUILD)/asan/%.o $(BUILD)/asan/libvmtuned.a
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)

@@ -19,13 +19,12 @@ struct args {
         const char *config_file;    /* --config; NULL: the default, optional */
         const char *root;           /* --root, default "/" */
         const char *runtime_dir;    /* --runtime-dir, default /run/vmtuned */
-        const char **profile_dirs;  /* --profile-dir, repeatable; NULL: default search path */
+        /* The profile search path: each --profile-dir in order, or without
+         * one profile_default_dirs (profile.h); never empty. */
+        const char **profile_dirs;
         size_t n_profile_dirs;
         const char *profile;        /* --profile: overrides the config's profile= */
         bool dry_run;
         bool foreground;
         bool check_config;
 };
-
-/* Run the daemon until it is told to stop; returns the exit code. */
-int daemon_run(const struct args *args);

@@ -5,6 +5,10 @@
 
 #include "args.h"
 #include "base/log.h"
+#include "base/util.h"
+#include "config/profile.h"
+#include "daemon/commands.h"
+#include "daemon/daemon.h"
 
 static void help(void)
 {
@@ -25,6 +29,12 @@ static void help(void)
                "  -V, --version           show the version\n\n"
                "Signals: SIGTERM/SIGINT restore every original value and stop; SIGHUP reloads.\n"
                "See vmtuned(8), vmtuned.conf(5), vmtuned-profiles(7), vmtunectl(8).\n");
+}
+
+static void add_profile_dir(struct args *a, const char *dir)
+{
+        a->profile_dirs = xreallocarray(a->profile_dirs, a->n_profile_dirs + 1, sizeof(*a->profile_dirs));
+        a->profile_dirs[a->n_profile_dirs++] = dir;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -49,11 +59,7 @@ static int parse_args(int argc, char **argv, struct args *a)
                 switch (c) {
                 case 'c': a->config_file = optarg; break;
                 case 'p': a->profile = optarg; break;
-                case 'P':
-                        a->profile_dirs = xreallocarray(a->profile_dirs, a->n_profile_dirs + 1,
-                                                        sizeof(*a->profile_dirs));
-                        a->profile_dirs[a->n_profile_dirs++] = optarg;
-                        break;
+                case 'P': add_profile_dir(a, optarg); break;
                 case 'r': a->root = optarg; break;
                 case 'R': a->runtime_dir = optarg; break;
                 case 'n': a->dry_run = true; break;
@@ -68,6 +74,10 @@ static int parse_args(int argc, char **argv, struct args *a)
                 fprintf(stderr, "vmtuned: unexpected argument '%s'\n", argv[optind]);
                 return -EINVAL;
         }
+        /* --profile-dir replaces the default search path as a whole. */
+        if (a->n_profile_dirs == 0)
+                for (size_t i = 0; profile_default_dirs[i]; i++)
+                        add_profile_dir(a, profile_default_dirs[i]);
         return 1;
 }
 
@@ -83,7 +93,8 @@ int main(int argc, char **argv)
         }
         /* The journal when systemd runs us, stderr when a person does. */
         log_setup(args.foreground || args.check_config ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL, LOG_INFO);
-        r = daemon_run(&args);
+        /* The daemon serves the control commands, and does not know them. */
+        r = daemon_run(&args, commands_table);
         free(args.profile_dirs);
         return r;
 }

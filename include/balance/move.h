@@ -33,7 +33,7 @@
 #include <sys/types.h>
 
 #include "balance/policy.h"
-#include "base/procparse.h"
+#include "base/bitmap.h"
 
 struct domain;
 struct kroot;

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/procparse.h"
+#include "base/bitmap.h"
 
 struct kroot;
 

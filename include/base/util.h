@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Read fd to its end into a NUL-terminated buffer (malloc'd), at most max
  * bytes (-E2BIG past that); -errno from read(2). */

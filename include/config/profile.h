@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "config/option.h"
+
 struct conf_error;
-struct conf_option;
 
 /* One resolved setting and where it was defined. */
 struct setting {
@@ -37,7 +38,12 @@ struct profile {
         size_t n_settings;
 };
 
-extern const struct setting_key profile_keys[]; /* {NULL} terminated */
+/* The keys of the setting sections (src/config/profile-keys.c), {NULL}
+ * terminated. */
+extern const struct setting_key profile_keys[];
+/* A profile's [main] keys (summary, include), {NULL} terminated; with
+ * profile_keys[] for the man page check (src/config/profile-keys.c). */
+extern const struct conf_option profile_main_options[];
 
 /* Look up a non-sysctl key; NULL if unknown. */
 const struct setting_key *profile_key_lookup(const char *section, const char *key);
@@ -80,7 +86,7 @@ int profile_load(const char *const *dirs, size_t n_dirs, const char *name,
 void profile_set(struct profile *p, const struct setting *s);
 
 /* The names of all profiles found in dirs, sorted, NULL-terminated; free
- * with option_list_free() (conf.h). Unreadable directories are skipped. */
+ * with option_list_free() (option.h). Unreadable directories are skipped. */
 char **profile_list(const char *const *dirs, size_t n_dirs);
 
 /* Find a setting; NULL if not set. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The daemon context: the one place that holds state, passed explicitly
- * (STYLE 8). Modules are set up in order and torn down in reverse. */
+/* The daemon (src/daemon/daemon.c): its context, the one place that holds
+ * state, passed explicitly (STYLE 8); modules are set up in order and torn
+ * down in reverse. What the control commands (commands.h) may ask of it. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,10 +9,17 @@
 #include <systemd/sd-event.h>
 
 #include "args.h"
-#include "config/conf.h"
-#include "daemon/control.h"
 #include "base/kfile.h"
-#include "tuning/settings.h"
+#include "tuning/apply.h"
+
+struct balancer;
+struct conf_error;
+struct control;
+struct control_command;
+struct daemon;
+struct hotplug;
+struct ksm;
+struct virt;
 
 /* A configuration and the profile it selects, resolved and validated
  * whole before it replaces the running one. */
@@ -20,14 +28,14 @@ struct tuning {
         struct profile *profile;
 };
 
-struct virt;
-struct control;
-struct balancer;
-struct ksm;
-struct hotplug;
+/* Fills the control commands' table, every handler's userdata d: main()
+ * passes commands_table (commands.h), so that the daemon serves the
+ * commands without depending on them. */
+typedef size_t (*daemon_commands_fn)(struct daemon *d, const struct control_command **ret);
 
 struct daemon {
         const struct args *args;
+        daemon_commands_fn commands;
         sd_event *event;
         struct virt *virt;          /* libvirt domains; NULL until started */
         bool libvirt_asked;         /* virt_new ran: its first connection attempt is over */
@@ -55,9 +63,9 @@ int daemon_switch(struct daemon *d, struct tuning *t);
 /* Roll back every setting and stay running ("vmtunectl off"). */
 int daemon_off(struct daemon *d);
 
-/* The control commands (src/commands.c): fills the daemon's table. */
-size_t commands_table(struct daemon *d, const struct control_command **ret);
-
 /* Re-read the configuration (SIGHUP, vmtunectl reload): a bad file keeps
  * the running configuration. */
 int daemon_reload(struct daemon *d);
+
+/* Run the daemon until it is told to stop; returns the exit code (args.h). */
+int daemon_run(const struct args *args, daemon_commands_fn commands);

@@ -7,7 +7,8 @@
  *
  * The pipeline of one tick: ksm_read_state + ksm_read_memory → ksm_decide
  * → ksm_targets → settings_apply → log on a change of run. The pure half
- * is src/ksm.c, the half that reads and writes src/ksm-run.c. */
+ * is src/tuning/ksm-policy.c, the half that reads and writes
+ * src/tuning/ksm.c. */
 #pragma once
 
 #include <stdbool.h>
@@ -110,8 +111,8 @@ void ksm_targets(const struct ksm_decision *d, const struct ksm_state *s, struct
 /* Pure: drop from a plan the static targets the KSM module writes itself,
  * so each knob has one writer: run= in modes off and auto, pages_to_scan=
  * and advisor_mode= in auto, merge_across_nodes= always (it needs run=2
- * first while pages are merged). The daemon calls it between
- * settings_plan and settings_apply. */
+ * first while pages are merged). settings_plan (plan.h) calls it, so
+ * that apply, verify and status leave out the same knobs. */
 void ksm_filter_plan(const struct profile *p, struct target_list *l);
 
 /* Pure parsers, on buffers. */
@@ -158,7 +159,7 @@ int ksm_new(sd_event *event, const struct ksm_options *o, struct ksm **ret);
  * rolled back and must stay so). Re-arms the timer with ksm_interval. */
 int ksm_configure(struct ksm *k, const struct profile *p);
 /* One decision now. Returns -errno only when the rollback journal could
- * not be written (logged): the caller must stop, as with settings_apply. */
+ * not be written (logged here, and the module paused). */
 int ksm_tick(struct ksm *k, uint64_t committed_kib);
 /* The administrator's run=2 (unmerge everything), held until released
  * with false; takes effect at once (one tick). */

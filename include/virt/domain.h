@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "base/procparse.h"
+#include "base/bitmap.h"
 
 struct kroot;
 

@@ -45,6 +45,7 @@
 #include "virt/domain.h"
 #include "base/kfile.h"
 #include "base/log.h"
+#include "base/procparse.h"
 #include "move-internal.h"
 #include "base/util.h"
 

@@ -14,6 +14,7 @@
 #include "virt/domain.h"
 #include "base/kfile.h"
 #include "base/log.h"
+#include "base/procparse.h"
 #include "move-internal.h"
 #include "base/util.h"
 

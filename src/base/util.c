@@ -29,14 +29,22 @@ void *xreallocarray(void *p, size_t n, size_t size)
         return r ? r : oom();
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+        char *r;
+
+        if (vasprintf(&r, fmt, ap) < 0)
+                r = oom();
+        return r;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
         va_list ap;
         char *r;
 
         va_start(ap, fmt);
-        if (vasprintf(&r, fmt, ap) < 0)
-                r = oom();
+        r = xvasprintf(fmt, ap);
         va_end(ap);
         return r;
 }

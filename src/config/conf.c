@@ -6,7 +6,10 @@
 #include <stdio.h>
 
 #include "config/conf.h"
+
+#include "config/ini.h"
 #include "base/log.h"
+#include "base/util.h"
 
 #define FIELD(f) .offset = offsetof(struct vmtuned_conf, f)
 #define BOOL_OPT(sec, k, def, f, h) \

@@ -35,7 +35,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "config/conf.h"
+#include "config/ini.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
 

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <strings.h>
 
-#include "config/conf.h"
+#include "config/option.h"
+
+#include "config/ini.h"
+#include "base/util.h"
 
 static const char *const bool_true[] = { "yes", "true", "on", "1", NULL };
 static const char *const bool_false[] = { "no", "false", "off", "0", NULL };

@@ -6,8 +6,11 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "config/conf.h"
 #include "config/profile.h"
+
+#include "config/ini.h"
+#include "config/option.h"
+#include "base/util.h"
 
 /* The kernel reads most of these knobs with kstrtouint(). */
 #define KERNEL_UINT_MAX ((long) (UINT_MAX > LONG_MAX ? LONG_MAX : UINT_MAX))

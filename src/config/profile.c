@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Loading profiles: find NAME.conf on the search path, parse it (syntax in
- * src/conf-parse.c), resolve include= depth first, validate every key
- * (src/profile-keys.c), and merge key by key, later definitions winning. */
+ * src/config/ini.c), resolve include= depth first, validate every key
+ * (src/config/profile-keys.c), and merge key by key, later definitions winning. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "config/conf.h"
 #include "config/profile.h"
+
+#include "config/ini.h"
+#include "config/option.h"
+#include "base/util.h"
 
 const char *const profile_default_dirs[] = {
         DATADIR "/vmtuned/profiles",

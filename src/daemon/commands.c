@@ -9,12 +9,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "daemon/commands.h"
+
 #include "daemon/ctlproto.h"
 #include "balance/balancer.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "base/json.h"
+#include "base/util.h"
+#include "config/ini.h"
 #include "virt/domain.h"
 #include "config/profile.h"
+#include "tuning/plan.h"
 #include "tuning/rollback.h"
 #include "daemon/status.h"
 #include "tuning/verify.h"
@@ -33,15 +39,14 @@ static _printf_(3, 4) int reply_error(FILE *out, bool json, const char *fmt, ...
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = xvasprintf(fmt, ap);
         va_end(ap);
         if (json) {
                 fputs("{\"error\":", out);
-                json_print_string(out, msg ? msg : "out of memory");
+                json_print_string(out, msg);
                 fputs("}\n", out);
         } else {
-                fprintf(out, "%s\n", msg ? msg : "out of memory");
+                fprintf(out, "%s\n", msg);
         }
         return CTL_EXIT_FAILURE;
 }
@@ -65,24 +70,9 @@ static void reply_applied(FILE *out, bool json, const struct daemon *d, const ch
                 fputs("(journalctl -u vmtuned says why each was skipped)\n", out);
 }
 
-/* The profile search path, as tuning_load uses it. */
-static void profile_dirs(const struct args *args, const char *const **ret, size_t *ret_n)
-{
-        size_t n = 0;
-
-        if (args->n_profile_dirs > 0) {
-                *ret = args->profile_dirs;
-                *ret_n = args->n_profile_dirs;
-                return;
-        }
-        while (profile_default_dirs[n])
-                n++;
-        *ret = (const char *const *) profile_default_dirs;
-        *ret_n = n;
-}
-
-/* Verify the running profile now. false (and nothing in ret) when its
- * settings are not applied ("off"): there is nothing to compare. */
+/* Verify the running profile now, against the plan apply used
+ * (settings_plan). false (and nothing in ret) when its settings are not
+ * applied ("off"): there is nothing to compare. */
 static bool verify_now(struct daemon *d, struct verify_report *ret)
 {
         struct target_list targets = {};
@@ -156,12 +146,10 @@ static int profile_show(struct daemon *d, const char *name, bool json, FILE *out
 static int cmd_profile(void *userdata, int argc, char **argv, bool json, FILE *out)
 {
         struct daemon *d = userdata;
-        const char *const *dirs;
-        size_t n_dirs;
 
         if (argc == 2 && streq(argv[1], "list")) {
-                profile_dirs(d->args, &dirs, &n_dirs);
-                status_print_profiles(out, dirs, n_dirs, d->tuning.profile->name, d->applied, json);
+                status_print_profiles(out, d->args->profile_dirs, d->args->n_profile_dirs, d->tuning.profile->name,
+                                      d->applied, json);
                 return CTL_EXIT_OK;
         }
         if ((argc == 2 || argc == 3) && streq(argv[1], "show"))

@@ -8,30 +8,20 @@
 
 #include "daemon/daemon.h"
 #include "base/log.h"
+#include "base/util.h"
+#include "config/conf.h"
+#include "config/ini.h"
 #include "config/profile.h"
+#include "daemon/control.h"
 #include "balance/balancer.h"
 #include "tuning/hotplug.h"
 #include "tuning/ksm.h"
+#include "tuning/plan.h"
 #include "tuning/rollback.h"
 #include "virt/domain.h"
 #include "virt/virt.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/vmtuned.conf"
-
-static void profile_dirs(const struct args *args, const char *const **ret, size_t *ret_n)
-{
-        size_t n = 0;
-
-        if (args->n_profile_dirs > 0) {
-                *ret = args->profile_dirs;
-                *ret_n = args->n_profile_dirs;
-                return;
-        }
-        while (profile_default_dirs[n])
-                n++;
-        *ret = (const char *const *) profile_default_dirs;
-        *ret_n = n;
-}
 
 /* [balancer] kernel_numa_balancing: the kernel's own balancer fights ours
  * for placement (kernel docs: disable it for workloads bound to nodes), so
@@ -58,8 +48,6 @@ int tuning_load(const struct args *args, const char *profile_name, struct tuning
                 struct conf_error *err)
 {
         struct tuning t = {};
-        const char *const *dirs;
-        size_t n_dirs;
         int r;
 
         r = conf_load(args->config_file ? args->config_file : DEFAULT_CONFIG, args->config_file != NULL,
@@ -68,8 +56,7 @@ int tuning_load(const struct args *args, const char *profile_name, struct tuning
                 return r;
         if (!profile_name)
                 profile_name = args->profile ? args->profile : t.conf->profile;
-        profile_dirs(args, &dirs, &n_dirs);
-        r = profile_load(dirs, n_dirs, profile_name, &t.profile, err);
+        r = profile_load(args->profile_dirs, args->n_profile_dirs, profile_name, &t.profile, err);
         if (r < 0) {
                 conf_free(t.conf);
                 return r;
@@ -122,9 +109,18 @@ static int restore_tuning(struct daemon *d)
         return r;
 }
 
+/* The one log line of a journal failure while applying a profile: what
+ * happened and what the daemon does about it (next). */
+static void log_journal_failure(const struct daemon *d, int r, const char *profile, const char *next)
+{
+        log_error("profile %s: cannot update the rollback journal %s: %s; every value it wrote is rolled back "
+                  "(a change without its original on disk could not be undone), %s",
+                  profile, d->rollback->file, strerror(-r), next);
+}
+
 /* Apply targets planned from the running profile. On a journal failure
  * everything already written is rolled back: a value without its original
- * on disk must not stay. */
+ * on disk must not stay. The caller logs the failure. */
 static int apply_tuning(struct daemon *d, const struct target_list *targets)
 {
         int r;
@@ -151,7 +147,9 @@ static int apply_tuning(struct daemon *d, const struct target_list *targets)
 
 /* Plan first, then restore, then apply: planning reads only what the kernel
  * offers (devices, schedulers), and a profile that cannot be planned must
- * fail before anything of the running one is undone. */
+ * fail before anything of the running one is undone. The plan is
+ * settings_plan's, the same verify and status compare with. -errno when
+ * the rollback journal could not be written (not logged here). */
 static int plan_restore_apply(struct daemon *d, const struct profile *p)
 {
         struct target_list targets = {};
@@ -161,7 +159,6 @@ static int plan_restore_apply(struct daemon *d, const struct profile *p)
         if (r < 0)
                 return r;
         settings_log_notes(&targets);
-        ksm_filter_plan(p, &targets); /* the KSM module owns the knobs its mode drives */
         if (d->applied || d->rollback->n_entries > 0)
                 (void) restore_tuning(d);
         r = apply_tuning(d, &targets);
@@ -177,10 +174,14 @@ int daemon_switch(struct daemon *d, struct tuning *t)
         d->tuning = *t;
         r = plan_restore_apply(d, t->profile);
         if (r < 0) {
-                log_error("applying profile %s failed (%s); applying %s again", t->profile->name,
-                          strerror(-r), old.profile->name);
+                _cleanup_free_ char *next = xasprintf("applying profile %s again", old.profile->name);
+                int again;
+
+                log_journal_failure(d, r, t->profile->name, next);
                 d->tuning = old;
-                (void) plan_restore_apply(d, old.profile);
+                again = plan_restore_apply(d, old.profile);
+                if (again < 0)
+                        log_journal_failure(d, again, old.profile->name, "nothing of vmtuned's is applied");
                 notify_status(d);
                 return r;
         }
@@ -375,7 +376,7 @@ static void start_setting_modules(struct daemon *d)
 static void start_services(struct daemon *d)
 {
         const struct control_command *cmds;
-        size_t n_cmds = commands_table(d, &cmds);
+        size_t n_cmds = d->commands(d, &cmds);
         int r;
 
         r = virt_new(d->event, &(struct virt_options){ .uri = d->tuning.conf->libvirt_uri,
@@ -407,7 +408,6 @@ static void print_resolved(const struct daemon *d)
         if (settings_plan(&d->root, p, &targets) < 0)
                 return;
         settings_log_notes(&targets);
-        ksm_filter_plan(p, &targets);
         printf("on this host (root %s):\n", d->root.path);
         for (size_t i = 0; i < targets.n; i++)
                 printf("  %s = %s%s    -> %s\n", targets.v[i].key, targets.v[i].only_if_greater ? ">" : "",
@@ -449,17 +449,20 @@ static int daemon_start(struct daemon *d)
                 return EXIT_RUNTIME;
         }
         start_setting_modules(d);
-        /* Restores the stale journal first, if any. On failure
-         * settings_apply said why, and everything is rolled back. */
-        if (plan_restore_apply(d, d->tuning.profile) < 0)
+        /* Restores the stale journal first, if any. On failure everything
+         * is rolled back. */
+        r = plan_restore_apply(d, d->tuning.profile);
+        if (r < 0) {
+                log_journal_failure(d, r, d->tuning.profile->name, "stopping");
                 return EXIT_RUNTIME;
+        }
         start_services(d);
         return EXIT_OK;
 }
 
-int daemon_run(const struct args *args)
+int daemon_run(const struct args *args, daemon_commands_fn commands)
 {
-        struct daemon d = { .args = args, .root = { .dirfd = -1 } };
+        struct daemon d = { .args = args, .commands = commands, .root = { .dirfd = -1 } };
         int r;
 
         r = daemon_start(&d);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The answers of `vmtunectl status`, `profile list` and `profile show`
- * (see include/status.h). */
+ * (see include/daemon/status.h). */
 #include "daemon/status.h"
 
 #include <inttypes.h>
@@ -8,6 +8,7 @@
 
 #include "balance/balancer.h"
 #include "config/conf.h"
+#include "config/ini.h"
 #include "daemon/daemon.h"
 #include "base/json.h"
 #include "tuning/ksm.h"

@@ -12,7 +12,8 @@
 #include "base/kfile.h"
 #include "base/log.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/apply.h"
+#include "tuning/plan.h"
 #include "base/util.h"
 
 /* The kernel's uevent multicast group; udevd re-broadcasts on group 2. */
@@ -149,8 +150,11 @@ static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *
         }
         r = settings_apply(h->root, h->rb, &targets, &st);
         target_list_free(&targets);
-        if (r < 0)
-                return r;       /* settings_apply logged it */
+        if (r < 0) {
+                log_error("disk %s: cannot update the rollback journal %s: %s; its [disk] settings not applied",
+                          sysname, h->rb->file, strerror(-r));
+                return r;
+        }
         /* A "change" of a disk already as the profile wants it is no news. */
         log_event(st.applied > 0 || action == HOTPLUG_ADD ? LOG_NOTICE : LOG_DEBUG, MSGID_DISK_HOTPLUG,
                   LOG_FIELDS({ "VMTUNED_DISK", sysname }),

@@ -3,17 +3,17 @@
  * /proc/meminfo, /proc/pressure/memory and /proc/PID/ksm_stat, the
  * decision (ksm_decide) and the writes that carry it out (ksm_targets).
  * The half that reads the kernel and runs on the event loop is
- * src/ksm-run.c. */
+ * src/tuning/ksm.c. */
 #include "tuning/ksm.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "config/conf.h"
+#include "config/option.h"
 #include "base/json.h"
 #include "config/profile.h"
-#include "tuning/settings.h"
+#include "tuning/target.h"
 #include "base/util.h"
 
 #define KSM_DIR "sys/kernel/mm/ksm/"

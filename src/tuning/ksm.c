@@ -2,7 +2,8 @@
 /* KSM, the half that touches the kernel: read memory and KSM through the
  * root prefix, run the decision every ksm_interval on the event loop, and
  * write what it wants through the settings engine, so every value is in
- * the rollback journal before it changes. The decision is in src/ksm.c. */
+ * the rollback journal before it changes. The decision is in
+ * src/tuning/ksm-policy.c. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,10 +11,10 @@
 #include "base/kfile.h"
 #include "tuning/ksm.h"
 #include "base/log.h"
-#include "base/procparse.h"
+#include "base/bitmap.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/apply.h"
 
 #define KSM_DIR "sys/kernel/mm/ksm/"
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -190,8 +191,8 @@ static void log_state(struct ksm *k, const struct ksm_decision *d, const struct 
         k->logged_run = run;
 }
 
-/* Apply targets; a journal failure (logged by settings_apply) pauses
- * the module: nothing may be written without its original on disk. */
+/* Apply targets; a journal failure pauses the module: nothing may be
+ * written without its original on disk. */
 static int apply(struct ksm *k, const struct target_list *t)
 {
         struct apply_stats st;
@@ -202,7 +203,8 @@ static int apply(struct ksm *k, const struct target_list *t)
         r = settings_apply(k->root, k->rb, t, &st);
         if (r < 0) {
                 k->configured = false;
-                log_error("KSM: decisions paused until the next reload or profile switch");
+                log_error("KSM: cannot update the rollback journal %s: %s; decisions paused until the next "
+                          "reload or profile switch", k->rb->file, strerror(-r));
         }
         return r;
 }
@@ -349,6 +351,9 @@ int ksm_prepare_restore(struct ksm *k)
                                       .source = xstrdup("vmtuned ksm: before restoring merge_across_nodes") };
         r = settings_apply(k->root, k->rb, &t, &(struct apply_stats){});
         target_list_free(&t);
+        if (r < 0)
+                log_error("KSM: cannot update the rollback journal %s: %s; not unmerging, so the kernel may "
+                          "refuse merge_across_nodes' original", k->rb->file, strerror(-r));
         return r;
 }
 

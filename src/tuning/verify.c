@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `vmtunectl verify` (see include/verify.h): compare, read sysctl.d the
+/* `vmtunectl verify` (see include/tuning/verify.h): compare, read sysctl.d the
  * way systemd-sysctl does, and print the report. */
 #include "tuning/verify.h"
 #include "base/json.h"
@@ -12,7 +12,7 @@
 
 #include "base/kfile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/target.h"
 #include "base/util.h"
 
 #define VALUE_MAX 4096
@@ -34,7 +34,7 @@ const char *verify_state_to_string(enum verify_state s)
 /* Not numbers under ">N": apply skipped it too ("not a number to compare with"). */
 static bool satisfied(const char *desired, bool only_if_greater, const char *actual)
 {
-        return settings_value_satisfied(actual, desired, only_if_greater) > 0;
+        return target_value_satisfied(actual, desired, only_if_greater) > 0;
 }
 
 enum verify_state verify_compare(const char *desired, bool only_if_greater, const char *actual,
@@ -44,7 +44,7 @@ enum verify_state verify_compare(const char *desired, bool only_if_greater, cons
                 return VERIFY_SKIPPED;
         if (satisfied(desired, only_if_greater, actual))
                 return VERIFY_OK;
-        /* settings_apply records what the kernel made of a write it
+        /* settings_apply (apply.h) records what the kernel made of a write it
          * adjusted: that is the value we left, not someone else's. */
         if (written && streq(actual, written))
                 return VERIFY_ADJUSTED;

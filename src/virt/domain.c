@@ -13,6 +13,7 @@
 
 #include "base/kfile.h"
 #include "base/log.h"
+#include "base/procparse.h"
 #include "base/util.h"
 
 /* Reasons, in the order they are listed. Why each one keeps vmtuned away:
@@ -239,7 +240,7 @@ const char *domain_excluded_by(const char *name, char *const *exclude)
         for (size_t i = 0; exclude && exclude[i]; i++) {
                 const char *g = exclude[i];
 
-                /* As for device lists (settings.c): a "!" pattern wins
+                /* As for device lists (tuning/plan.c): a "!" pattern wins
                  * wherever it stands in the list. */
                 if (g[0] == '!') {
                         if (g[1] && fnmatch(g + 1, name, 0) == 0)

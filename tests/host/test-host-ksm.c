@@ -25,7 +25,8 @@
 #include "tuning/ksm.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/apply.h"
+#include "tuning/plan.h"
 #include "testlib.h"
 #include "base/util.h"
 

@@ -30,6 +30,7 @@
 
 #include "virt/domain.h"
 #include "base/kfile.h"
+#include "base/procparse.h"
 #include "balance/move.h"
 #include "testlib.h"
 #include "base/util.h"

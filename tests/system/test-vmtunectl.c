@@ -3,7 +3,10 @@
  * driven by the real vmtunectl. status, profile list/show/switch, off,
  * reload, verify, their --json, their exit codes; and the documentation
  * (vmtunectl --help, the bash completion, the man pages) checked against
- * what the code implements. Nothing here touches the machine's /proc or /sys. */
+ * what the code implements. Nothing here touches the machine's /proc or /sys.
+ * One concern, the operator's view end to end, in one file so that every
+ * command runs against the same fixture kernel and profiles; it is long
+ * because each test needs a daemon run. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/commands.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "base/log.h"
@@ -590,6 +594,50 @@ static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_n
         assert_originals(e);
 }
 
+/* Lines of text that contain want. */
+static unsigned count_lines_with(const char *text, const char *want)
+{
+        unsigned n = 0;
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *hit = strstr(l, want), *eol = strchr(l, '\n');
+
+                if (hit && (!eol || hit < eol))
+                        n++;
+        }
+        return n;
+}
+
+/* A failure is logged once, by whoever handles it, saying what follows:
+ * the engine that met it once logged it too. */
+static void test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL, *err;
+
+        start(e);
+        /* rollback.tmp as a directory: the journal cannot be replaced. */
+        tl_write(e->run, "rollback.tmp/blocker", "");
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 1);
+        assert_contains(out, "applying profile other failed");
+        free(out);
+        assert_originals(e);
+
+        /* Two failures (the new profile, then the old one again), each in
+         * one line that says what follows. */
+        err = tl_daemon_stderr(&e->d);
+        if (count_lines_with(err, "Is a directory") != 2)
+                fail_msg("want two lines naming the journal failure:\n%s", err);
+        assert_contains(err, "profile other: cannot update the rollback journal");
+        assert_contains(err, "applying profile test again");
+        assert_contains(err, "profile test: cannot update the rollback journal");
+        free(err);
+
+        tl_rm_rf(e->run);
+        stop(e);
+        assert_originals(e);
+}
+
 /* --- verify --------------------------------------------------------------------- */
 
 static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(void **state)
@@ -626,6 +674,84 @@ static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(
         assert_int_equal(ctl(e, &out, "status", NULL), 0);
         assert_contains(out, "1 drifted");
         free(out);
+        stop(e);
+}
+
+/* [ksm] mode=auto: the KSM module writes run= and pages_to_scan= itself,
+ * so they are not the static plan's. Apply, verify, status and
+ * --check-config must all see the same plan: verify once reported the
+ * profile's run=1 and pages_to_scan=300 as "2 drifted" (exit 1) while the
+ * module held run=0 because memory was plentiful. */
+static const char ksm_auto_profile[] =
+        "[main]\n"
+        "summary = KSM by memory pressure\n"
+        "[sysctl]\n"
+        "vm.swappiness = 10\n"
+        "[ksm]\n"
+        "mode = auto\n"
+        "run = 1\n"
+        "pages_to_scan = 300\n"
+        "sleep_millisecs = 50\n";
+
+/* The targets `vmtuned --check-config` prints for this environment: the
+ * indented lines after "on this host". */
+static unsigned check_config_targets(const struct tl_env *e)
+{
+        char *argv[26], *out = NULL;
+        unsigned n = 0;
+        size_t i = 0;
+
+        for (; e->argv[i]; i++)
+                argv[i] = e->argv[i];
+        argv[i++] = (char *) "--check-config";
+        argv[i] = NULL;
+        assert_int_equal(tl_run(argv, &out), 0);
+        for (const char *l = strstr(out, "\non this host"); l && (l = strchr(l + 1, '\n'));)
+                if (strncmp(l + 1, "  ", 2) == 0)
+                        n++;
+        free(out);
+        return n;
+}
+
+static void test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config(void **state)
+{
+        struct tl_env *e = *state;
+        unsigned changed, already, skipped, ok, drifted, adjusted, now_skipped;
+        char *out = NULL;
+        const char *p;
+
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_to_scan", "100\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/sleep_millisecs", "200\n");
+        /* Plenty of memory: auto keeps KSM off. */
+        tl_write(e->root, "proc/meminfo", "MemTotal:       16000000 kB\nMemAvailable:   15000000 kB\n");
+        tl_write(e->profiles, "ksmauto.conf", ksm_auto_profile);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = ksmauto\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = off\n");
+        start(e);
+        assert_value(e, "sys/kernel/mm/ksm/run", "0");
+        assert_value(e, "sys/kernel/mm/ksm/sleep_millisecs", "50");
+
+        if (ctl(e, &out, "verify", NULL) != 0)
+                fail_msg("verify failed:\n%s", out);
+        assert_contains(out, "ksm sleep_millisecs");
+        if (strstr(out, "ksm run") || strstr(out, "ksm pages_to_scan"))
+                fail_msg("verify compares knobs the KSM module owns in mode=auto:\n%s", out);
+        assert_contains(out, "3 ok, 0 drifted");
+        free(out);
+
+        /* swappiness, numa_balancing, sleep_millisecs: the same three everywhere. */
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        p = strstr(out, "settings: ");
+        assert_non_null(p);
+        assert_int_equal(sscanf(p, "settings: %u changed, %u already set, %u skipped at the last apply; "
+                                   "now %u ok, %u drifted, %u adjusted, %u skipped",
+                                &changed, &already, &skipped, &ok, &drifted, &adjusted, &now_skipped), 7);
+        free(out);
+        assert_int_equal(changed + already + skipped, 3);
+        assert_int_equal(ok + drifted + adjusted + now_skipped, 3);
+        assert_int_equal(drifted, 0);
+        assert_int_equal(check_config_targets(e), 3);
         stop(e);
 }
 
@@ -903,7 +1029,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),

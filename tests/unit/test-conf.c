@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "config/conf.h"
+#include "config/ini.h"
 #include "base/log.h"
 #include "config/profile.h"
 #include "testlib.h"

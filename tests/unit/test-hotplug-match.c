@@ -17,7 +17,7 @@
 #include "base/kfile.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/plan.h"
 #include "testlib.h"
 #include "base/util.h"
 

@@ -15,7 +15,7 @@
 #include "tuning/ksm.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/plan.h"
 #include "testlib.h"
 #include "base/util.h"
 
@@ -441,9 +441,12 @@ static void test_filter_plan_leaves_the_module_one_writer_per_knob(void **state)
         struct kroot root = { .dirfd = -1, .path = (char *) "/nonexistent" };
         struct target_list l = {};
 
-        assert_int_equal(settings_plan(&root, PROFILE(SET("mode", "auto"), SET("run", "1"), SET("pages_to_scan", "300"),
-                                                      SET("advisor_mode", "scan-time"), SET("merge_across_nodes", "0"),
-                                                      SET("sleep_millisecs", "50"), SET("advisor_max_cpu", "20")), &l), 0);
+        assert_int_equal(settings_plan_as_written(&root, PROFILE(SET("mode", "auto"), SET("run", "1"),
+                                                                 SET("pages_to_scan", "300"),
+                                                                 SET("advisor_mode", "scan-time"),
+                                                                 SET("merge_across_nodes", "0"),
+                                                                 SET("sleep_millisecs", "50"),
+                                                                 SET("advisor_max_cpu", "20")), &l), 0);
         assert_int_equal(l.n, 6);
         ksm_filter_plan(PROFILE(SET("mode", "auto")), &l);
         assert_int_equal(l.n, 2);
@@ -452,8 +455,8 @@ static void test_filter_plan_leaves_the_module_one_writer_per_knob(void **state)
         target_list_free(&l);
 
         /* mode=on: run= and the scan rate are the profile's. */
-        assert_int_equal(settings_plan(&root, PROFILE(SET("run", "1"), SET("pages_to_scan", "300"),
-                                                      SET("merge_across_nodes", "0")), &l), 0);
+        assert_int_equal(settings_plan_as_written(&root, PROFILE(SET("run", "1"), SET("pages_to_scan", "300"),
+                                                                 SET("merge_across_nodes", "0")), &l), 0);
         ksm_filter_plan(PROFILE(SET("run", "1")), &l);
         assert_int_equal(l.n, 2);
         assert_string_equal(l.v[0].key, "ksm run");

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "config/conf.h"
+#include "config/ini.h"
+#include "config/option.h"
 #include "base/kfile.h"
+#include "base/util.h"
 #include "config/profile.h"
 #include "testlib.h"
 

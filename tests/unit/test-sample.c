@@ -15,6 +15,7 @@
 
 #include "virt/domain.h"
 #include "base/kfile.h"
+#include "base/bitmap.h"
 #include "base/procparse.h"
 #include "balance/sample.h"
 #include "testlib.h"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The settings engine on a fixture tree: planning targets from a profile,
- * applying them with the rollback journal, and the full apply/restore cycle. */
+/* The settings engine on a fixture tree: planning targets from a profile
+ * (plan.c), applying them with the rollback journal (apply.c), and the
+ * full apply/restore cycle. One file past 600 lines because every apply
+ * test plans first, on the same fixture tree of disks and knobs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,8 @@
 #include "base/log.h"
 #include "config/profile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/apply.h"
+#include "tuning/plan.h"
 #include "testlib.h"
 
 #define SET(sec, k, v, ln)                                                        \
@@ -179,6 +182,25 @@ static void test_plan_turns_greater_prefix_into_only_if_greater(void **state)
         assert_non_null(t);
         assert_string_equal(t->value, "1048576");
         assert_true(t->only_if_greater);
+}
+
+/* The one plan every caller uses leaves out what the KSM module writes
+ * itself in the profile's mode, so apply and verify agree on it. */
+static void test_plan_leaves_the_knobs_the_ksm_module_writes_to_it(void **state)
+{
+        struct fixture *f = *state;
+        static const char *const auto_keys[] = { "ksm sleep_millisecs", "sysctl vm.swappiness" };
+        static const char *const on_keys[] = { "ksm run", "ksm pages_to_scan" };
+
+        plan(f, PROFILE(SET("ksm", "mode", "auto", 1), SET("ksm", "run", "1", 2),
+                        SET("ksm", "pages_to_scan", "300", 3), SET("ksm", "merge_across_nodes", "0", 4),
+                        SET("ksm", "sleep_millisecs", "50", 5), SET("sysctl", "vm.swappiness", "10", 6)));
+        assert_target_keys(f, auto_keys, ARRAY_SIZE(auto_keys));
+
+        /* mode=on (the default): run= and the scan rate are the profile's to apply. */
+        plan(f, PROFILE(SET("ksm", "run", "1", 1), SET("ksm", "pages_to_scan", "300", 2),
+                        SET("ksm", "merge_across_nodes", "0", 3)));
+        assert_target_keys(f, on_keys, ARRAY_SIZE(on_keys));
 }
 
 static void test_device_matches_by_default_every_disk_but_loop_ram_and_zram(void **state)
@@ -595,6 +617,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 T(test_plan_maps_sysctl_vm_and_ksm_keys_to_their_files),
                 T(test_plan_turns_greater_prefix_into_only_if_greater),
+                T(test_plan_leaves_the_knobs_the_ksm_module_writes_to_it),
                 cmocka_unit_test(test_device_matches_by_default_every_disk_but_loop_ram_and_zram),
                 cmocka_unit_test(test_device_matches_negation_wins_and_virtual_disks_need_their_own_glob),
                 T(test_plan_disk_rules_follow_the_device_globs_with_negation),

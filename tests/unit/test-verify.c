@@ -13,7 +13,7 @@
 
 #include "base/kfile.h"
 #include "tuning/rollback.h"
-#include "tuning/settings.h"
+#include "tuning/target.h"
 #include "testlib.h"
 #include "base/json.h"
 #include "tuning/verify.h"

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "tuning/settings.h"
+/* Planning: a resolved profile to the targets of this host
+ * (include/tuning/plan.h). Reads only what sys/block offers. */
+#include "tuning/plan.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -11,7 +13,7 @@
 #include "base/kfile.h"
 #include "base/log.h"
 #include "config/profile.h"
-#include "tuning/rollback.h"
+#include "tuning/ksm.h"
 #include "base/util.h"
 
 #define VALUE_MAX 4096
@@ -27,7 +29,6 @@ static const struct {
         { "nr_requests", "queue/nr_requests" },
 };
 
-/* --- targets ------------------------------------------------------------- */
 
 static void target_add(struct target_list *l, char *key, char *path, const char *value,
                        const struct setting *s, bool only_if_greater, bool selector)
@@ -42,25 +43,6 @@ static void target_add(struct target_list *l, char *key, char *path, const char 
                 .only_if_greater = only_if_greater,
                 .selector = selector,
         };
-}
-
-void target_list_free(struct target_list *l)
-{
-        if (!l)
-                return;
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->v[i].key);
-                free(l->v[i].path);
-                free(l->v[i].value);
-                free(l->v[i].source);
-        }
-        free(l->v);
-        for (size_t i = 0; i < l->n_notes; i++) {
-                free(l->notes[i].key);
-                free(l->notes[i].text);
-        }
-        free(l->notes);
-        *l = (struct target_list){};
 }
 
 /* Files that show their choices with the current one in brackets. */
@@ -78,65 +60,6 @@ static bool path_is_selector(const char *path)
                         return true;
         return len >= strlen("/queue/scheduler") && streq(path + len - strlen("/queue/scheduler"),
                                                            "/queue/scheduler");
-}
-
-/* A whole decimal number, possibly negative, beyond long's range too
- * (some sysctls are unsigned 64-bit). */
-struct number {
-        bool negative;
-        unsigned long long magnitude;
-};
-
-static int number_parse(const char *s, struct number *ret)
-{
-        struct number n = {};
-        char *end;
-
-        if (*s == '-') {
-                n.negative = true;
-                s++;
-        }
-        if (!isdigit((unsigned char) *s))
-                return -EINVAL;
-        errno = 0;
-        n.magnitude = strtoull(s, &end, 10);
-        if (*end != '\0')
-                return -EINVAL;
-        if (errno == ERANGE)
-                return -ERANGE;
-        if (n.magnitude == 0)
-                n.negative = false;
-        *ret = n;
-        return 0;
-}
-
-static int number_cmp(struct number a, struct number b)
-{
-        if (a.negative != b.negative)
-                return a.negative ? -1 : 1;
-        if (a.magnitude == b.magnitude)
-                return 0;
-        return (a.magnitude < b.magnitude) != a.negative ? -1 : 1;
-}
-
-/* tuned's ">N": "N" and only_if_greater. */
-static int value_parse(const char *raw, char **ret_value, bool *ret_only_if_greater)
-{
-        _cleanup_free_ char *v = xstrdup(raw);
-        bool greater = false;
-        struct number n;
-
-        kfile_normalize(v);
-        if (v[0] == '>') {
-                greater = true;
-                memmove(v, v + 1, strlen(v));
-                kfile_normalize(v);
-                if (number_parse(v, &n) < 0)
-                        return -EINVAL;
-        }
-        *ret_value = TAKE_PTR(v);
-        *ret_only_if_greater = greater;
-        return 0;
 }
 
 /* --- planning: [sysctl], [vm], [ksm] ------------------------------------- */
@@ -157,8 +80,7 @@ static _printf_(3, 4) void note_add(struct target_list *l, const char *key, cons
         char *text;
 
         va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                abort();
+        text = xvasprintf(fmt, ap);
         va_end(ap);
         l->notes = xreallocarray(l->notes, l->n_notes + 1, sizeof(*l->notes));
         l->notes[l->n_notes++] = (struct plan_note){ .key = key ? xstrdup(key) : NULL, .text = text };
@@ -195,7 +117,7 @@ static void plan_setting(const struct setting *s, struct target_list *l)
                 }
                 path = xstrdup(k->path);
         }
-        if (!kfile_path_valid(path) || value_parse(s->value, &value, &greater) < 0) {
+        if (!kfile_path_valid(path) || target_value_parse(s->value, &value, &greater) < 0) {
                 note_add(l, NULL, "%s:%u: [%s] %s=%s is not a valid setting, ignoring",
                          s->file ? s->file : "?", s->line, s->section, s->key, s->value);
                 return;
@@ -355,7 +277,7 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
                         log_debug("%s: device has no %s, skipped", key, file);
                         return;
                 }
-                if (value_parse(s->value, &value, &greater) < 0) {
+                if (target_value_parse(s->value, &value, &greater) < 0) {
                         note_add(l, NULL, "%s:%u: [disk] %s=%s is not a valid value, ignoring",
                                  s->file ? s->file : "?", s->line, s->key, s->value);
                         return;
@@ -504,7 +426,7 @@ int settings_plan_device(const struct kroot *root, const struct profile *p, cons
         return 0;
 }
 
-int settings_plan(const struct kroot *root, const struct profile *p, struct target_list *ret)
+int settings_plan_as_written(const struct kroot *root, const struct profile *p, struct target_list *ret)
 {
         struct target_list l = {};
 
@@ -516,153 +438,17 @@ int settings_plan(const struct kroot *root, const struct profile *p, struct targ
         return 0;
 }
 
-/* --- applying ------------------------------------------------------------ */
-
-static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...)
+int settings_plan(const struct kroot *root, const struct profile *p, struct target_list *ret)
 {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-
-        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
-                  "%s: %s, skipped", t->key, msg ? msg : "?");
-}
-
-int settings_value_satisfied(const char *current, const char *desired, bool only_if_greater)
-{
-        struct number have, want;
-
-        if (!only_if_greater)
-                return streq(current, desired);
-        if (number_parse(current, &have) < 0 || number_parse(desired, &want) < 0)
-                return -EINVAL;
-        return number_cmp(have, want) >= 0;
-}
-
-/* Is current already where the target wants it? Logs why when it cannot tell. */
-static int target_satisfied(const struct target *t, const char *current, const char *desired)
-{
-        int r = settings_value_satisfied(current, desired, t->only_if_greater);
-
-        if (r < 0)
-                log_skip(t, "\"%s\" is not a number to compare with", current);
-        return r;
-}
-
-/* Undo the journal entry of a write that did not happen. */
-static int unrecord(struct rollback *rb, const struct target *t, const char *prev_written)
-{
-        /* An existing entry keeps its original: only written goes back. */
-        if (prev_written)
-                return rollback_record(rb, t->key, t->path, "", prev_written);
-        return rollback_forget(rb, t->path);
-}
-
-static int journal_failed(const struct target *t, const char *file, int r)
-{
-        log_error("%s: cannot update the rollback journal %s: %s; not writing, and stopping "
-                  "(a change without its original on disk could not be undone)",
-                  t->key, file, strerror(-r));
-        return r;
-}
-
-static int apply_one(const struct kroot *root, struct rollback *rb, const struct target *t,
-                     struct apply_stats *st)
-{
-        _cleanup_free_ char *desired = kfile_normalize(xstrdup(t->value));
-        _cleanup_free_ char *prev_written = NULL;
-        const struct rollback_entry *e;
-        const char *source = t->source ? t->source : "override";
-        char current[VALUE_MAX], after[VALUE_MAX];
+        struct target_list l;
         int r;
 
-        r = kfile_read_value(root, t->path, current, sizeof(current));
-        if (r == -ENOENT || r == -ENOTDIR) {
-                log_skip(t, "%s", "not offered by this kernel");
-                st->skipped++;
-                return 0;
-        }
-        if (r < 0) {
-                log_skip(t, "cannot read it: %s", strerror(-r));
-                st->skipped++;
-                return 0;
-        }
-        r = target_satisfied(t, current, desired);
-        if (r < 0) {
-                st->skipped++;
-                return 0;
-        }
-        if (r > 0) {
-                log_debug("%s: already %s%s", t->key, current,
-                          t->only_if_greater ? " (not lowered)" : "");
-                st->unchanged++;
-                return 0;
-        }
-        if (root->dry_run) {
-                log_event(LOG_INFO, NULL, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
-                          "%s: would set %s -> %s (%s) (dry run)", t->key, current, desired, source);
-                st->applied++;
-                return 0;
-        }
-
-        /* The original goes to disk before the write it protects. */
-        e = rollback_find(rb, t->path);
-        if (e)
-                prev_written = xstrdup(e->written);
-        r = rollback_record(rb, t->key, t->path, current, desired);
+        r = settings_plan_as_written(root, p, &l);
         if (r < 0)
-                return journal_failed(t, rb->file, r);
-
-        r = kfile_write(root, t->path, desired);
-        if (r < 0) {
-                /* EINVAL, EBUSY, EPERM, EACCES, EOPNOTSUPP: the kernel refused the value. */
-                log_skip(t, "the kernel refused the value: %s", strerror(-r));
-                st->skipped++;
-                r = unrecord(rb, t, prev_written);
-                return r < 0 ? journal_failed(t, rb->file, r) : 0;
-        }
-
-        r = kfile_read_value(root, t->path, after, sizeof(after));
-        if (r < 0 || !streq(after, desired)) {
-                /* The kernel adjusted it: record what it holds now, so that
-                 * restore still recognises it as ours and puts the original back. */
-                if (r < 0)
-                        log_skip(t, "wrote %s, but cannot read it back: %s", desired, strerror(-r));
-                else
-                        log_skip(t, "wrote %s, but the kernel reports \"%s\"", desired, after);
-                st->skipped++;
-                if (r == 0) {
-                        r = rollback_record(rb, t->key, t->path, current, after);
-                        if (r < 0)
-                                return journal_failed(t, rb->file, r);
-                }
-                return 0;
-        }
-
-        e = rollback_find(rb, t->path);
-        log_event(LOG_INFO, MSGID_SETTING_APPLIED,
-                  LOG_FIELDS({ "VMTUNED_KEY", t->key }, { "VMTUNED_VALUE", desired },
-                             { "VMTUNED_ORIGINAL", e ? e->original : current }),
-                  "%s: %s -> %s (%s)", t->key, current, desired, source);
-        st->applied++;
-        return 0;
-}
-
-int settings_apply(const struct kroot *root, struct rollback *rb,
-                   const struct target_list *targets, struct apply_stats *ret_stats)
-{
-        struct apply_stats st = {};
-        int r;
-
-        for (size_t i = 0; i < targets->n; i++) {
-                r = apply_one(root, rb, &targets->v[i], &st);
-                if (r < 0)
-                        return r;
-        }
-        *ret_stats = st;
+                return r;
+        /* Each knob has one writer: the KSM module's mode decides which
+         * [ksm] knobs are its own (ksm.h). */
+        ksm_filter_plan(p, &l);
+        *ret = l;
         return 0;
 }

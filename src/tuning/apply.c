@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Applying targets with the rollback journal (include/tuning/apply.h). */
+#include "tuning/apply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "base/kfile.h"
+#include "base/log.h"
+#include "tuning/rollback.h"
+#include "base/util.h"
+
+#define VALUE_MAX 4096
+
+static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = xvasprintf(fmt, ap);
+        va_end(ap);
+
+        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                  "%s: %s, skipped", t->key, msg);
+}
+
+/* Is current already where the target wants it? Logs why when it cannot tell. */
+static int target_satisfied(const struct target *t, const char *current, const char *desired)
+{
+        int r = target_value_satisfied(current, desired, t->only_if_greater);
+
+        if (r < 0)
+                log_skip(t, "\"%s\" is not a number to compare with", current);
+        return r;
+}
+
+/* Undo the journal entry of a write that did not happen. */
+static int unrecord(struct rollback *rb, const struct target *t, const char *prev_written)
+{
+        /* An existing entry keeps its original: only written goes back. */
+        if (prev_written)
+                return rollback_record(rb, t->key, t->path, "", prev_written);
+        return rollback_forget(rb, t->path);
+}
+
+static int apply_one(const struct kroot *root, struct rollback *rb, const struct target *t,
+                     struct apply_stats *st)
+{
+        _cleanup_free_ char *desired = kfile_normalize(xstrdup(t->value));
+        _cleanup_free_ char *prev_written = NULL;
+        const struct rollback_entry *e;
+        const char *source = t->source ? t->source : "override";
+        char current[VALUE_MAX], after[VALUE_MAX];
+        int r;
+
+        r = kfile_read_value(root, t->path, current, sizeof(current));
+        if (r == -ENOENT || r == -ENOTDIR) {
+                log_skip(t, "%s", "not offered by this kernel");
+                st->skipped++;
+                return 0;
+        }
+        if (r < 0) {
+                log_skip(t, "cannot read it: %s", strerror(-r));
+                st->skipped++;
+                return 0;
+        }
+        r = target_satisfied(t, current, desired);
+        if (r < 0) {
+                st->skipped++;
+                return 0;
+        }
+        if (r > 0) {
+                log_debug("%s: already %s%s", t->key, current,
+                          t->only_if_greater ? " (not lowered)" : "");
+                st->unchanged++;
+                return 0;
+        }
+        if (root->dry_run) {
+                log_event(LOG_INFO, NULL, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                          "%s: would set %s -> %s (%s) (dry run)", t->key, current, desired, source);
+                st->applied++;
+                return 0;
+        }
+
+        /* The original goes to disk before the write it protects. */
+        e = rollback_find(rb, t->path);
+        if (e)
+                prev_written = xstrdup(e->written);
+        r = rollback_record(rb, t->key, t->path, current, desired);
+        if (r < 0)
+                return r; /* not written: a change without its original on disk could not be undone */
+
+        r = kfile_write(root, t->path, desired);
+        if (r < 0) {
+                /* EINVAL, EBUSY, EPERM, EACCES, EOPNOTSUPP: the kernel refused the value. */
+                log_skip(t, "the kernel refused the value: %s", strerror(-r));
+                st->skipped++;
+                return unrecord(rb, t, prev_written);
+        }
+
+        r = kfile_read_value(root, t->path, after, sizeof(after));
+        if (r < 0 || !streq(after, desired)) {
+                /* The kernel adjusted it: record what it holds now, so that
+                 * restore still recognises it as ours and puts the original back. */
+                if (r < 0)
+                        log_skip(t, "wrote %s, but cannot read it back: %s", desired, strerror(-r));
+                else
+                        log_skip(t, "wrote %s, but the kernel reports \"%s\"", desired, after);
+                st->skipped++;
+                return r == 0 ? rollback_record(rb, t->key, t->path, current, after) : 0;
+        }
+
+        e = rollback_find(rb, t->path);
+        log_event(LOG_INFO, MSGID_SETTING_APPLIED,
+                  LOG_FIELDS({ "VMTUNED_KEY", t->key }, { "VMTUNED_VALUE", desired },
+                             { "VMTUNED_ORIGINAL", e ? e->original : current }),
+                  "%s: %s -> %s (%s)", t->key, current, desired, source);
+        st->applied++;
+        return 0;
+}
+
+int settings_apply(const struct kroot *root, struct rollback *rb,
+                   const struct target_list *targets, struct apply_stats *ret_stats)
+{
+        struct apply_stats st = {};
+        int r;
+
+        for (size_t i = 0; i < targets->n; i++) {
+                r = apply_one(root, rb, &targets->v[i], &st);
+                if (r < 0)
+                        return r;
+        }
+        *ret_stats = st;
+        return 0;
+}
