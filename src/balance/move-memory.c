@@ -261,14 +261,9 @@ static void cgroup_dirs_done(struct cgroup_dirs *cg)
         free(cg->dirs);
 }
 
-static bool exists(const struct kroot *root, const char *rel)
-{
-        return kfile_path_valid(rel) && faccessat(root->dirfd, rel, F_OK, 0) == 0;
-}
-
 static void add_dir(const struct kroot *root, struct cgroup_dirs *cg, char *dir)
 {
-        if (!exists(root, dir)) {
+        if (!kfile_exists(root, dir)) {
                 free(dir);
                 return;
         }
@@ -282,15 +277,15 @@ static int find_cgroup_dirs(const struct kroot *root, const struct domain *d, st
         _cleanup_free_ char *nested = NULL, *probe = NULL;
         const char *base = d->cgroup_cpuset, *prefix = NULL;
 
-        if (!base || !exists(root, base))
+        if (!base || !kfile_exists(root, base))
                 return -ENOENT;
         nested = xasprintf("%s/libvirt", base);
         probe = xasprintf("%s/emulator", nested);
-        if (exists(root, probe))
+        if (kfile_exists(root, probe))
                 prefix = nested;
         free(probe);
         probe = xasprintf("%s/emulator", base);
-        if (!prefix && exists(root, probe))
+        if (!prefix && kfile_exists(root, probe))
                 prefix = base;
         if (!prefix) {
                 /* No per-thread groups: every thread is in the domain's own. */
@@ -311,13 +306,8 @@ static int find_cgroup_dirs(const struct kroot *root, const struct domain *d, st
 static int read_mems(const struct kroot *root, const char *dir, struct bitmap *ret)
 {
         _cleanup_free_ char *path = xasprintf("%s/cpuset.mems", dir);
-        char buf[4096];
-        int r;
 
-        r = kfile_read(root, path, buf, sizeof(buf));
-        if (r < 0)
-                return r;
-        return bitmap_parse_list(buf, ret);
+        return kfile_read_list(root, path, ret);
 }
 
 static int write_mems(const struct kroot *root, const char *dir, const struct bitmap *mems,

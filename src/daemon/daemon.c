@@ -459,7 +459,7 @@ static int daemon_start(struct daemon *d)
 
 int daemon_run(const struct args *args)
 {
-        struct daemon d = { .args = args, .root = { .dirfd = -1 } };
+        struct daemon d = { .args = args };
         int r;
 
         r = daemon_start(&d);
