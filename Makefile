@@ -50,7 +50,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-host run check check-unit check-system check-host check-man check-systemd sim lab \
+.PHONY: all deps deps-host run check check-unit check-system check-host check-man check-systemd check-kfile sim lab \
         install uninstall clean
 
 all: $(PROGRAMS:%=$(BUILD)/%)
@@ -140,7 +140,7 @@ export LSAN_OPTIONS     = suppressions=$(abspath tests/lsan.supp):print_suppress
 export UBSAN_OPTIONS    = print_stacktrace=1:halt_on_error=1
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory check-unit check-system check-man check-systemd
+	$(Q)$(MAKE) --no-print-directory check-unit check-system check-man check-systemd check-kfile
 
 check-unit: $(UNIT_TESTS)
 	$(Q)tests/run-tests $(UNIT_TESTS)
@@ -150,6 +150,10 @@ check-system: $(BUILD)/asan/vmtuned $(BUILD)/asan/vmtunectl $(SYS_TESTS)
 
 check-man:
 	$(Q)tests/check-man
+
+# kfile is the one door to kernel files: no other module touches the root.
+check-kfile:
+	$(Q)tests/check-kfile
 
 # The unit: systemd-analyze verify prints nothing, exposure stays low.
 check-systemd: all

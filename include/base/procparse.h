@@ -43,12 +43,31 @@ char *procparse_domain_cgroup(const char *thread_path);
  * RAM are private to the one QEMU. */
 bool procparse_numa_maps_private(const char *line, size_t len);
 
+/* One line of /proc/PID/numa_maps, "7f1c2e000000 default anon=32768
+ * dirty=32768 N0=30000 N1=2768 kernelpagesize_kB=4". The pages array is
+ * the caller's to keep across lines (it only grows); free it with
+ * procparse_numa_maps_line_done. */
+struct numa_maps_line {
+        uint64_t start;         /* the mapping's start address */
+        uint64_t page_kib;      /* kernelpagesize_kB: 4 where (before 2.6.39) it is not printed */
+        bool private;           /* procparse_numa_maps_private */
+        uint64_t *pages;        /* resident pages by node id, n_nodes of them */
+        size_t n_nodes;         /* the highest node the line names + 1 */
+        size_t cap;
+};
+
+/* Parse one line (without its '\n'), the one parser of numa_maps lines.
+ * -EINVAL for a line without a hex address and a space, a malformed
+ * "N<node>=<pages>" or kernelpagesize_kB; -ERANGE for a node above 1023. */
+int procparse_numa_maps_line(const char *line, size_t len, struct numa_maps_line *l);
+void procparse_numa_maps_line_done(struct numa_maps_line *l);
+
 /* /proc/PID/numa_maps: the process's private resident memory per node in
  * KiB (procparse_numa_maps_private lines), summing each mapping's
  * "N<node>=<pages>" times its kernelpagesize_kB (so huge pages count
  * right). *ret_kib is indexed by node; *ret_n is the highest node with
- * pages + 1 (0 and NULL for a process with none). -EINVAL if a node count
- * is malformed, -ERANGE for a node number above 1023. */
+ * pages + 1 (0 and NULL for a process with none). The errors of
+ * procparse_numa_maps_line. */
 int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n);
 
 enum thread_kind {

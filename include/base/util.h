@@ -48,9 +48,5 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
-/* Read fd to its end into a NUL-terminated buffer (malloc'd), at most max
- * bytes (-E2BIG past that); -errno from read(2). */
-int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
-
 /* Parse a whole decimal integer in [min, max]; -EINVAL or -ERANGE. */
 int parse_long(const char *s, long min, long max, long *ret);

@@ -93,45 +93,15 @@ static int parse_maps(const char *buf, struct vma **ret, size_t *ret_n)
         return 0;
 }
 
-/* One numa_maps line: its start address, the pages outside mask, the
- * page size. "7f1c2e000000 default anon=32768 dirty=32768 N0=30000
- * N1=2768 kernelpagesize_kB=4" */
-static int parse_numa_line(const char *line, size_t len, uint64_t mask, struct move_range *ret)
+/* The pages of a numa_maps line on nodes outside mask. */
+static uint64_t pages_outside(const struct numa_maps_line *l, uint64_t mask)
 {
-        _cleanup_free_ char *copy = strndup(line, len);
-        char *save = NULL, *tok, *p;
-        unsigned long long start, page_kib = 4, remote = 0;
+        uint64_t remote = 0;
 
-        if (!copy)
-                abort();
-        errno = 0;
-        start = strtoull(copy, &p, 16);
-        if (p == copy || *p != ' ' || errno)
-                return -EINVAL;
-        for (tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-                unsigned long long node, count;
-                char *end;
-
-                if (startswith(tok, "kernelpagesize_kB=")) {
-                        page_kib = strtoull(tok + strlen("kernelpagesize_kB="), &end, 10);
-                        if (*end || page_kib == 0)
-                                return -EINVAL;
-                        continue;
-                }
-                if (tok[0] != 'N' || tok[1] < '0' || tok[1] > '9')
-                        continue;
-                node = strtoull(tok + 1, &end, 10);
-                if (*end != '=')
-                        return -EINVAL;
-                count = strtoull(end + 1, &end, 10);
-                if (*end || errno)
-                        return -EINVAL;
+        for (size_t node = 0; node < l->n_nodes; node++)
                 if (node >= BALANCE_MAX_NODES || !(mask & BALANCE_NODE_BIT(node)))
-                        remote += count;
-        }
-        *ret = (struct move_range){ .start = (uintptr_t) start, .page_size = page_kib * 1024,
-                                    .remote_pages = remote };
-        return 0;
+                        remote += l->pages[node];
+        return remote;
 }
 
 int move_remote_ranges(const char *numa_maps, const char *maps, uint64_t mask,
@@ -139,6 +109,7 @@ int move_remote_ranges(const char *numa_maps, const char *maps, uint64_t mask,
 {
         _cleanup_free_ struct vma *vmas = NULL;
         _cleanup_free_ struct move_range *ranges = NULL;
+        _cleanup_(procparse_numa_maps_line_done) struct numa_maps_line l = { 0 };
         size_t n_vmas = 0, n = 0;
         int r;
 
@@ -151,11 +122,12 @@ int move_remote_ranges(const char *numa_maps, const char *maps, uint64_t mask,
                 struct vma key, *vma;
 
                 if (eol > line) {
-                        r = parse_numa_line(line, (size_t) (eol - line), mask, &range);
+                        r = procparse_numa_maps_line(line, (size_t) (eol - line), &l);
                         if (r < 0)
                                 return r;
-                        if (!procparse_numa_maps_private(line, (size_t) (eol - line)))
-                                range.remote_pages = 0;
+                        /* Pages other processes map too stay: see procparse_numa_maps_private. */
+                        range = (struct move_range){ .start = (uintptr_t) l.start, .page_size = l.page_kib * 1024,
+                                                     .remote_pages = l.private ? pages_outside(&l, mask) : 0 };
                         key.start = range.start;
                         vma = range.remote_pages == 0 || n_vmas == 0 ? NULL :
                               bsearch(&key, vmas, n_vmas, sizeof(*vmas), vma_cmp);
@@ -262,14 +234,9 @@ static void cgroup_dirs_done(struct cgroup_dirs *cg)
         free(cg->dirs);
 }
 
-static bool exists(const struct kroot *root, const char *rel)
-{
-        return kfile_path_valid(rel) && faccessat(root->dirfd, rel, F_OK, 0) == 0;
-}
-
 static void add_dir(const struct kroot *root, struct cgroup_dirs *cg, char *dir)
 {
-        if (!exists(root, dir)) {
+        if (!kfile_exists(root, dir)) {
                 free(dir);
                 return;
         }
@@ -283,15 +250,15 @@ static int find_cgroup_dirs(const struct kroot *root, const struct domain *d, st
         _cleanup_free_ char *nested = NULL, *probe = NULL;
         const char *base = d->cgroup_cpuset, *prefix = NULL;
 
-        if (!base || !exists(root, base))
+        if (!base || !kfile_exists(root, base))
                 return -ENOENT;
         nested = xasprintf("%s/libvirt", base);
         probe = xasprintf("%s/emulator", nested);
-        if (exists(root, probe))
+        if (kfile_exists(root, probe))
                 prefix = nested;
         free(probe);
         probe = xasprintf("%s/emulator", base);
-        if (!prefix && exists(root, probe))
+        if (!prefix && kfile_exists(root, probe))
                 prefix = base;
         if (!prefix) {
                 /* No per-thread groups: every thread is in the domain's own. */
@@ -312,13 +279,8 @@ static int find_cgroup_dirs(const struct kroot *root, const struct domain *d, st
 static int read_mems(const struct kroot *root, const char *dir, struct bitmap *ret)
 {
         _cleanup_free_ char *path = xasprintf("%s/cpuset.mems", dir);
-        char buf[4096];
-        int r;
 
-        r = kfile_read(root, path, buf, sizeof(buf));
-        if (r < 0)
-                return r;
-        return bitmap_parse_list(buf, ret);
+        return kfile_read_list(root, path, ret);
 }
 
 static int write_mems(const struct kroot *root, const char *dir, const struct bitmap *mems,

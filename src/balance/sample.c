@@ -7,7 +7,6 @@
 #include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -199,38 +198,25 @@ void sampler_get_stats(const struct sampler *s, struct sampler_stats *ret)
 /* --- reading ------------------------------------------------------------ */
 
 /* A file under dirfd into buf (NUL-terminated); its length or -errno. A
- * thread that exits between listing and reading answers ESRCH: -ENOENT. */
+ * thread that exits between listing and reading is -ENOENT (kfile). */
 static ssize_t read_small(struct sampler *s, int dirfd, const char *rel, char *buf, size_t size)
 {
-        _cleanup_close_ int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
-        size_t len = 0;
+        ssize_t n = kfile_read_at(dirfd, rel, buf, size);
 
-        if (fd < 0)
-                return errno == ESRCH ? -ENOENT : -errno;
-        s->stats.files++;
-        while (len < size - 1) {
-                ssize_t n = read(fd, buf + len, size - 1 - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return errno == ESRCH ? -ENOENT : -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        if (len == size - 1)
-                return -E2BIG;
-        buf[len] = '\0';
-        return (ssize_t) len;
+        if (n >= 0)
+                s->stats.files++;
+        return n;
 }
 
-/* A whole file into s->buf, growing it (once) for files that get longer. */
-static ssize_t read_whole(struct sampler *s, int dirfd, const char *rel)
+/* A whole file under the root into s->buf, growing it (once) for files
+ * that get longer. */
+static ssize_t read_whole(struct sampler *s, const struct kroot *root, const char *rel)
 {
         for (;;) {
-                ssize_t n = read_small(s, dirfd, rel, s->buf, s->buf_size);
+                ssize_t n = kfile_read_raw(root, rel, s->buf, s->buf_size);
 
+                if (n >= 0)
+                        s->stats.files++;
                 if (n != -E2BIG || s->buf_size >= BUF_MAX)
                         return n;
                 s->buf_size *= 2;
@@ -283,9 +269,9 @@ static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sampl
         long n;
 
         snprintf(path, sizeof(path), "%d/task", (int) pid);
-        taskfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        taskfd = kfile_open_dirfd_at(procfd, path);
         if (taskfd < 0)
-                return errno == ESRCH ? -ENOENT : -errno;
+                return taskfd;
         while ((n = getdents64(taskfd, s->dents[1], DENTS_SIZE)) > 0)
                 for (long off = 0; off < n;) {
                         const struct dirent64 *de = (const struct dirent64 *) (s->dents[1] + off);
@@ -323,12 +309,10 @@ static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sampl
 /* THREADS: walk proc/ for every process, domains or not. */
 static int sample_all_threads(struct sampler *s, int procfd)
 {
-        _cleanup_close_ int dirfd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         long n;
 
-        if (dirfd < 0)
-                return -errno;
-        while ((n = getdents64(dirfd, s->dents[0], DENTS_SIZE)) > 0)
+        /* procfd is the tick's own: listing it from its start. */
+        while ((n = getdents64(procfd, s->dents[0], DENTS_SIZE)) > 0)
                 for (long off = 0; off < n;) {
                         const struct dirent64 *de = (const struct dirent64 *) (s->dents[0] + off);
                         struct sample_dom *dom = NULL;
@@ -349,14 +333,14 @@ static int sample_all_threads(struct sampler *s, int procfd)
 }
 
 /* SCHEDSTAT: per CPU from one file, then only the domains' threads. */
-static int sample_schedstat(struct sampler *s, int procfd)
+static int sample_schedstat(struct sampler *s, const struct kroot *root, int procfd)
 {
         struct sample_counters *tmp;
         size_t seen;
         ssize_t len;
         int r;
 
-        len = read_whole(s, procfd, "schedstat");
+        len = read_whole(s, root, "proc/schedstat");
         if (len < 0)
                 return (int) len;
         r = sample_parse_schedstat(s->buf, s->cpu_now, s->n_cpus, &seen);
@@ -382,7 +366,7 @@ static int sample_schedstat(struct sampler *s, int procfd)
         return 0;
 }
 
-static void choose_source(struct sampler *s, int procfd)
+static void choose_source(struct sampler *s, const struct kroot *root)
 {
         struct sample_counters c[1];
         size_t seen;
@@ -390,7 +374,7 @@ static void choose_source(struct sampler *s, int procfd)
 
         if (s->source != SAMPLER_SOURCE_AUTO)
                 return;
-        if (read_whole(s, procfd, "schedstat") >= 0)
+        if (read_whole(s, root, "proc/schedstat") >= 0)
                 r = sample_parse_schedstat(s->buf, c, 1, &seen);
         s->source = r >= 0 ? SAMPLER_SOURCE_SCHEDSTAT : SAMPLER_SOURCE_THREADS;
         log_info("sampling load from %s%s%s", sampler_source_to_string(s->source),
@@ -460,8 +444,7 @@ static void sample_memory(struct sampler *s, const struct kroot *root, const str
 
         if (d->cgroup_memory && !(d->pins & DOMAIN_PIN_HUGEPAGES) &&
             snprintf(path, sizeof(path), "%s/memory.numa_stat", d->cgroup_memory) < (int) sizeof(path) &&
-            kfile_path_valid(path) && read_whole(s, root->dirfd, path) >= 0 &&
-            sample_parse_numa_stat(s->buf, s->page_size, sd->mem_kib) == 0) {
+            read_whole(s, root, path) >= 0 && sample_parse_numa_stat(s->buf, s->page_size, sd->mem_kib) == 0) {
                 s->stats.domains_numa_stat++;
                 return;
         }
@@ -510,7 +493,7 @@ static int sample_counters(struct sampler *s, const struct kroot *root, int proc
                         return r;
                 s->stats.files++;
         }
-        r = s->source == SAMPLER_SOURCE_SCHEDSTAT ? sample_schedstat(s, procfd) : sample_all_threads(s, procfd);
+        r = s->source == SAMPLER_SOURCE_SCHEDSTAT ? sample_schedstat(s, root, procfd) : sample_all_threads(s, procfd);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < s->n_doms; i++)
@@ -548,11 +531,11 @@ int sampler_tick(struct sampler *s, const struct kroot *root, const struct topol
 
         if (s->primed && now_usec <= s->prev_usec)
                 return -EINVAL;
-        procfd = openat(root->dirfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        procfd = kfile_open_dirfd(root, "proc");
         if (procfd < 0)
-                return -errno;
+                return procfd;
         s->stats = (struct sampler_stats){ .interval_usec = 0 };
-        choose_source(s, procfd);
+        choose_source(s, root);
         s->stats.source = s->source;
         size_arrays(s, topo, n);
         track_domains(s, doms, n);

@@ -110,16 +110,6 @@ static void topology_freep(struct topology **t)
         topology_free(*t);
 }
 
-static int read_list(const struct kroot *root, const char *relpath, char *buf, struct bitmap *ret)
-{
-        int r;
-
-        r = kfile_read(root, relpath, buf, TOPOLOGY_BUF);
-        if (r < 0)
-                return r;
-        return bitmap_parse_list(buf, ret);
-}
-
 static int read_node(const struct kroot *root, const struct bitmap *online, unsigned id, char *buf,
                      struct topology_node *ret)
 {
@@ -129,7 +119,7 @@ static int read_node(const struct kroot *root, const struct bitmap *online, unsi
         int r;
 
         snprintf(path, sizeof(path), NODE_DIR "/node%u/cpulist", id);
-        r = read_list(root, path, buf, &cpus);
+        r = kfile_read_list(root, path, &cpus);
         if (r < 0)
                 return r;
         snprintf(path, sizeof(path), NODE_DIR "/node%u/meminfo", id);
@@ -160,7 +150,7 @@ static int read_flat(const struct kroot *root, char *buf, struct topology *t)
         struct topology_node n = { .id = 0 };
         int r;
 
-        r = read_list(root, "sys/devices/system/cpu/online", buf, &n.cpus);
+        r = kfile_read_list(root, "sys/devices/system/cpu/online", &n.cpus);
         if (r < 0)
                 return r;
         r = kfile_read(root, "proc/meminfo", buf, TOPOLOGY_BUF);
@@ -184,7 +174,7 @@ static int read_nodes(const struct kroot *root, char *buf, struct topology *t)
         _cleanup_(bitmap_done) struct bitmap online = { 0 };
         int r;
 
-        r = read_list(root, NODE_DIR "/online", buf, &online);
+        r = kfile_read_list(root, NODE_DIR "/online", &online);
         if (r == -ENOENT)
                 return 1;          /* no NUMA in this kernel */
         if (r < 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "base/bitmap.h"
 #include "base/util.h"
 
 int kroot_open(const char *path, bool dry_run, struct kroot *ret)
@@ -106,7 +107,9 @@ bool kfile_selector_offers(const char *line, const char *word)
         }
 }
 
-static int kfile_open(const struct kroot *r, const char *relpath, int flags)
+/* --- reading ----------------------------------------------------------- */
+
+static int open_at(int dirfd, const char *relpath, int flags)
 {
         int fd;
 
@@ -114,48 +117,108 @@ static int kfile_open(const struct kroot *r, const char *relpath, int flags)
                 return -EINVAL;
         /* No O_NOFOLLOW: sys/block/X are symlinks into sys/devices. The path
          * itself is checked above, so it cannot climb out of the prefix. */
-        fd = openat(r->dirfd, relpath, flags | O_CLOEXEC);
+        fd = openat(dirfd, relpath, flags | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         return fd;
 }
 
-int kfile_read(const struct kroot *r, const char *relpath, char *buf, size_t size)
+/* A process that exits between listing and reading its /proc files answers
+ * ESRCH: for a reader it is gone, like a file that is not there. */
+static int gone_as_enoent(int r)
 {
-        _cleanup_close_ int fd = -1;
+        return r == -ESRCH ? -ENOENT : r;
+}
+
+static int open_read(int dirfd, const char *relpath, int flags)
+{
+        return gone_as_enoent(open_at(dirfd, relpath, O_RDONLY | flags));
+}
+
+/* The one read-to-end loop of the tree. Reads fd to its end into *buf of
+ * *size bytes, NUL-terminated, and returns the length. While the contents
+ * stay within max bytes it grows *buf (malloc'd, or NULL with *size 0);
+ * past that: -E2BIG. A caller's own buffer comes with max = *size - 1 and
+ * never grows. */
+static ssize_t read_to_end(int fd, char **buf, size_t *size, size_t max)
+{
         size_t len = 0;
 
-        if (size < 2)
-                return -E2BIG;
-        fd = kfile_open(r, relpath, O_RDONLY);
-        if (fd < 0)
-                return fd;
         for (;;) {
+                char extra, *dst;
+                size_t room;
                 ssize_t n;
 
-                if (len == size - 1) {
-                        char extra;
-
-                        /* Full buffer: only fine if the file ends exactly here. */
-                        n = read(fd, &extra, 1);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n < 0)
-                                return -errno;
-                        if (n > 0)
-                                return -E2BIG;
-                        break;
+                if (len + 1 < *size) {
+                        dst = *buf + len;
+                        room = *size - 1 - len;
+                } else if (*size <= max) {
+                        *size = *size ? *size * 2 : 4096;
+                        if (*size > max + 1)
+                                *size = max + 1;
+                        *buf = xreallocarray(*buf, *size, 1);
+                        continue;
+                } else {
+                        /* Full at max: only fine if the file ends exactly here. */
+                        dst = &extra;
+                        room = 1;
                 }
-                n = read(fd, buf + len, size - 1 - len);
+                n = read(fd, dst, room);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        return -errno;
+                        return gone_as_enoent(-errno);
                 if (n == 0)
                         break;
+                if (dst == &extra)
+                        return -E2BIG;
                 len += (size_t) n;
         }
-        buf[len] = '\0';
+        (*buf)[len] = '\0';
+        return (ssize_t) len;
+}
+
+int kfile_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        ssize_t len;
+
+        len = read_to_end(fd, &buf, &size, max);
+        if (len < 0)
+                return (int) len;
+        if (ret_len)
+                *ret_len = (size_t) len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+ssize_t kfile_read_at(int dirfd, const char *relpath, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = -1;
+
+        if (size < 1)
+                return -E2BIG;
+        fd = open_read(dirfd, relpath, 0);
+        if (fd < 0)
+                return fd;
+        return read_to_end(fd, &buf, &size, size - 1);
+}
+
+ssize_t kfile_read_raw(const struct kroot *r, const char *relpath, char *buf, size_t size)
+{
+        return kfile_read_at(r->dirfd, relpath, buf, size);
+}
+
+int kfile_read(const struct kroot *r, const char *relpath, char *buf, size_t size)
+{
+        ssize_t len;
+
+        if (size < 2)
+                return -E2BIG;
+        len = kfile_read_raw(r, relpath, buf, size);
+        if (len < 0)
+                return (int) len;
         kfile_normalize(buf);
         return 0;
 }
@@ -163,14 +226,11 @@ int kfile_read(const struct kroot *r, const char *relpath, char *buf, size_t siz
 int kfile_read_all(const struct kroot *r, const char *relpath, char **ret)
 {
         _cleanup_close_ int fd = -1;
-        int k;
 
-        fd = kfile_open(r, relpath, O_RDONLY);
+        fd = open_read(r->dirfd, relpath, 0);
         if (fd < 0)
                 return fd;
-        k = read_fd_all(fd, 64u << 20, ret, NULL);
-        /* A process that exits while we read its /proc files: gone, like ENOENT. */
-        return k == -ESRCH ? -ENOENT : k;
+        return kfile_read_fd(fd, 64u << 20, ret, NULL);
 }
 
 int kfile_read_value(const struct kroot *r, const char *relpath, char *buf, size_t size)
@@ -183,6 +243,97 @@ int kfile_read_value(const struct kroot *r, const char *relpath, char *buf, size
         kfile_selected(buf);
         return 0;
 }
+
+int kfile_read_u64(const struct kroot *r, const char *relpath, uint64_t *ret)
+{
+        char buf[64], *end;
+        unsigned long long v;
+        int k;
+
+        k = kfile_read(r, relpath, buf, sizeof(buf));
+        if (k < 0)
+                return k;
+        /* strtoull takes a sign and wraps "-1" around: digits only. */
+        if (!isdigit((unsigned char) buf[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(buf, &end, 10);
+        if (*end || errno)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int kfile_read_long(const struct kroot *r, const char *relpath, long min, long max, long *ret)
+{
+        char buf[64];
+        int k;
+
+        k = kfile_read(r, relpath, buf, sizeof(buf));
+        if (k < 0)
+                return k;
+        return parse_long(buf, min, max, ret);
+}
+
+int kfile_read_list(const struct kroot *r, const char *relpath, struct bitmap *ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        int k;
+
+        /* Whole: a list of single CPUs on a large machine outgrows any
+         * fixed buffer. */
+        k = kfile_read_all(r, relpath, &buf);
+        if (k < 0)
+                return k;
+        return bitmap_parse_list(kfile_normalize(buf), ret);
+}
+
+/* --- looking ----------------------------------------------------------- */
+
+int kfile_access(const struct kroot *r, const char *relpath)
+{
+        if (!kfile_path_valid(relpath))
+                return -EINVAL;
+        return faccessat(r->dirfd, relpath, F_OK, 0) < 0 ? -errno : 0;
+}
+
+int kfile_stat(const struct kroot *r, const char *relpath, struct stat *ret)
+{
+        if (!kfile_path_valid(relpath))
+                return -EINVAL;
+        return fstatat(r->dirfd, relpath, ret, 0) < 0 ? -errno : 0;
+}
+
+int kfile_open_dirfd_at(int dirfd, const char *relpath)
+{
+        return open_read(dirfd, relpath, O_DIRECTORY);
+}
+
+int kfile_open_dirfd(const struct kroot *r, const char *relpath)
+{
+        return kfile_open_dirfd_at(r->dirfd, relpath);
+}
+
+int kfile_opendir(const struct kroot *r, const char *relpath, DIR **ret)
+{
+        DIR *d;
+        int fd;
+
+        fd = kfile_open_dirfd(r, relpath);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                int k = -errno;
+
+                close(fd);
+                return k;
+        }
+        *ret = d;
+        return 0;
+}
+
+/* --- writing ----------------------------------------------------------- */
 
 int kfile_write(const struct kroot *r, const char *relpath, const char *value)
 {
@@ -199,7 +350,7 @@ int kfile_write(const struct kroot *r, const char *relpath, const char *value)
         }
         /* O_TRUNC is ignored by procfs and sysfs; it makes a fixture file
          * hold exactly the value afterwards, as a kernel file would. */
-        fd = kfile_open(r, relpath, O_WRONLY | O_TRUNC);
+        fd = open_at(r->dirfd, relpath, O_WRONLY | O_TRUNC);
         if (fd < 0)
                 return fd;
         line = xasprintf("%s\n", value);

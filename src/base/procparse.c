@@ -257,48 +257,110 @@ bool procparse_numa_maps_private(const char *line, size_t len)
         return line_value(line, len, "mapmax=") < 0;
 }
 
+/* Digits in base 10 or 16 from *p, not past end: at least one, the value
+ * at most max (-ERANGE). *p moves past them. */
+static int parse_digits(const char **p, const char *end, unsigned base, uint64_t max, uint64_t *ret)
+{
+        const char *q = *p;
+        uint64_t v = 0;
+
+        for (; q < end && (base == 16 ? isxdigit((unsigned char) *q) : isdigit((unsigned char) *q)); q++) {
+                unsigned digit = isdigit((unsigned char) *q) ? (unsigned) (*q - '0')
+                                                             : (unsigned) ((*q | 0x20) - 'a' + 10);
+
+                if (v > (max - digit) / base)
+                        return -ERANGE;
+                v = v * base + digit;
+        }
+        if (q == *p)
+                return -EINVAL;
+        *p = q;
+        *ret = v;
+        return 0;
+}
+
+/* "N<node>=<pages>" from p (after the 'N') to the end of the word. */
+static int numa_maps_node(const char *p, const char *end, struct numa_maps_line *l)
+{
+        uint64_t node, pages;
+        int r;
+
+        r = parse_digits(&p, end, 10, NUMA_MAX_NODE, &node);
+        if (r < 0)
+                return r;
+        if (p == end || *p++ != '=' || parse_digits(&p, end, 10, UINT64_MAX, &pages) < 0 || p != end)
+                return -EINVAL;
+        if (node >= l->n_nodes) {
+                if (node >= l->cap) {
+                        l->cap = node + 1;
+                        l->pages = xreallocarray(l->pages, l->cap, sizeof(uint64_t));
+                }
+                memset(l->pages + l->n_nodes, 0, (node + 1 - l->n_nodes) * sizeof(uint64_t));
+                l->n_nodes = node + 1;
+        }
+        l->pages[node] += pages;
+        return 0;
+}
+
+int procparse_numa_maps_line(const char *line, size_t len, struct numa_maps_line *l)
+{
+        static const char page_key[] = "kernelpagesize_kB=";
+        const size_t page_len = sizeof(page_key) - 1;
+        const char *end = line + len, *p = line, *w, *wend;
+        uint64_t start;
+        int r;
+
+        if (parse_digits(&p, end, 16, UINT64_MAX, &start) < 0 || p == end || *p != ' ')
+                return -EINVAL;
+        /* The pages array stays, for the next line to reuse. */
+        *l = (struct numa_maps_line){ .start = start, .page_kib = 4, .pages = l->pages, .cap = l->cap,
+                                      .private = procparse_numa_maps_private(line, len) };
+        for (w = p + 1; w < end; w = wend + 1) {
+                wend = memchr(w, ' ', (size_t) (end - w)) ?: end;
+                if ((size_t) (wend - w) > page_len && strncmp(w, page_key, page_len) == 0) {
+                        const char *q = w + page_len;
+
+                        if (parse_digits(&q, wend, 10, UINT64_MAX, &l->page_kib) < 0 || q != wend ||
+                            l->page_kib == 0)
+                                return -EINVAL;
+                } else if (wend - w > 1 && w[0] == 'N' && isdigit((unsigned char) w[1])) {
+                        r = numa_maps_node(w + 1, wend, l);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+void procparse_numa_maps_line_done(struct numa_maps_line *l)
+{
+        free(l->pages);
+        *l = (struct numa_maps_line){ 0 };
+}
+
 int procparse_numa_maps(const char *buf, uint64_t **ret_kib, size_t *ret_n)
 {
+        _cleanup_(procparse_numa_maps_line_done) struct numa_maps_line l = { 0 };
         _cleanup_free_ uint64_t *kib = NULL;
         const char *cursor = buf, *line;
         size_t len, n = 0;
         int r;
 
         while (next_line(&cursor, &line, &len)) {
-                long long page_kib = line_value(line, len, "kernelpagesize_kB=");
-
-                /* The kernel prints kernelpagesize_kB on every line with
-                 * pages since 2.6.39; older ones only had base pages. */
-                if (page_kib < 0)
-                        page_kib = 4;
-                if (!procparse_numa_maps_private(line, len))
+                if (len == 0)
                         continue;
-                for (size_t i = 0; i + 1 < len; i++) {
-                        unsigned node;
-                        const char *p;
-                        char *end;
-                        unsigned long long pages;
-
-                        if (line[i] != 'N' || (i > 0 && line[i - 1] != ' ') || !isdigit((unsigned char) line[i + 1]))
-                                continue;
-                        p = line + i + 1;
-                        r = parse_uint(&p, NUMA_MAX_NODE, &node);
-                        if (r < 0)
-                                return r;
-                        if (*p != '=')
-                                return -EINVAL;
-                        errno = 0;
-                        pages = strtoull(p + 1, &end, 10);
-                        if (end == p + 1 || errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
-                                return -EINVAL;
-                        if (node >= n) {
-                                kib = xreallocarray(kib, node + 1, sizeof(uint64_t));
-                                memset(kib + n, 0, (node + 1 - n) * sizeof(uint64_t));
-                                n = node + 1;
-                        }
-                        kib[node] += pages * (uint64_t) page_kib;
-                        i = (size_t) (end - line);
+                r = procparse_numa_maps_line(line, len, &l);
+                if (r < 0)
+                        return r;
+                if (!l.private)
+                        continue;
+                if (l.n_nodes > n) {
+                        kib = xreallocarray(kib, l.n_nodes, sizeof(uint64_t));
+                        memset(kib + n, 0, (l.n_nodes - n) * sizeof(uint64_t));
+                        n = l.n_nodes;
                 }
+                for (size_t node = 0; node < l.n_nodes; node++)
+                        kib[node] += l.pages[node] * l.page_kib;
         }
         *ret_kib = TAKE_PTR(kib);
         *ret_n = n;

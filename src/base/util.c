@@ -65,33 +65,3 @@ int parse_long(const char *s, long min, long max, long *ret)
         *ret = v;
         return 0;
 }
-
-int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 0;
-
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= size) {
-                        if (size >= max)
-                                return -E2BIG;
-                        size = size ? size * 2 : 4096;
-                        buf = xreallocarray(buf, size, 1);
-                }
-                n = read(fd, buf + len, size - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        if (ret_len)
-                *ret_len = len;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}

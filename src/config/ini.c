@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "base/kfile.h"
 #include "config/ini.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
@@ -214,42 +215,6 @@ int conf_parse_text(const char *text, const struct conf_parser *p, struct conf_e
         return 0;
 }
 
-/* Read to the end, growing the buffer; one byte more than allowed tells
- * a file that is too large. */
-static int read_all(int fd, size_t hint, char **ret, size_t *ret_size)
-{
-        size_t cap = hint < 4096 ? 4096 : hint + 1, n = 0;
-        _cleanup_free_ char *buf = NULL;
-
-        if (cap > CONF_FILE_MAX + 1)
-                cap = CONF_FILE_MAX + 1;
-        buf = xcalloc(cap + 1, 1);
-        for (;;) {
-                ssize_t k;
-
-                if (n == cap) {
-                        if (cap > CONF_FILE_MAX)
-                                return -EFBIG;
-                        cap = cap * 2 > CONF_FILE_MAX + 1 ? CONF_FILE_MAX + 1 : cap * 2;
-                        buf = xreallocarray(buf, cap + 1, 1);
-                }
-                k = read(fd, buf + n, cap - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        if (n > CONF_FILE_MAX)
-                return -EFBIG;
-        buf[n] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
-}
-
 int conf_read_file(const char *path, char **ret, struct conf_error *err)
 {
         _cleanup_close_ int fd = -1;
@@ -268,10 +233,10 @@ int conf_read_file(const char *path, char **ret, struct conf_error *err)
                 conf_error_set(err, "%s: not a regular file", path);
                 return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
         }
-        r = read_all(fd, (size_t) st.st_size, &buf, &size);
-        if (r == -EFBIG) {
+        r = kfile_read_fd(fd, CONF_FILE_MAX, &buf, &size);
+        if (r == -E2BIG) {
                 conf_error_set(err, "%s: too large (allowed: at most %d bytes)", path, CONF_FILE_MAX);
-                return r;
+                return -EFBIG;
         }
         if (r < 0) {
                 conf_error_set(err, "%s: cannot read: %s", path, strerror(-r));

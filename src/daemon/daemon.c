@@ -462,7 +462,7 @@ static int daemon_start(struct daemon *d)
 
 int daemon_run(const struct args *args, daemon_commands_fn commands)
 {
-        struct daemon d = { .args = args, .commands = commands, .root = { .dirfd = -1 } };
+        struct daemon d = { .args = args, .commands = commands };
         int r;
 
         r = daemon_start(&d);

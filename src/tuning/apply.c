@@ -10,8 +10,6 @@
 #include "tuning/rollback.h"
 #include "base/util.h"
 
-#define VALUE_MAX 4096
-
 static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...)
 {
         _cleanup_free_ char *msg = NULL;
@@ -51,7 +49,7 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
         _cleanup_free_ char *prev_written = NULL;
         const struct rollback_entry *e;
         const char *source = t->source ? t->source : "override";
-        char current[VALUE_MAX], after[VALUE_MAX];
+        char current[KFILE_VALUE_MAX], after[KFILE_VALUE_MAX];
         int r;
 
         r = kfile_read_value(root, t->path, current, sizeof(current));

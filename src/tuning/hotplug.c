@@ -197,16 +197,9 @@ static void rescan(struct hotplug *h)
 {
         struct dirent *de;
         DIR *d;
-        int fd;
 
-        fd = openat(h->root->dirfd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        if (kfile_opendir(h->root, "sys/block", &d) < 0)
                 return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
         while ((de = readdir(d)))
                 if (de->d_name[0] != '.')
                         (void) hotplug_handle(h, HOTPLUG_CHANGE, de->d_name);
@@ -308,8 +301,8 @@ int hotplug_new(sd_event *event, const struct hotplug_options *o, struct hotplug
 
         *h = (struct hotplug){ .root = o->root, .rb = o->rollback, .source = o->source, .fd = -1 };
         if (h->source == HOTPLUG_SOURCE_AUTO)
-                h->source = faccessat(o->root->dirfd, "run/udev/control", F_OK, 0) == 0 ? HOTPLUG_SOURCE_UDEV
-                                                                                     : HOTPLUG_SOURCE_KERNEL;
+                h->source = kfile_exists(o->root, "run/udev/control") ? HOTPLUG_SOURCE_UDEV
+                                                                      : HOTPLUG_SOURCE_KERNEL;
         if (h->source == HOTPLUG_SOURCE_UDEV)
                 r = open_udev_source(h, event);
         else if (h->source == HOTPLUG_SOURCE_KERNEL)

@@ -41,45 +41,29 @@ struct ksm {
 static int read_u64(const struct kroot *root, const char *knob, uint64_t *ret)
 {
         _cleanup_free_ char *path = xasprintf(KSM_DIR "%s", knob);
-        char buf[64], *end;
-        int r;
+        int r = kfile_read_u64(root, path, ret);
 
-        r = kfile_read(root, path, buf, sizeof(buf));
-        if (r == -ENOENT) {
+        if (r == -ENOENT)
                 *ret = 0;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        errno = 0;
-        *ret = strtoull(buf, &end, 10);
-        return *end || errno || buf[0] == '-' ? -EINVAL : 0;
+        return r == -ENOENT ? 0 : r;
 }
 
 static int read_long(const struct kroot *root, const char *knob, long def, long *ret)
 {
         _cleanup_free_ char *path = xasprintf(KSM_DIR "%s", knob);
-        char buf[64];
-        int r;
+        int r = kfile_read_long(root, path, LONG_MIN, LONG_MAX, ret);
 
-        r = kfile_read(root, path, buf, sizeof(buf));
-        if (r == -ENOENT) {
+        if (r == -ENOENT)
                 *ret = def;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        return parse_long(buf, LONG_MIN, LONG_MAX, ret);
+        return r == -ENOENT ? 0 : r;
 }
 
 static unsigned count_nodes(const struct kroot *root)
 {
         struct bitmap nodes = {};
-        char buf[256];
         unsigned n = 0;
 
-        if (kfile_read(root, "sys/devices/system/node/online", buf, sizeof(buf)) >= 0 &&
-            bitmap_parse_list(buf, &nodes) >= 0)
+        if (kfile_read_list(root, "sys/devices/system/node/online", &nodes) >= 0)
                 n = bitmap_count(&nodes);
         bitmap_done(&nodes);
         return n > 0 ? n : 1;

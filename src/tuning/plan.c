@@ -16,8 +16,6 @@
 #include "tuning/ksm.h"
 #include "base/util.h"
 
-#define VALUE_MAX 4096
-
 /* The per-device [disk] knobs, in the order they are applied: the
  * scheduler first, since switching it resets nr_requests. */
 static const struct {
@@ -217,24 +215,18 @@ static int list_disks(const struct kroot *root, char ***ret, size_t *ret_n)
         size_t n = 0;
         struct dirent *de;
         DIR *d;
-        int fd;
+        int r;
 
-        fd = openat(root->dirfd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                close(fd);
+        r = kfile_opendir(root, "sys/block", &d);
+        if (r < 0)
                 return r;
-        }
         while ((de = readdir(d))) {
                 _cleanup_free_ char *part = NULL;
 
                 if (de->d_name[0] == '.')
                         continue;
                 part = xasprintf("sys/block/%s/partition", de->d_name);
-                if (faccessat(root->dirfd, part, F_OK, 0) == 0)
+                if (kfile_exists(root, part))
                         continue;
                 names = xreallocarray(names, n + 1, sizeof(*names));
                 names[n++] = xstrdup(de->d_name);
@@ -261,7 +253,7 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
 {
         _cleanup_free_ char *path = xasprintf("sys/block/%s/%s", dev, file);
         _cleanup_free_ char *key = xasprintf("disk %s %s", dev, s->key);
-        char offered[VALUE_MAX];
+        char offered[KFILE_VALUE_MAX];
         size_t n_wanted = 0;
         char **wanted = NULL;
         const char *choice;
@@ -273,7 +265,7 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
                 _cleanup_free_ char *value = NULL;
                 bool greater;
 
-                if (faccessat(root->dirfd, path, F_OK, 0) < 0) {
+                if (!kfile_exists(root, path)) {
                         log_debug("%s: device has no %s, skipped", key, file);
                         return;
                 }
@@ -317,25 +309,18 @@ static bool disk_feeds_request_dm(const struct kroot *root, const char *dev)
         struct dirent *de;
         bool feeds = false;
         DIR *d;
-        int fd;
 
-        fd = openat(root->dirfd, holders, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        if (kfile_opendir(root, holders, &d) < 0)
                 return false;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return false;
-        }
         while (!feeds && (de = readdir(d))) {
                 _cleanup_free_ char *sched = NULL;
-                char offered[VALUE_MAX];
+                char offered[KFILE_VALUE_MAX];
 
                 if (!startswith(de->d_name, "dm-"))
                         continue;
                 sched = xasprintf("sys/block/%s/queue/scheduler", de->d_name);
                 /* Request-based: it offers schedulers, whichever is selected. */
-                if (kfile_path_valid(sched) && kfile_read(root, sched, offered, sizeof(offered)) >= 0 &&
+                if (kfile_read(root, sched, offered, sizeof(offered)) >= 0 &&
                     !streq(offered, "none") && !streq(offered, "[none]")) {
                         log_debug("disk %s: a path of %s, which schedules its I/O; [disk] settings go there",
                                   dev, de->d_name);
@@ -410,13 +395,15 @@ int settings_plan_device(const struct kroot *root, const struct profile *p, cons
         _cleanup_free_ char *part = xasprintf("sys/block/%s/partition", dev);
         struct target_list l = {};
         struct disk_rules rules;
+        int r;
 
         if (strchr(dev, '/') || !kfile_path_valid(dir))
                 return -EINVAL;
-        if (faccessat(root->dirfd, dir, F_OK, 0) < 0)
-                return -errno;
+        r = kfile_access(root, dir);
+        if (r < 0)
+                return r;
         /* As in list_disks: whole disks only. */
-        if (faccessat(root->dirfd, part, F_OK, 0) == 0)
+        if (kfile_exists(root, part))
                 return -ENOENT;
         if (disk_rules_load(p, &rules)) {
                 plan_disk(root, &rules, dev, &l);

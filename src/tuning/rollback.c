@@ -10,7 +10,6 @@
 #include "base/util.h"
 
 #define JOURNAL_HEADER "# vmtuned rollback journal v1"
-#define VALUE_MAX 4096
 
 /* --- pure (de)serialisation ---------------------------------------------- */
 
@@ -202,7 +201,7 @@ static int read_file(const char *path, char **ret)
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        r = read_fd_all(fd, 16u << 20, &buf, &len);
+        r = kfile_read_fd(fd, 16u << 20, &buf, &len);
         if (r < 0)
                 return r;
         if (strlen(buf) != len)
@@ -399,7 +398,7 @@ static bool restore_one(const struct rollback_entry *e, const struct kroot *root
         const struct log_field *fields =
                 LOG_FIELDS({ "VMTUNED_KEY", e->key }, { "VMTUNED_VALUE", e->original },
                            { "VMTUNED_ORIGINAL", e->original });
-        char current[VALUE_MAX];
+        char current[KFILE_VALUE_MAX];
         int r;
 
         r = kfile_read_value(root, e->path, current, sizeof(current));

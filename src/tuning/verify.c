@@ -15,8 +15,6 @@
 #include "tuning/target.h"
 #include "base/util.h"
 
-#define VALUE_MAX 4096
-
 static const char *const state_names[_VERIFY_STATE_MAX] = {
         [VERIFY_OK] = "ok",
         [VERIFY_ADJUSTED] = "adjusted",
@@ -208,16 +206,9 @@ static void list_dir(const struct kroot *root, const char *dir, struct conf_file
 {
         struct dirent *de;
         DIR *d;
-        int fd;
 
-        fd = openat(root->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        if (kfile_opendir(root, dir, &d) < 0)
                 return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
         while ((de = readdir(d))) {
                 bool seen = false;
 
@@ -250,7 +241,7 @@ static void load_file(const struct kroot *root, const char *rel, struct seen_ino
         _cleanup_free_ char *text = NULL, *shown = NULL;
         struct stat st;
 
-        if (!kfile_path_valid(rel) || fstatat(root->dirfd, rel, &st, 0) < 0)
+        if (kfile_stat(root, rel, &st) < 0)
                 return;
         if (!S_ISREG(st.st_mode) || st.st_size == 0)
                 return;
@@ -295,7 +286,7 @@ static void row_fill(const struct kroot *root, const struct rollback *rb, const 
 {
         _cleanup_free_ char *desired = kfile_normalize(xstrdup(t->value));
         const struct rollback_entry *e = rb ? rollback_find(rb, t->path) : NULL;
-        char actual[VALUE_MAX];
+        char actual[KFILE_VALUE_MAX];
 
         *row = (struct verify_row){
                 .key = xstrdup(t->key),

@@ -368,14 +368,10 @@ static int domain_read_libvirt(virDomainPtr dom, struct domain *d)
 static int read_pid(const struct kroot *root, const char *name, pid_t *ret)
 {
         _cleanup_free_ char *path = xasprintf("run/libvirt/qemu/%s.pid", name);
-        char buf[32];
         long pid;
         int r;
 
-        r = kfile_read(root, path, buf, sizeof(buf));
-        if (r < 0)
-                return r;
-        r = parse_long(buf, 1, INT32_MAX, &pid);
+        r = kfile_read_long(root, path, 1, INT32_MAX, &pid);
         if (r < 0)
                 return r;
         *ret = (pid_t) pid;
@@ -389,16 +385,11 @@ static int list_tids(const struct kroot *root, pid_t pid, pid_t **ret, size_t *r
         size_t n = 0;
         struct dirent *de;
         DIR *dir;
-        int fd;
+        int r;
 
-        fd = openat(root->dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        dir = fdopendir(fd);
-        if (!dir) {
-                close(fd);
-                return -ENOMEM;
-        }
+        r = kfile_opendir(root, path, &dir);
+        if (r < 0)
+                return r;
         while ((de = readdir(dir))) {
                 long tid;
 
@@ -523,10 +514,8 @@ static int read_cgroups(const struct kroot *root, struct domain *d)
 static void read_cpu_nodes(const struct kroot *root, struct domain *d)
 {
         _cleanup_(bitmap_done) struct bitmap online = { 0 };
-        char buf[4096];
 
-        if (kfile_read(root, "sys/devices/system/node/online", buf, sizeof(buf)) < 0 ||
-            bitmap_parse_list(buf, &online) < 0)
+        if (kfile_read_list(root, "sys/devices/system/node/online", &online) < 0)
                 return;
         for (unsigned node = 0; node < bitmap_size(&online); node++) {
                 _cleanup_free_ char *path = NULL;
@@ -535,7 +524,7 @@ static void read_cpu_nodes(const struct kroot *root, struct domain *d)
                 if (!bitmap_test(&online, node))
                         continue;
                 path = xasprintf("sys/devices/system/node/node%u/cpulist", node);
-                if (kfile_read(root, path, buf, sizeof(buf)) < 0 || bitmap_parse_list(buf, &cpus) < 0)
+                if (kfile_read_list(root, path, &cpus) < 0)
                         continue;
                 if (bitmap_intersects(&cpus, &d->cpus))
                         bitmap_set(&d->cpu_nodes, node);
@@ -580,7 +569,7 @@ static int domain_read_process(const struct kroot *root, struct domain *d)
 
                 /* The process is there but has no numa_maps: a kernel
                  * without NUMA, where there is nothing to balance. */
-                if (faccessat(root->dirfd, path, F_OK, 0) == 0)
+                if (kfile_exists(root, path))
                         r = 0;
         }
         return r;

@@ -6,13 +6,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include "base/bitmap.h"
 #include "base/kfile.h"
 #include "base/log.h"
+#include "base/procparse.h"
 #include "testlib.h"
-
 
 static void test_path_valid_accepts_plain_relative_paths(void **state)
 {
@@ -184,6 +188,238 @@ static void test_dry_run_write_leaves_the_file_alone(void **state)
         assert_string_equal(content, "60\n");
 }
 
+static void test_exists_and_access_see_files_dirs_and_symlinks_under_the_root(void **state)
+{
+        struct tl_root *f = *state;
+
+        tl_write(f->dir, "sys/devices/virtual/block/vda/queue/scheduler", "[none]\n");
+        tl_symlink(f->dir, "sys/block/vda", "../devices/virtual/block/vda");
+        assert_true(kfile_exists(&f->root, "sys/block/vda/queue/scheduler"));
+        assert_true(kfile_exists(&f->root, "sys/block/vda"));
+        assert_true(kfile_exists(&f->root, "sys/devices"));
+        assert_int_equal(kfile_access(&f->root, "sys/block/vda/queue"), 0);
+        assert_false(kfile_exists(&f->root, "sys/block/vdb"));
+        assert_int_equal(kfile_access(&f->root, "sys/block/vdb"), -ENOENT);
+        assert_int_equal(kfile_access(&f->root, "sys/block/vda/queue/scheduler/x"), -ENOTDIR);
+        /* The root itself and paths out of it are not kernel files. */
+        tl_write(f->dir, "etc/secret", "x\n");
+        assert_int_equal(kfile_access(&f->root, "sys/../etc/secret"), -EINVAL);
+        assert_false(kfile_exists(&f->root, "/etc/hostname"));
+        assert_false(kfile_exists(&f->root, ""));
+}
+
+static void test_stat_reports_the_file_under_the_root(void **state)
+{
+        struct tl_root *f = *state;
+        struct stat st = { 0 };
+
+        tl_write(f->dir, "etc/sysctl.d/10-a.conf", "vm.swappiness = 10\n");
+        assert_int_equal(kfile_stat(&f->root, "etc/sysctl.d/10-a.conf", &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_size, 19);
+        assert_int_equal(kfile_stat(&f->root, "etc/sysctl.d", &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(kfile_stat(&f->root, "etc/sysctl.d/99-none.conf", &st), -ENOENT);
+        assert_int_equal(kfile_stat(&f->root, "etc/../etc/sysctl.d", &st), -EINVAL);
+}
+
+static void test_opendir_lists_a_directory_under_the_root(void **state)
+{
+        struct tl_root *f = *state;
+        struct dirent *de;
+        unsigned seen = 0;
+        DIR *d = (DIR *) 0x1;
+
+        tl_write(f->dir, "sys/block/sda/size", "1\n");
+        tl_write(f->dir, "sys/block/vda/size", "1\n");
+        assert_int_equal(kfile_opendir(&f->root, "sys/block", &d), 0);
+        while ((de = readdir(d)))
+                seen |= streq(de->d_name, "sda") ? 1 : streq(de->d_name, "vda") ? 2 : 0;
+        closedir(d);
+        assert_int_equal(seen, 3);
+
+        d = (DIR *) 0x1;
+        assert_int_equal(kfile_opendir(&f->root, "sys/class", &d), -ENOENT);
+        assert_int_equal(kfile_opendir(&f->root, "sys/block/sda/size", &d), -ENOTDIR);
+        assert_int_equal(kfile_opendir(&f->root, "sys/block/", &d), -EINVAL);
+        assert_ptr_equal(d, (DIR *) 0x1); /* untouched on error */
+}
+
+static void test_read_raw_and_read_at_keep_contents_as_they_are(void **state)
+{
+        struct tl_root *f = *state;
+        _cleanup_close_ int procfd = -1, taskfd = -1;
+        char buf[16];
+
+        tl_write(f->dir, "proc/7/task/8/schedstat", "100 200\t3\n");
+        procfd = kfile_open_dirfd(&f->root, "proc");
+        assert_true(procfd >= 0);
+        taskfd = kfile_open_dirfd_at(procfd, "7/task");
+        assert_true(taskfd >= 0);
+        /* As it is: not trimmed, tabs and new line kept; the length back. */
+        assert_int_equal(kfile_read_at(taskfd, "8/schedstat", buf, sizeof(buf)), 10);
+        assert_string_equal(buf, "100 200\t3\n");
+        memset(buf, 0, sizeof(buf));
+        assert_int_equal(kfile_read_raw(&f->root, "proc/7/task/8/schedstat", buf, sizeof(buf)), 10);
+        assert_string_equal(buf, "100 200\t3\n");
+        assert_int_equal(kfile_read_raw(&f->root, "proc/7/task/8/schedstat", buf, 10), -E2BIG);
+        /* Exactly size - 1 bytes fit; one more does not. */
+        assert_int_equal(kfile_read_at(taskfd, "8/schedstat", buf, 11), 10);
+        assert_int_equal(kfile_read_at(taskfd, "8/schedstat", buf, 10), -E2BIG);
+        assert_int_equal(kfile_read_at(taskfd, "9/schedstat", buf, sizeof(buf)), -ENOENT);
+        assert_int_equal(kfile_read_at(taskfd, "../7/task/8/schedstat", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(kfile_open_dirfd_at(procfd, "7/task/8/schedstat"), -ENOTDIR);
+        assert_int_equal(kfile_open_dirfd_at(procfd, "."), -EINVAL);
+        assert_int_equal(kfile_open_dirfd(&f->root, "proc/9"), -ENOENT);
+}
+
+static void test_read_u64_takes_one_whole_unsigned_number(void **state)
+{
+        struct tl_root *f = *state;
+        const char *bad[] = { "-1\n", "\n", "12 kB\n", "0x10\n", "+5\n", "18446744073709551616\n", "1.5\n" };
+        uint64_t v = 0;
+
+        tl_write(f->dir, "sys/kernel/mm/ksm/full_scans", "42\n");
+        assert_int_equal(kfile_read_u64(&f->root, "sys/kernel/mm/ksm/full_scans", &v), 0);
+        assert_int_equal(v, 42);
+        tl_write(f->dir, "sys/kernel/mm/ksm/full_scans", "18446744073709551615\n");
+        assert_int_equal(kfile_read_u64(&f->root, "sys/kernel/mm/ksm/full_scans", &v), 0);
+        assert_true(v == UINT64_MAX);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                v = 7;
+                tl_write(f->dir, "sys/kernel/mm/ksm/full_scans", bad[i]);
+                assert_int_equal(kfile_read_u64(&f->root, "sys/kernel/mm/ksm/full_scans", &v), -EINVAL);
+                assert_int_equal(v, 7);
+        }
+        assert_int_equal(kfile_read_u64(&f->root, "sys/kernel/mm/ksm/pages_skipped", &v), -ENOENT);
+}
+
+static void test_read_long_checks_its_range(void **state)
+{
+        struct tl_root *f = *state;
+        long v = 0;
+
+        tl_write(f->dir, "run/libvirt/qemu/vm1.pid", "4242");  /* libvirt writes no new line */
+        assert_int_equal(kfile_read_long(&f->root, "run/libvirt/qemu/vm1.pid", 1, INT32_MAX, &v), 0);
+        assert_int_equal(v, 4242);
+        tl_write(f->dir, "sys/kernel/mm/ksm/merge_across_nodes", "-1\n");
+        assert_int_equal(kfile_read_long(&f->root, "sys/kernel/mm/ksm/merge_across_nodes", -1, 1, &v), 0);
+        assert_int_equal(v, -1);
+        assert_int_equal(kfile_read_long(&f->root, "sys/kernel/mm/ksm/merge_across_nodes", 0, 1, &v), -ERANGE);
+        tl_write(f->dir, "run/libvirt/qemu/vm2.pid", "pid 12\n");
+        assert_int_equal(kfile_read_long(&f->root, "run/libvirt/qemu/vm2.pid", 1, INT32_MAX, &v), -EINVAL);
+        assert_int_equal(kfile_read_long(&f->root, "run/libvirt/qemu/vm3.pid", 1, INT32_MAX, &v), -ENOENT);
+}
+
+static void test_read_list_parses_cpu_lists_longer_than_a_value_buffer(void **state)
+{
+        struct tl_root *f = *state;
+        _cleanup_(bitmap_done) struct bitmap cpus = { 0 }, nodes = { 0 };
+        _cleanup_free_ char *list = NULL;
+        struct bitmap bad = { 0 };
+        size_t len = 0;
+
+        /* Every other CPU of 4096, one by one: ~9.5 KB, past KFILE_VALUE_MAX. */
+        list = xcalloc(16384, 1);
+        for (unsigned cpu = 0; cpu < 4096; cpu += 2)
+                len += (size_t) snprintf(list + len, 16384 - len, "%s%u", cpu ? "," : "", cpu);
+        list[len] = '\n';
+        assert_true(len > KFILE_VALUE_MAX);
+        tl_write(f->dir, "sys/devices/system/node/node0/cpulist", list);
+        assert_int_equal(kfile_read_list(&f->root, "sys/devices/system/node/node0/cpulist", &cpus), 0);
+        assert_int_equal(bitmap_count(&cpus), 2048);
+        assert_true(bitmap_test(&cpus, 4094));
+        assert_false(bitmap_test(&cpus, 4095));
+
+        tl_write(f->dir, "sys/devices/system/node/online", "0-1,3\n");
+        assert_int_equal(kfile_read_list(&f->root, "sys/devices/system/node/online", &nodes), 0);
+        assert_int_equal(bitmap_count(&nodes), 3);
+        assert_false(bitmap_test(&nodes, 2));
+        tl_write(f->dir, "sys/fs/cgroup/cpuset.mems", "0-x\n");
+        assert_int_equal(kfile_read_list(&f->root, "sys/fs/cgroup/cpuset.mems", &bad), -EINVAL);
+        assert_int_equal(kfile_read_list(&f->root, "sys/devices/system/cpu/online", &bad), -ENOENT);
+        assert_int_equal(bitmap_count(&bad), 0);
+}
+
+static void test_read_all_keeps_a_file_larger_than_one_read_whole(void **state)
+{
+        struct tl_root *f = *state;
+        _cleanup_free_ char *big = xcalloc(100001, 1), *text = NULL;
+
+        /* Lines kept, and past the 4 KiB the buffer starts with. */
+        for (size_t i = 0; i < 100000; i++)
+                big[i] = i % 50 == 49 ? '\n' : (char) ('a' + i % 26);
+        tl_write(f->dir, "proc/1/numa_maps", big);
+        assert_int_equal(kfile_read_all(&f->root, "proc/1/numa_maps", &text), 0);
+        assert_string_equal(text, big);
+        assert_int_equal(kfile_read_all(&f->root, "proc/2/numa_maps", &text), -ENOENT);
+}
+
+/* content as a file outside the root, read with kfile_read_fd. */
+static int read_fd_of(const struct tl_root *f, const char *content, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *path = xasprintf("%s/journal", f->dir);
+        _cleanup_close_ int fd = -1;
+
+        tl_write(f->dir, "journal", content);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        return kfile_read_fd(fd, max, ret, ret_len);
+}
+
+static void test_read_fd_stops_at_max_bytes(void **state)
+{
+        struct tl_root *f = *state;
+        char *text = NULL;
+        size_t len = 99;
+
+        assert_int_equal(read_fd_of(f, "0123456789", 10, &text, &len), 0);
+        assert_string_equal(text, "0123456789");
+        assert_int_equal(len, 10);
+        free(text);
+        text = NULL;
+        assert_int_equal(read_fd_of(f, "0123456789", 9, &text, NULL), -E2BIG);
+        assert_null(text);
+        assert_int_equal(read_fd_of(f, "", 0, &text, &len), 0);
+        assert_string_equal(text, "");
+        assert_int_equal(len, 0);
+        free(text);
+}
+
+/* A thread that exits between the sampler listing it and reading it: the
+ * kernel answers ESRCH, on open and on read, and kfile calls it gone like
+ * a missing file. Only reads this machine's /proc, for a child of ours. */
+static void test_a_process_gone_while_read_is_enoent(void **state)
+{
+        _cleanup_free_ char *task = NULL, *stat = NULL, *path = NULL;
+        _cleanup_close_ int taskfd = -1, statfd = -1;
+        struct kroot proc = { 0 };
+        char buf[512], *text = NULL;
+        pid_t pid;
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                pause();
+                _exit(0);
+        }
+        assert_int_equal(kroot_open("/proc", false, &proc), 0);
+        task = xasprintf("%d/task", (int) pid);
+        taskfd = kfile_open_dirfd(&proc, task);
+        path = xasprintf("/proc/%d/stat", (int) pid);
+        statfd = open(path, O_RDONLY | O_CLOEXEC);
+        stat = xasprintf("%d/stat", (int) pid);
+        assert_true(taskfd >= 0 && statfd >= 0);
+        assert_true(kfile_read_at(taskfd, stat, buf, sizeof(buf)) > 0);
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+
+        assert_int_equal(kfile_read_at(taskfd, stat, buf, sizeof(buf)), -ENOENT);
+        assert_int_equal(kfile_read_fd(statfd, 4096, &text, NULL), -ENOENT);
+        assert_int_equal(kfile_read(&proc, stat, buf, sizeof(buf)), -ENOENT);
+        kroot_close(&proc);
+}
+
 static void test_kroot_open_of_missing_prefix_fails_and_leaves_ret(void **state)
 {
         struct kroot r = { .dirfd = -7 };
@@ -210,6 +446,16 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_write_follows_sys_block_symlinks, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test_setup_teardown(test_write_to_missing_knob_fails_and_creates_nothing, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_write_leaves_the_file_alone, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_exists_and_access_see_files_dirs_and_symlinks_under_the_root, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_stat_reports_the_file_under_the_root, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_opendir_lists_a_directory_under_the_root, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_raw_and_read_at_keep_contents_as_they_are, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_u64_takes_one_whole_unsigned_number, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_long_checks_its_range, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_list_parses_cpu_lists_longer_than_a_value_buffer, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_all_keeps_a_file_larger_than_one_read_whole, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_read_fd_stops_at_max_bytes, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test(test_a_process_gone_while_read_is_enoent),
                 cmocka_unit_test(test_kroot_open_of_missing_prefix_fails_and_leaves_ret),
         };
 

@@ -218,6 +218,60 @@ static void test_numa_maps_without_pages_is_empty_and_garbage_is_rejected(void *
         assert_int_equal(n, 99);
 }
 
+/* The one line parser both procparse_numa_maps and the mover's
+ * move_remote_ranges read numa_maps with. */
+static void test_numa_maps_line_gives_address_page_size_sharing_and_pages_by_node(void **state)
+{
+        const char *hugetlb = "7f1c60000000 bind:1 file=/dev/hugepages/q huge dirty=64 N1=60 N3=4 kernelpagesize_kB=2048";
+        const char *shared = "55d0c0a00000 default file=/usr/bin/qemu mapped=900 mapmax=3 N0=900 kernelpagesize_kB=4";
+        const char *old = "7ffd10000000 default stack anon=10 dirty=10 N0=10";
+        struct numa_maps_line l = { 0 };
+
+        assert_int_equal(procparse_numa_maps_line(hugetlb, strlen(hugetlb), &l), 0);
+        assert_true(l.start == 0x7f1c60000000);
+        assert_int_equal(l.page_kib, 2048);
+        assert_true(l.private);
+        assert_int_equal(l.n_nodes, 4);
+        assert_int_equal(l.pages[0], 0);
+        assert_int_equal(l.pages[1], 60);
+        assert_int_equal(l.pages[2], 0);
+        assert_int_equal(l.pages[3], 4);
+        /* The next line starts afresh in the same array. */
+        assert_int_equal(procparse_numa_maps_line(shared, strlen(shared), &l), 0);
+        assert_false(l.private);
+        assert_int_equal(l.page_kib, 4);
+        assert_int_equal(l.n_nodes, 1);
+        assert_int_equal(l.pages[0], 900);
+        /* Kernels before 2.6.39 print no kernelpagesize_kB: base pages. */
+        assert_int_equal(procparse_numa_maps_line(old, strlen(old), &l), 0);
+        assert_int_equal(l.page_kib, 4);
+        assert_int_equal(l.pages[0], 10);
+        /* Only the len bytes given: "N0=10" cut to "N0=1". */
+        assert_int_equal(procparse_numa_maps_line(old, strlen(old) - 1, &l), 0);
+        assert_int_equal(l.pages[0], 1);
+        procparse_numa_maps_line_done(&l);
+        assert_null(l.pages);
+}
+
+static void test_numa_maps_line_rejects_malformed_words(void **state)
+{
+        const char *bad[] = {
+                "zz default N0=1", "7f00", "7f00default N0=1", "", " 7f00 default N0=1",
+                "7f00 default N0=", "7f00 default N0=x", "7f00 default N0=3x", "7f00 default N0 N1=2",
+                "7f00 default N0=-1", "7f00 default N0=1 kernelpagesize_kB=0",
+                "7f00 default N0=1 kernelpagesize_kB=4k", "1ffffffffffffffff default N0=1",
+        };
+        struct numa_maps_line l = { 0 };
+
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                assert_int_equal(procparse_numa_maps_line(bad[i], strlen(bad[i]), &l), -EINVAL);
+        assert_int_equal(procparse_numa_maps_line("7f00 default N1024=1", 20, &l), -ERANGE);
+        /* Words that only look like counts are other fields. */
+        assert_int_equal(procparse_numa_maps_line("7f00 default file=/N0=x Nx=1 N", 30, &l), 0);
+        assert_int_equal(l.n_nodes, 0);
+        procparse_numa_maps_line_done(&l);
+}
+
 /* --- thread names ---------------------------------------------------------- */
 
 static void test_thread_comm_sorts_vcpu_iothread_and_emulator_threads(void **state)
@@ -263,6 +317,8 @@ int main(void)
                 cmocka_unit_test(test_numa_maps_counts_huge_pages_by_their_size),
         cmocka_unit_test(test_numa_maps_leaves_out_pages_other_processes_map),
                 cmocka_unit_test(test_numa_maps_without_pages_is_empty_and_garbage_is_rejected),
+                cmocka_unit_test(test_numa_maps_line_gives_address_page_size_sharing_and_pages_by_node),
+                cmocka_unit_test(test_numa_maps_line_rejects_malformed_words),
                 cmocka_unit_test(test_thread_comm_sorts_vcpu_iothread_and_emulator_threads),
         };
 
