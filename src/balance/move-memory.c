@@ -113,7 +113,9 @@ static int parse_numa_line(const char *line, size_t len, uint64_t mask, struct m
 
                 if (startswith(tok, "kernelpagesize_kB=")) {
                         page_kib = strtoull(tok + strlen("kernelpagesize_kB="), &end, 10);
-                        if (*end || page_kib == 0)
+                        /* No page is larger than 16 GiB (ppc64); a size that
+                         * wraps to 0 in bytes would never advance the mover. */
+                        if (*end || page_kib == 0 || page_kib > 16u << 20)
                                 return -EINVAL;
                         continue;
                 }
