@@ -198,7 +198,7 @@ $(BUILD)/fuzz/fuzz-%: $(BUILD)/fuzz/tests/fuzz-%.o $(BUILD)/fuzz/obj/libvmtuned.
 	@[ "$(V)" = 1 ] || echo "  LD fuzz $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
-# Kept: make would delete them as intermediates and rebuild every time.
+# Kept like every other object (make deletes intermediates after linking).
 .SECONDARY: $(FUZZ_TARGETS:$(BUILD)/fuzz/%=$(BUILD)/fuzz/tests/%.o)
 
 fuzz: deps-fuzz

@@ -39,17 +39,11 @@ static void check_list(const char *s)
         bitmap_done(&b);
 }
 
+/* Is piece a part of text? Mount points and roots have the kernel's
+ * "\040" escapes decoded: in a text with a backslash, anything goes. */
 static bool inside(const char *piece, const char *text)
 {
-        char *p = strdup(piece);
-        bool r;
-
-        FUZZ_CHECK(p);
-        /* Pieces are trimmed; the kernel's "\040" escapes are decoded in
-         * mount points, so only plain ones are looked for. */
-        r = strchr(p, '\\') || strstr(text, p);
-        free(p);
-        return r;
+        return strchr(text, '\\') || strstr(text, piece);
 }
 
 static void check_proc(const char *text)
