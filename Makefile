@@ -41,6 +41,7 @@ SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \
                   libsystemd-dev libinih-dev libcmocka-dev libxml2-dev mandoc systemd
+DEB_FUZZ_DEPS  := clang libclang-rt-dev
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
                   qemu-system-x86 busybox-static systemd util-linux debootstrap
 
@@ -50,7 +51,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-host run check check-unit check-system check-host check-man check-systemd check-kfile sim lab \
+.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim lab \
         install uninstall clean
 
 all: $(PROGRAMS:%=$(BUILD)/%)
@@ -71,6 +72,9 @@ deps:
 
 deps-host: deps
 	$(call install_debs,$(DEB_HOST_DEPS))
+
+deps-fuzz: deps
+	$(call install_debs,$(DEB_FUZZ_DEPS))
 
 # --- build ---------------------------------------------------------------
 $(BUILD)/%.o: src/%.c
@@ -172,6 +176,42 @@ lab: deps-host all
 
 sim: $(BENCH)
 	$(Q)for b in $(BENCH); do $$b; done
+
+# --- fuzzing -------------------------------------------------------------
+# libFuzzer targets, one per parser family of outside input (tests/fuzz/README.md).
+# clang builds the library again in its own tree, with coverage and
+# ASan+UBSan; the gcc build above is untouched.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 5
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,$(BUILD)/fuzz/fuzz-%,$(wildcard tests/fuzz/fuzz-*.c))
+
+$(BUILD)/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC fuzz $<"
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/obj/libvmtuned.a: $(LIB_SRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/tests/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Itests/fuzz -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/fuzz/tests/fuzz-%.o $(BUILD)/fuzz/obj/libvmtuned.a
+	@[ "$(V)" = 1 ] || echo "  LD fuzz $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+# Kept like every other object (make deletes intermediates after linking).
+.SECONDARY: $(FUZZ_TARGETS:$(BUILD)/fuzz/%=$(BUILD)/fuzz/tests/%.o)
+
+fuzz: deps-fuzz
+	$(Q)$(MAKE) --no-print-directory -s $(FUZZ_TARGETS)
+
+# Each target for FUZZ_SECONDS from its seeds (tests/fuzz/corpus/NAME); fails
+# on any crash, leak, sanitizer report or broken round trip.
+fuzz-run: fuzz
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # --- install -------------------------------------------------------------
 install: all

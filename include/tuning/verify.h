@@ -54,7 +54,8 @@ struct sysctl_conf {
 /* Pure: a sysctl name as sysctl.d writes it, in path form (malloc'd). If
  * the first separator is '.', dots and slashes are interchanged
  * ("net.ipv4.conf.eth0/200.rp_filter" -> "net/ipv4/conf/eth0.200/rp_filter");
- * if it is '/', the name is in path form already. Leading slashes go. */
+ * if it is '/', the name is in path form already. Then empty components
+ * go (leading, trailing and doubled slashes), as in systemd-sysctl. */
 char *verify_sysctl_path_form(const char *name);
 
 /* Pure: append the assignments in one file's text, read the way

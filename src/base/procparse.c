@@ -320,7 +320,9 @@ int procparse_numa_maps_line(const char *line, size_t len, struct numa_maps_line
                 if ((size_t) (wend - w) > page_len && strncmp(w, page_key, page_len) == 0) {
                         const char *q = w + page_len;
 
-                        if (parse_digits(&q, wend, 10, UINT64_MAX, &l->page_kib) < 0 || q != wend ||
+                        /* No page is larger than 16 GiB (ppc64); a size that
+                         * wraps to 0 in bytes would never advance the mover. */
+                        if (parse_digits(&q, wend, 10, 16u << 20, &l->page_kib) < 0 || q != wend ||
                             l->page_kib == 0)
                                 return -EINVAL;
                 } else if (wend - w > 1 && w[0] == 'N' && isdigit((unsigned char) w[1])) {

@@ -70,6 +70,7 @@ struct reader {
         const char *pos;              /* start of the next line */
         unsigned line;                /* number of the line last handed out */
         bool in_section;
+        char section[INI_MAX_LINE];   /* the current one, whole: inih cuts names at 49 characters */
         const struct conf_parser *p;
         struct conf_error *err;
         int error;                    /* first error; reading stops there */
@@ -108,24 +109,24 @@ static void line_content(const char *s, const char *eol, const char **ret_start,
         *ret_end = eol;
 }
 
-/* "[name]": hand the name to the section callback; buf has room for it. */
-static int check_section(struct reader *rd, const char *s, size_t n, char *buf)
+/* "[name]": keep the name for the entries and hand it to the section callback. */
+static int check_section(struct reader *rd, const char *s, size_t n)
 {
         const char *close = memchr(s, ']', n);
         size_t len;
         int r;
 
-        if (!close || close != s + n - 1 || close == s + 1) {
+        if (!close || close != s + n - 1 || close == s + 1 || n - 2 >= sizeof(rd->section)) {
                 conf_error_set(rd->err, "expected '[section]'");
                 return reader_fail(rd, -EINVAL);
         }
         rd->in_section = true;
+        len = (size_t) (close - s - 1);
+        memcpy(rd->section, s + 1, len);
+        rd->section[len] = '\0';
         if (!rd->p->section)
                 return 0;
-        len = (size_t) (close - s - 1);
-        memcpy(buf, s + 1, len);
-        buf[len] = '\0';
-        r = rd->p->section(rd->p->userdata, buf, rd->err);
+        r = rd->p->section(rd->p->userdata, rd->section, rd->err);
         return r < 0 ? reader_fail(rd, r) : 0;
 }
 
@@ -165,7 +166,7 @@ static char *reader_next(char *buf, int size, void *userdata)
                 reader_fail(rd, -EINVAL);
                 return NULL;
         }
-        if (n > 0 && (*start == '[' ? check_section(rd, start, n, buf) : check_entry(rd, start, n)) < 0)
+        if (n > 0 && (*start == '[' ? check_section(rd, start, n) : check_entry(rd, start, n)) < 0)
                 return NULL;
         memcpy(buf, start, n);
         buf[n] = '\n';
@@ -184,7 +185,7 @@ static int handle_entry(void *userdata, const char *section, const char *key, co
          * headers too (key NULL): our reader has seen those already. */
         if (!key || !value)
                 return 1;
-        r = rd->p->entry(rd->p->userdata, section, key, value, rd->line, rd->err);
+        r = rd->p->entry(rd->p->userdata, rd->section, key, value, rd->line, rd->err);
         if (r < 0) {
                 reader_fail(rd, r);
                 return 0;

@@ -7,6 +7,7 @@
 #include "tuning/ksm.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -187,7 +188,7 @@ int ksm_parse_psi(const char *buf, double *ret_some_avg10, double *ret_full_avg1
                         memcpy(num, tok + 6, len - 6);
                         num[len - 6] = '\0';
                         *cur = strtod(num, &end);
-                        if (*end || *cur < 0)
+                        if (*end || !isfinite(*cur) || *cur < 0)  /* strtod takes "nan" and "inf" too */
                                 return -EINVAL;
                         cur = NULL;
                 }
@@ -226,9 +227,10 @@ int ksm_parse_proc_stat(const char *buf, struct ksm_proc_stat *ret)
                 } else if (token_is(tok, klen, "ksm_process_profit")) {
                         bool neg = val[0] == '-';
 
-                        if (token_u64(val + neg, vlen - neg, &v) < 0)
+                        /* -2^63 fits, and is negated without overflow. */
+                        if (token_u64(val + neg, vlen - neg, &v) < 0 || v > (uint64_t) INT64_MAX + neg)
                                 return -EINVAL;
-                        st.process_profit = neg ? -(int64_t) v : (int64_t) v;
+                        st.process_profit = neg && v > 0 ? -(int64_t) (v - 1) - 1 : (int64_t) v;
                 } else if (token_u64(val, vlen, &v) == 0) {
                         if (token_is(tok, klen, "ksm_rmap_items"))
                                 st.rmap_items = v;

@@ -53,15 +53,19 @@ enum verify_state verify_compare(const char *desired, bool only_if_greater, cons
 
 char *verify_sysctl_path_form(const char *name)
 {
-        char *s, *p;
+        char *s = xstrdup(name), *p = strpbrk(s, "/."), *w = s;
 
-        while (*name == '/')
-                name++;
-        s = xstrdup(name);
-        p = strpbrk(s, "/.");
         if (p && *p == '.')
                 for (; p; p = strpbrk(p + 1, "/."))
                         *p = *p == '.' ? '/' : '.';
+        /* Then, as systemd's path_simplify, no empty components: ".a..b"
+         * is "a/b", as "/a//b" is. */
+        for (const char *r = s; *r; r++)
+                if (*r != '/' || (w > s && w[-1] != '/'))
+                        *w++ = *r;
+        if (w > s && w[-1] == '/')
+                w--;
+        *w = '\0';
         return s;
 }
 

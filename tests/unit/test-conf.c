@@ -344,6 +344,26 @@ static void test_example_config_with_defaults_uncommented_loads(void **state)
         conf_free(conf);
 }
 
+static int last_entry_section(void *userdata, const char *section, const char *key, const char *value,
+                              unsigned line, struct conf_error *err)
+{
+        snprintf(userdata, 128, "%s", section);
+        return 0;
+}
+
+/* inih keeps 49 characters of a section name; found by tests/fuzz. */
+static void test_reader_gives_entries_the_whole_section_name(void **state)
+{
+        const char *name = "a-section-name-longer-than-the-49-characters-inih-keeps";
+        char seen[128] = "", *text = xasprintf("[%s]\nkey = value\n", name);
+        const struct conf_parser p = { .file = "long.conf", .userdata = seen, .entry = last_entry_section };
+        struct conf_error err;
+
+        assert_int_equal(conf_parse_text(text, &p, &err), 0);
+        assert_string_equal(seen, name);
+        free(text);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -360,6 +380,7 @@ int main(void)
                 T(test_list_options_names_every_option_and_key),
                 T(test_example_config_matches_committed_file),
                 T(test_example_config_with_defaults_uncommented_loads),
+                T(test_reader_gives_entries_the_whole_section_name),
 #undef T
         };
 

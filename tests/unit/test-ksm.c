@@ -130,6 +130,9 @@ static void test_psi_parses_some_and_full_avg10(void **state)
         assert_true(full > 4.24 && full < 4.26);
         assert_int_equal(ksm_parse_psi("full avg10=1.00 avg60=0.00", &some, &full), -ENODATA);
         assert_int_equal(ksm_parse_psi("some avg10=x avg60=0.00", &some, &full), -EINVAL);
+        /* strtod's words are not the kernel's numbers (a tests/fuzz input). */
+        assert_int_equal(ksm_parse_psi("some avg10=nan avg60=0.00", &some, &full), -EINVAL);
+        assert_int_equal(ksm_parse_psi("some avg10=inf avg60=0.00", &some, &full), -EINVAL);
 }
 
 static void test_proc_ksm_stat_parses_the_6_18_format_and_negative_profit(void **state)
@@ -148,6 +151,15 @@ static void test_proc_ksm_stat_parses_the_6_18_format_and_negative_profit(void *
         /* Folded by kfile_read, and a process that costs more than it saves. */
         assert_int_equal(ksm_parse_proc_stat("ksm_rmap_items 100 ksm_merging_pages 0 ksm_process_profit -6400", &st), 0);
         assert_int_equal(st.process_profit, -6400);
+        /* The ends of a long, and one past them (UB before: a tests/fuzz input). */
+        assert_int_equal(ksm_parse_proc_stat("ksm_process_profit -9223372036854775808", &st), 0);
+        assert_true(st.process_profit == INT64_MIN);
+        assert_int_equal(ksm_parse_proc_stat("ksm_process_profit 9223372036854775807", &st), 0);
+        assert_true(st.process_profit == INT64_MAX);
+        assert_int_equal(ksm_parse_proc_stat("ksm_process_profit 9223372036854775808", &st), -EINVAL);
+        assert_int_equal(ksm_parse_proc_stat("ksm_process_profit -9223372036854775809", &st), -EINVAL);
+        assert_int_equal(ksm_parse_proc_stat("ksm_process_profit -0", &st), 0);
+        assert_true(st.process_profit == 0);
         assert_int_equal(ksm_parse_proc_stat("", &st), -ENODATA);
 }
 

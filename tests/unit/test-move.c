@@ -198,6 +198,9 @@ static void test_remote_ranges_reject_malformed_lines(void **state)
         assert_int_equal(move_remote_ranges("zz default N0=1\n", maps, 1, &r, &n), -EINVAL);
         assert_int_equal(move_remote_ranges("7f00 default N0=x\n", maps, 1, &r, &n), -EINVAL);
         assert_int_equal(move_remote_ranges("7f00 default N0 kernelpagesize_kB=4\n", maps, 1, &r, &n), -EINVAL);
+        /* 2^54 KiB is 0 bytes in 64 bits (a tests/fuzz input). */
+        assert_int_equal(move_remote_ranges("7f00 default N0=1 kernelpagesize_kB=18014398509481984\n", maps, 2,
+                                            &r, &n), -EINVAL);
         assert_int_equal(move_remote_ranges(numa_maps, "7f00+7f10 rw-p\n", 1, &r, &n), -EINVAL);
         assert_int_equal(move_remote_ranges(numa_maps, "7f10-7f00 rw-p\n", 1, &r, &n), -EINVAL);
         assert_ptr_equal(r, (struct move_range *) 0x1);

@@ -83,6 +83,12 @@ static void test_sysctl_names_are_normalized_like_systemd_sysctl(void **state)
         assert_path_form("net/ipv4/conf/enp3s0.200/forwarding", "net/ipv4/conf/enp3s0.200/forwarding");
         assert_path_form("/kernel/domainname", "kernel/domainname");
         assert_path_form("kernel", "kernel");
+        /* No empty components, wherever the slashes come from (systemd's
+         * own test cases; the first two were found by tests/fuzz). */
+        assert_path_form(".a...b...c", "a/b/c");
+        assert_path_form("/vm.swappiness", "vm.swappiness");
+        assert_path_form("a...b...c", "a/b/c");
+        assert_path_form("/a///b///c", "a/b/c");
 }
 
 static void test_parse_reads_assignments_comments_and_dash_lines_with_line_numbers(void **state)
