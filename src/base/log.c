@@ -70,7 +70,7 @@ static void log_to_journal(int level, const char *message_id, const struct log_f
 /* The one writer behind log_event() and log_event_errno(). error > 0 is an
  * errno value: the format's %m expands to its text and the journal entry
  * gets ERRNO=. */
-static void log_eventv(int level, const char *message_id, const struct log_field *fields,
+static _printf_(5, 0) void log_eventv(int level, const char *message_id, const struct log_field *fields,
                        int error, const char *fmt, va_list ap)
 {
         _cleanup_free_ char *message = NULL;

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "config/conf.h"
+#include "config/ini.h"
+#include "config/option.h"
 #include "config/profile.h"
 #include "fuzz.h"
 

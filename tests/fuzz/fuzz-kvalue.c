@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "base/kfile.h"
-#include "tuning/settings.h"
+#include "tuning/target.h"
 #include "tuning/verify.h"
 #include "fuzz.h"
 
@@ -60,9 +60,9 @@ static void check_path(const char *p)
 
 static void check_compare(const char *current, const char *desired)
 {
-        int eq = settings_value_satisfied(current, desired, false);
-        int ge = settings_value_satisfied(current, desired, true);
-        int le = settings_value_satisfied(desired, current, true);
+        int eq = target_value_satisfied(current, desired, false);
+        int ge = target_value_satisfied(current, desired, true);
+        int le = target_value_satisfied(desired, current, true);
         enum verify_state st;
 
         FUZZ_CHECK(eq == (strcmp(current, desired) == 0));
@@ -70,7 +70,7 @@ static void check_compare(const char *current, const char *desired)
         FUZZ_CHECK((ge < 0) == (le < 0));
         if (ge >= 0) {
                 FUZZ_CHECK(ge == 1 || le == 1);           /* numbers are ordered */
-                FUZZ_CHECK(settings_value_satisfied(current, current, true) == 1);
+                FUZZ_CHECK(target_value_satisfied(current, current, true) == 1);
                 if (eq)
                         FUZZ_CHECK(ge == 1 && le == 1);
         }

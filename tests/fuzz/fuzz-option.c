@@ -11,6 +11,8 @@
 
 #include "base/kfile.h"
 #include "config/conf.h"
+#include "config/ini.h"
+#include "config/option.h"
 #include "config/profile.h"
 #include "fuzz.h"
 

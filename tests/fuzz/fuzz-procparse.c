@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "balance/move.h"
+#include "base/bitmap.h"
 #include "base/procparse.h"
 #include "fuzz.h"
 
