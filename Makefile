@@ -165,9 +165,10 @@ check-systemd: all
 
 # Opt-in: tests against this machine's real kernel, libvirtd and QEMU.
 # Root only; every value they touch is restored, also when they fail.
-check-host: deps-host all $(HOST_TESTS)
+# tests/host/chaos starts every other daemon from the ASan build.
+check-host: deps-host all $(HOST_TESTS) $(BUILD)/asan/vmtuned
 	$(Q)VMTUNED_BIN=$(abspath $(BUILD)/vmtuned) VMTUNECTL_BIN=$(abspath $(BUILD)/vmtunectl) \
-		tests/run-tests $(HOST_TESTS)
+		VMTUNED_ASAN_BIN=$(abspath $(BUILD)/asan/vmtuned) tests/run-tests $(HOST_TESTS) tests/host/chaos
 
 # Opt-in: a 4-NUMA-node kernel under QEMU with libvirtd, VMs and this
 # tree's vmtuned inside; judged on what that kernel reports (tests/lab/README.md).
