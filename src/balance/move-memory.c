@@ -30,7 +30,8 @@
  * domain table, libcgroup's cgroup_init() reads the real /proc/mounts
  * whatever the root prefix, cgroup_modify_cgroup() writes every value it
  * holds for the controller, and 2.0.2 crashes in
- * cgroup_attach_task_pid(NULL, ...). */
+ * cgroup_attach_task_pid(NULL, ...). One concern at ~600 lines: the three
+ * ways above share the before/after measurement and the undo. */
 #include "balance/move.h"
 
 #include <fcntl.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mover's frame and its CPU half: find the domain, pin every thread
  * through libvirt, read each back, record vmtuned's placement, and undo
- * on failure. The memory half is move_memory.c. */
+ * on failure. The memory half is move-memory.c. One concern at ~600 lines:
+ * a CPU move and its undo must stay side by side. */
 #include "balance/move.h"
 
 #include <inttypes.h>
