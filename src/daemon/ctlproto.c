@@ -56,6 +56,19 @@ static int check_magic_version(const uint8_t *p, size_t len, const uint8_t magic
         return 0;
 }
 
+/* 1 when a whole header with this magic and our version is there, 0 while
+ * it is still arriving, -EBADMSG/-EPROTONOSUPPORT when it never will be. */
+static int header_complete(const uint8_t *p, size_t len, const uint8_t magic[4])
+{
+        int r = check_magic_version(p, len, magic);
+
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0)
+                return r;
+        return len >= CTLPROTO_HEADER_SIZE;
+}
+
 int ctlproto_peek_version(const void *buf, size_t len)
 {
         const uint8_t *p = buf;
@@ -138,13 +151,9 @@ int ctlproto_request_parse(const void *buf, size_t len, struct ctlproto_request 
         char **argv;
         int r;
 
-        r = check_magic_version(p, len, request_magic);
-        if (r == -EAGAIN)
-                return 0;
-        if (r < 0)
+        r = header_complete(p, len, request_magic);
+        if (r <= 0)
                 return r;
-        if (len < CTLPROTO_HEADER_SIZE)
-                return 0;
 
         if (p[5] & ~CTLPROTO_FLAG_JSON)
                 return -EBADMSG;
@@ -210,13 +219,9 @@ int ctlproto_response_parse(const void *buf, size_t len, struct ctlproto_respons
         uint32_t body_len;
         int r;
 
-        r = check_magic_version(p, len, response_magic);
-        if (r == -EAGAIN)
-                return 0;
-        if (r < 0)
+        r = header_complete(p, len, response_magic);
+        if (r <= 0)
                 return r;
-        if (len < CTLPROTO_HEADER_SIZE)
-                return 0;
 
         if (p[5] != CTLPROTO_STATUS_REPLY && p[5] != CTLPROTO_STATUS_ERROR)
                 return -EBADMSG;
