@@ -115,8 +115,8 @@ static void log_move(struct balancer *b, const struct domain *d, const struct ba
                                                      { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) });
 
         if (r < 0) {
-                log_event(LOG_WARNING, MSGID_BALANCE_MOVE, fields, "%s failed: %s%s (%s)", title, strerror(-r),
-                          res->undone ? "; the threads already moved were pinned back" : "", res->message);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_MOVE, fields, "%s failed: %m%s (%s)", title,
+                                       res->undone ? "; the threads already moved were pinned back" : "", res->message);
                 return;
         }
         log_event(LOG_NOTICE, MSGID_BALANCE_MOVE, fields,
@@ -159,8 +159,8 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                 if (m->kind != BALANCE_MOVE_MEMORY) {
                         r = move_nodes_cpus(b->node_cpus, b->n_node_cpus, m->to_nodes, &cpus);
                         if (r < 0) {
-                                log_warning("%s: cannot find the CPUs of the target nodes: %s", d->name,
-                                            strerror(-r));
+                                (void) log_warning_errno(r, "%s: cannot find the CPUs of the target nodes: %m",
+                                                         d->name);
                                 continue;
                         }
                 }
@@ -198,7 +198,7 @@ static void tick(struct balancer *b)
 
         r = sampler_tick(b->sampler, b->root, b->topology, doms, n, now);
         if (r < 0) {
-                log_warning("balancer: sampling failed: %s; starting a new baseline next tick", strerror(-r));
+                (void) log_warning_errno(r, "balancer: sampling failed: %m; starting a new baseline next tick");
                 b->have_snapshot = b->have_plan = false;
                 return;
         }
@@ -207,14 +207,14 @@ static void tick(struct balancer *b)
         if (r == -EAGAIN)
                 return; /* the first tick: a baseline only */
         if (r < 0) {
-                log_warning("balancer: no snapshot this tick: %s", strerror(-r));
+                (void) log_warning_errno(r, "balancer: no snapshot this tick: %m");
                 return;
         }
 
         state_load(b, doms, n);
         r = balance_plan(&b->params, &b->snapshot, &b->state, &b->plan);
         if (r < 0) {
-                log_error("balancer: the policy refused the snapshot: %s", strerror(-r));
+                (void) log_error_errno(r, "balancer: the policy refused the snapshot: %m");
                 b->have_plan = false;
                 return;
         }

@@ -419,7 +419,7 @@ static int migrate_private(pid_t pid, uint64_t from, uint64_t to, struct move_re
                 int q = sys_nice_effective(true, NULL);
 
                 if (q < 0)
-                        log_warning("cannot raise CAP_SYS_NICE again after migrate_pages: %s", strerror(-q));
+                        (void) log_warning_errno(q, "cannot raise CAP_SYS_NICE again after migrate_pages: %m");
         }
         res->memory_how = MOVE_MEMORY_MIGRATE_PAGES;
         if (r < 0) {

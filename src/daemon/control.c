@@ -158,7 +158,7 @@ static int conn_run(struct conn *conn, const struct control_command *cmd, const 
         r = cmd->handler(cmd->userdata, req->argc, req->argv, req->json, f);
         if (r < 0) {
                 /* A handler bug, not a user error: say so on both ends. */
-                log_error("control: '%s' failed: %s", cmd->name, strerror(-r));
+                (void) log_error_errno(r, "control: '%s' failed: %m", cmd->name);
                 fprintf(f, "vmtuned: '%s' failed: %s\n", cmd->name, strerror(-r));
                 r = CTL_EXIT_FAILURE;
         } else if (r > 255) {
@@ -236,7 +236,7 @@ static int conn_process_input(struct conn *conn)
                                 "the client %d\n", CTLPROTO_VERSION, ctlproto_peek_version(conn->in, conn->in_len));
         else
                 msg = xstrdup("vmtuned: malformed request\n");
-        log_debug("control: bad request from pid %d: %s", (int) conn->peer.pid, strerror(-r));
+        (void) log_debug_errno(r, "control: bad request from pid %d: %m", (int) conn->peer.pid);
         return conn_refuse(conn, CTL_EXIT_USAGE, msg);
 }
 
@@ -279,7 +279,7 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 
         r = conn->out ? conn_write(conn) : conn_read(conn);
         if (r < 0)
-                log_debug("control: dropping the connection of pid %d: %s", (int) conn->peer.pid, strerror(-r));
+                (void) log_debug_errno(r, "control: dropping the connection of pid %d: %m", (int) conn->peer.pid);
         /* The only place, with the timeout, that ends a connection: nothing
          * below here touches conn after it is freed. */
         if (r != 0)
@@ -386,7 +386,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         }
         r = conn_new(c, cfd);
         if (r < 0) {
-                log_warning("control: cannot serve a connection: %s", strerror(-r));
+                (void) log_warning_errno(r, "control: cannot serve a connection: %m");
                 close(cfd);
         }
         /* Never fail: a failing callback would switch the listener off for good. */

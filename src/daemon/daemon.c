@@ -103,7 +103,7 @@ static int restore_tuning(struct daemon *d)
 
         d->applied = false;
         if (r < 0)
-                log_error("could not remove the rollback journal %s: %s", d->rollback->file, strerror(-r));
+                (void) log_error_errno(r, "could not remove the rollback journal %s: %m", d->rollback->file);
         else if (r > 0)
                 log_warning("%d setting(s) were not restored (changed by someone else or refused); see above", r);
         return r;
@@ -113,9 +113,9 @@ static int restore_tuning(struct daemon *d)
  * happened and what the daemon does about it (next). */
 static void log_journal_failure(const struct daemon *d, int r, const char *profile, const char *next)
 {
-        log_error("profile %s: cannot update the rollback journal %s: %s; every value it wrote is rolled back "
-                  "(a change without its original on disk could not be undone), %s",
-                  profile, d->rollback->file, strerror(-r), next);
+        (void) log_error_errno(r, "profile %s: cannot update the rollback journal %s: %m; every value it wrote is "
+                               "rolled back (a change without its original on disk could not be undone), %s",
+                               profile, d->rollback->file, next);
 }
 
 /* Apply targets planned from the running profile. On a journal failure
@@ -212,7 +212,7 @@ static void start_balancer(struct daemon *d, const struct balancer_conf *conf)
                 return;
         r = balancer_new(d->event, &d->root, d->virt, conf, &d->balancer);
         if (r < 0)
-                log_error("cannot start the NUMA balancer: %s; host settings stay applied", strerror(-r));
+                (void) log_error_errno(r, "cannot start the NUMA balancer: %m; host settings stay applied");
 }
 
 /* Reload: thresholds change in place (per-VM state stays); enabled= starts
@@ -363,12 +363,11 @@ static void start_setting_modules(struct daemon *d)
                                                       .committed_kib = committed_kib, .userdata = d },
                     &d->ksm);
         if (r < 0)
-                log_error("cannot start the KSM module: %s; [ksm] mode=auto will not act", strerror(-r));
+                (void) log_error_errno(r, "cannot start the KSM module: %m; [ksm] mode=auto will not act");
         r = hotplug_new(d->event, &(struct hotplug_options){ .root = &d->root, .rollback = d->rollback },
                         &d->hotplug);
         if (r < 0)
-                log_error("cannot watch for new disks: %s; disks added later get no [disk] settings",
-                          strerror(-r));
+                (void) log_error_errno(r, "cannot watch for new disks: %m; disks added later get no [disk] settings");
 }
 
 /* libvirt and the control socket. Neither failing stops the host settings:
@@ -385,12 +384,12 @@ static void start_services(struct daemon *d)
                      &d->virt);
         d->libvirt_asked = true;
         if (r < 0)
-                log_error("cannot follow libvirt: %s; domains will not be balanced", strerror(-r));
+                (void) log_error_errno(r, "cannot follow libvirt: %m; domains will not be balanced");
         start_balancer(d, &d->tuning.conf->balancer);
         r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
         if (r < 0)
-                log_error("cannot open the control socket in %s: %s; vmtunectl will not work",
-                          d->args->runtime_dir, strerror(-r));
+                (void) log_error_errno(r, "cannot open the control socket in %s: %m; vmtunectl will not work",
+                                       d->args->runtime_dir);
 }
 
 static void print_resolved(const struct daemon *d)
@@ -429,7 +428,7 @@ static int daemon_start(struct daemon *d)
         log_set_max_level(d->tuning.conf->log_level);
         r = kroot_open(d->args->root, d->args->dry_run, &d->root);
         if (r < 0) {
-                log_error("cannot open root %s: %s", d->args->root, strerror(-r));
+                (void) log_error_errno(r, "cannot open root %s: %m", d->args->root);
                 return EXIT_CONFIG;
         }
         if (d->args->check_config) {
@@ -445,7 +444,7 @@ static int daemon_start(struct daemon *d)
                           "restoring them before applying", d->rollback->n_entries);
         r = setup_loop(d);
         if (r < 0) {
-                log_error("cannot set up the event loop: %s", strerror(-r));
+                (void) log_error_errno(r, "cannot set up the event loop: %m");
                 return EXIT_RUNTIME;
         }
         start_setting_modules(d);
@@ -476,7 +475,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
 
         r = sd_event_loop(d.event);
         if (r < 0) {
-                log_error("event loop failed: %s", strerror(-r));
+                (void) log_error_errno(r, "event loop failed: %m");
                 r = EXIT_RUNTIME;
         } else
                 r = EXIT_OK;

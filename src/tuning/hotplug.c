@@ -116,11 +116,9 @@ static int forget_disk(struct hotplug *h, const char *sysname)
                 }
                 /* rollback_forget removes entry i: the next one moves to i. */
                 r = rollback_forget(h->rb, h->rb->entries[i].path);
-                if (r < 0) {
-                        log_error("disk %s: cannot update the rollback journal %s: %s", sysname, h->rb->file,
-                                  strerror(-r));
-                        return r;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "disk %s: cannot update the rollback journal %s: %m", sysname,
+                                               h->rb->file);
                 n++;
         }
         if (n > 0)
@@ -138,8 +136,8 @@ static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *
 
         r = settings_plan_device(h->root, h->profile, sysname, &targets);
         if (r < 0) {
-                log_debug("disk %s: not a whole disk under %s/sys/block (%s), ignored", sysname, h->root->path,
-                          strerror(-r));
+                (void) log_debug_errno(r, "disk %s: not a whole disk under %s/sys/block (%m), ignored", sysname,
+                                       h->root->path);
                 return 0;
         }
         settings_log_notes(&targets);
@@ -150,11 +148,9 @@ static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *
         }
         r = settings_apply(h->root, h->rb, &targets, &st);
         target_list_free(&targets);
-        if (r < 0) {
-                log_error("disk %s: cannot update the rollback journal %s: %s; its [disk] settings not applied",
-                          sysname, h->rb->file, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "disk %s: cannot update the rollback journal %s: %m; "
+                                       "its [disk] settings not applied", sysname, h->rb->file);
         /* A "change" of a disk already as the profile wants it is no news. */
         log_event(st.applied > 0 || action == HOTPLUG_ADD ? LOG_NOTICE : LOG_DEBUG, MSGID_DISK_HOTPLUG,
                   LOG_FIELDS({ "VMTUNED_DISK", sysname }),

@@ -187,8 +187,8 @@ static int apply(struct ksm *k, const struct target_list *t)
         r = settings_apply(k->root, k->rb, t, &st);
         if (r < 0) {
                 k->configured = false;
-                log_error("KSM: cannot update the rollback journal %s: %s; decisions paused until the next "
-                          "reload or profile switch", k->rb->file, strerror(-r));
+                (void) log_error_errno(r, "KSM: cannot update the rollback journal %s: %m; decisions paused "
+                                       "until the next reload or profile switch", k->rb->file);
         }
         return r;
 }
@@ -205,13 +205,13 @@ int ksm_tick(struct ksm *k, uint64_t committed_kib)
                 return 0;
         r = ksm_read_state(k->root, &s);
         if (r < 0) {
-                log_warning("KSM: cannot read %s" KSM_DIR ": %s; skipping this decision", k->root->path,
-                            strerror(-r));
+                (void) log_warning_errno(r, "KSM: cannot read %s" KSM_DIR ": %m; skipping this decision",
+                                         k->root->path);
                 return 0;
         }
         r = ksm_read_memory(k->root, committed_kib, &m);
         if (r < 0 && k->conf.mode == KSM_MODE_AUTO)
-                log_warning("KSM: cannot read memory figures under %s: %s", k->root->path, strerror(-r));
+                (void) log_warning_errno(r, "KSM: cannot read memory figures under %s: %m", k->root->path);
 
         ksm_decide(&k->conf, &m, &s, k->unmerge, &d);
         if (d.unmerge_first)
@@ -336,8 +336,8 @@ int ksm_prepare_restore(struct ksm *k)
         r = settings_apply(k->root, k->rb, &t, &(struct apply_stats){});
         target_list_free(&t);
         if (r < 0)
-                log_error("KSM: cannot update the rollback journal %s: %s; not unmerging, so the kernel may "
-                          "refuse merge_across_nodes' original", k->rb->file, strerror(-r));
+                (void) log_error_errno(r, "KSM: cannot update the rollback journal %s: %m; not unmerging, so "
+                                       "the kernel may refuse merge_across_nodes' original", k->rb->file);
         return r;
 }
 

@@ -274,17 +274,12 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
 
         /* 0755 like the unit's RuntimeDirectoryMode: a control_group member
          * must reach the socket; the journal itself is 0600. */
-        if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST) {
-                r = -errno;
-                log_error("cannot create runtime directory %s: %s", runtime_dir, strerror(-r));
-                return r;
-        }
+        if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create runtime directory %s: %m", runtime_dir);
 
         r = read_file(file, &text);
-        if (r < 0 && r != -ENOENT) {
-                log_error("cannot read rollback journal %s: %s", file, strerror(-r));
-                return r;
-        }
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "cannot read rollback journal %s: %m", file);
         if (r == 0) {
                 unsigned bad_line;
 
@@ -425,8 +420,8 @@ static bool restore_one(const struct rollback_entry *e, const struct kroot *root
         }
         r = kfile_write(root, e->path, e->original);
         if (r < 0) {
-                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
-                          "%s: cannot restore %s -> %s: %s", e->key, current, e->original, strerror(-r));
+                (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_SKIPPED, fields,
+                                       "%s: cannot restore %s -> %s: %m", e->key, current, e->original);
                 return false;
         }
         r = kfile_read_value(root, e->path, current, sizeof(current));

@@ -504,7 +504,7 @@ static int read_cgroups(const struct kroot *root, struct domain *d)
                 return r;
         r = kfile_read_all(root, "proc/self/mountinfo", &mountinfo);
         if (r < 0) {
-                log_debug("cannot read proc/self/mountinfo: %s; cgroups of %s unknown", strerror(-r), d->name);
+                (void) log_debug_errno(r, "cannot read proc/self/mountinfo: %m; cgroups of %s unknown", d->name);
                 return 0;
         }
         d->cgroup_cpuset = cgroup_dir(proc_cgroup, mountinfo, "cpuset");
@@ -588,17 +588,15 @@ int domain_build(virDomainPtr dom, const struct kroot *root, char *const *exclud
                 return r;
         r = read_pid(root, d.name, &d.pid);
         if (r < 0 && r != -ENOENT)
-                log_warning("domain %s: cannot read its PID file: %s; treating it as without process",
-                            d.name, strerror(-r));
+                (void) log_warning_errno(r, "domain %s: cannot read its PID file: %m; treating it as without process",
+                                         d.name);
         if (d.pid > 0) {
                 r = domain_read_process(root, &d);
                 /* Process gone (ENOENT, ESRCH): the domain stopped meanwhile. */
                 if (r == -ENOENT || r == -ESRCH)
                         return -ENOENT;
-                if (r < 0) {
-                        log_warning("domain %s: cannot read /proc/%d: %s", d.name, (int) d.pid, strerror(-r));
-                        return r;
-                }
+                if (r < 0)
+                        return log_warning_errno(r, "domain %s: cannot read /proc/%d: %m", d.name, (int) d.pid);
         }
         domain_update_movable(&d, exclude);
         *ret = d;

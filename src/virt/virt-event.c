@@ -115,8 +115,8 @@ static int watch_remove(int id, bool timer)
                 r = sd_event_source_set_destroy_callback(defer, watch_release);
         if (r < 0)
                 /* Out of memory: leak w rather than call ff on libvirt's stack. */
-                log_error("libvirt event loop: cannot schedule the release of %s %d: %s; leaking it",
-                          timer ? "timeout" : "handle", id, strerror(-r));
+                (void) log_error_errno(r, "libvirt event loop: cannot schedule the release of %s %d: %m; leaking it",
+                                       timer ? "timeout" : "handle", id);
         /* Floating, the loop holds it now; on failure this frees it
          * before any destroy callback was set. */
         sd_event_source_unref(defer);
@@ -171,7 +171,7 @@ static int handle_add(int fd, int events, virEventHandleCallback cb, void *opaqu
         if (r >= 0 && events == 0)
                 r = sd_event_source_set_enabled(w->source, SD_EVENT_OFF);
         if (r < 0) {
-                log_error("libvirt event loop: cannot watch fd %d: %s", fd, strerror(-r));
+                (void) log_error_errno(r, "libvirt event loop: cannot watch fd %d: %m", fd);
                 watch_unlink(w);
                 sd_event_source_unref(w->source);
                 if (w->dup_fd >= 0)
@@ -241,7 +241,7 @@ static int timeout_add(int interval_ms, virEventTimeoutCallback cb, void *opaque
         w->interval_ms = interval_ms;
         r = sd_event_add_time(loop.event, &w->source, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_USEC, timer_dispatch, w);
         if (r < 0) {
-                log_error("libvirt event loop: cannot add a timer: %s", strerror(-r));
+                (void) log_error_errno(r, "libvirt event loop: cannot add a timer: %m");
                 watch_unlink(w);
                 free(w);
                 return -1;

@@ -302,7 +302,7 @@ static void schedule_retry(struct virt *v, uint64_t delay_usec)
                 r = sd_event_add_time_relative(v->event, &v->retry, CLOCK_MONOTONIC, delay_usec, 0, on_retry, v);
         if (r < 0)
                 /* Only out of memory gets here; then a later reload retries. */
-                log_error("cannot schedule a reconnect to %s: %s", v->uri, strerror(-r));
+                (void) log_error_errno(r, "cannot schedule a reconnect to %s: %m", v->uri);
 }
 
 /* Close and forget the connection; the table goes with it. Safe on a
