@@ -171,7 +171,7 @@ static void apply_profile(const struct profile *p)
         struct apply_stats st;
 
         assert_int_equal(settings_plan(&root, p, &t), 0);
-        ksm_filter_plan(p, &t);
+        ksm_filter_plan(p, ksm_count_memory_nodes(&root), &t);
         assert_int_equal(settings_apply(&root, rb, &t, &st), 0);
         target_list_free(&t);
         assert_int_equal(ksm_configure(ksm, p), 0);
