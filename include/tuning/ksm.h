@@ -80,6 +80,8 @@ struct ksm_decision {
         bool unmerge_first;         /* merge_across_nodes changes while pages are merged
                                      * (only with [ksm] unmerge_for_numa = yes) */
         bool numa_pending;          /* merge_across_nodes wanted but waits for nothing merged */
+        char numa[256];             /* why merge_across_nodes is not written (one node,
+                                     * pending), for status and verify; "" otherwise */
         bool tight;                 /* auto: memory is tight */
         char reason[384];           /* why, with numbers, for the log and status */
 };
@@ -198,6 +200,7 @@ struct ksm_report {
         bool tight;                 /* of the last decision */
         bool unmerge;               /* the administrator's unmerge holds */
         char reason[384];           /* of the last decision */
+        char numa[256];             /* of the last decision: merge_across_nodes not written, why */
 };
 int ksm_report(struct ksm *k, struct ksm_report *ret);
 

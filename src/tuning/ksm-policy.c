@@ -438,7 +438,9 @@ static void decide_numa(const struct ksm_conf *c, const struct ksm_memory *m, co
         if (want < 0 || s->merge_across_nodes < 0 || s->merge_across_nodes == want)
                 return;
         if (s->n_nodes <= 1) {
-                reason_add(d, "; merge_across_nodes=%d not written: no effect with one NUMA node", want);
+                snprintf(d->numa, sizeof(d->numa), "merge_across_nodes=%d not written: no effect with one NUMA node",
+                         want);
+                reason_add(d, "; %s", d->numa);
                 return;
         }
         if (s->pages_shared == 0 && s->pages_sharing == 0) {
@@ -449,18 +451,20 @@ static void decide_numa(const struct ksm_conf *c, const struct ksm_memory *m, co
         need_kib = ksm_unmerge_kib(s);
         if (!c->unmerge_for_numa) {
                 d->numa_pending = true;
-                reason_add(d, "; merge_across_nodes %d -> %d pending (%u NUMA nodes): %" PRIu64 " pages merged; "
-                           "changing merge_across_nodes needs an unmerge of %s, so it waits until nothing is "
-                           "merged ([ksm] unmerge_for_numa = yes unmerges now)", s->merge_across_nodes, want,
-                           s->n_nodes, s->pages_sharing, fmt_kib(a, need_kib));
+                snprintf(d->numa, sizeof(d->numa), "merge_across_nodes %d -> %d pending (%u NUMA nodes): %" PRIu64
+                         " pages merged; changing merge_across_nodes needs an unmerge of %s, so it waits until "
+                         "nothing is merged ([ksm] unmerge_for_numa = yes unmerges now)", s->merge_across_nodes,
+                         want, s->n_nodes, s->pages_sharing, fmt_kib(a, need_kib));
+                reason_add(d, "; %s", d->numa);
                 return;
         }
         if (!ksm_unmerge_fits(c, m, s)) {
                 d->numa_pending = true;
-                reason_add(d, "; merge_across_nodes %d -> %d pending: %" PRIu64 " pages merged; changing "
-                           "merge_across_nodes needs an unmerge of %s, which would leave less than %u%% of "
-                           "memory available (MemAvailable %s)", s->merge_across_nodes, want, s->pages_sharing,
-                           fmt_kib(a, need_kib), c->threshold_percent, fmt_kib(b, m->available_kib));
+                snprintf(d->numa, sizeof(d->numa), "merge_across_nodes %d -> %d pending: %" PRIu64 " pages merged; "
+                         "changing merge_across_nodes needs an unmerge of %s, which would leave less than %u%% of "
+                         "memory available (MemAvailable %s)", s->merge_across_nodes, want, s->pages_sharing,
+                         fmt_kib(a, need_kib), c->threshold_percent, fmt_kib(b, m->available_kib));
+                reason_add(d, "; %s", d->numa);
                 return;
         }
         d->merge_across_nodes = want;
@@ -564,6 +568,8 @@ static void print_json(FILE *out, const struct ksm_report *r, const struct ksm_d
         fprintf(out, ",\"run\":%d,\"tight\":%s,\"unmerge\":%s,\"reason\":", s->run, r->tight ? "true" : "false",
                 r->unmerge ? "true" : "false");
         json_print_string(out, r->reason);
+        fputs(",\"numa\":", out);
+        json_print_string(out, r->numa);
         fprintf(out, ",\"general_profit\":%" PRId64 ",\"pages_sharing\":%" PRIu64 ",\"pages_shared\":%" PRIu64
                 ",\"pages_unshared\":%" PRIu64 ",\"ksm_zero_pages\":%" PRIu64 ",\"full_scans\":%" PRIu64
                 ",\"pages_to_scan\":%ld,\"advisor\":%s,\"merge_across_nodes\":%d,\"domains\":[",
@@ -603,6 +609,8 @@ void ksm_report_print(FILE *out, const struct ksm_report *r, const struct ksm_do
         if (!s->advisor_on)
                 fprintf(out, "%ld", s->pages_to_scan);
         fprintf(out, "; merge_across_nodes %d\n", s->merge_across_nodes);
+        if (r->numa[0])
+                fprintf(out, "  %s\n", r->numa);
         if (n_doms > 0)
                 fprintf(out, "  %-24s %14s %12s %12s\n", "DOMAIN", "MERGING_PAGES", "ZERO_PAGES", "PROFIT");
         for (size_t i = 0; i < n_doms; i++)

@@ -359,6 +359,7 @@ int ksm_report(struct ksm *k, struct ksm_report *ret)
         if (r < 0)
                 return r;
         snprintf(rep.reason, sizeof(rep.reason), "%s", k->last.reason);
+        snprintf(rep.numa, sizeof(rep.numa), "%s", k->configured ? k->last.numa : "");
         *ret = rep;
         return 0;
 }
