@@ -693,12 +693,10 @@ static const char ksm_auto_profile[] =
         "pages_to_scan = 300\n"
         "sleep_millisecs = 50\n";
 
-/* The targets `vmtuned --check-config` prints for this environment: the
- * indented lines after "on this host". */
-static unsigned check_config_targets(const struct tl_env *e)
+/* What `vmtuned --check-config` prints (and logs) for this environment. */
+static char *check_config(const struct tl_env *e)
 {
         char *argv[26], *out = NULL;
-        unsigned n = 0;
         size_t i = 0;
 
         for (; e->argv[i]; i++)
@@ -706,6 +704,16 @@ static unsigned check_config_targets(const struct tl_env *e)
         argv[i++] = (char *) "--check-config";
         argv[i] = NULL;
         assert_int_equal(tl_run(argv, &out), 0);
+        return out;
+}
+
+/* The targets `vmtuned --check-config` prints for this environment: the
+ * indented lines after "on this host". */
+static unsigned check_config_targets(const struct tl_env *e)
+{
+        char *out = check_config(e);
+        unsigned n = 0;
+
         for (const char *l = strstr(out, "\non this host"); l && (l = strchr(l + 1, '\n'));)
                 if (strncmp(l + 1, "  ", 2) == 0)
                         n++;
@@ -775,19 +783,6 @@ static void ksm_merged_host(struct tl_env *e, const char *nodes)
                                               "[ksm]\nmerge_across_nodes = 0\npages_to_scan = 1000\nrun = 1\n");
         tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = density\nlibvirt_uri = test:///default\n"
                                          "[balancer]\nkernel_numa_balancing = off\n");
-}
-
-static char *check_config(const struct tl_env *e)
-{
-        char *argv[26], *out = NULL;
-        size_t i = 0;
-
-        for (; e->argv[i]; i++)
-                argv[i] = e->argv[i];
-        argv[i++] = (char *) "--check-config";
-        argv[i] = NULL;
-        assert_int_equal(tl_run(argv, &out), 0);
-        return out;
 }
 
 static void assert_no_unmerge(const struct tl_env *e, const char *log)

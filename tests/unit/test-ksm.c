@@ -670,17 +670,25 @@ static void test_unmerge_holds_run_2_until_released(void **state)
         assert_knob(f, "run", "1");
 }
 
+/* KSM's counters: 10 KSM pages shared by pages_sharing, or nothing merged. */
+static void merged_pages(struct fixture *f, unsigned pages_sharing)
+{
+        _cleanup_free_ char *ps = xasprintf("%u\n", pages_sharing);
+
+        put(f, "sys/kernel/mm/ksm/pages_shared", pages_sharing ? "10\n" : "0\n");
+        put(f, "sys/kernel/mm/ksm/pages_sharing", ps);
+}
+
 /* KSM running with pages merged, as a host moving from ksmtuned has it;
  * nodes: the has_memory list ("0" or "0-1"). */
-static void merged_host(struct fixture *f, const char *nodes, const char *pages_sharing)
+static void merged_host(struct fixture *f, const char *nodes, unsigned pages_sharing)
 {
-        _cleanup_free_ char *n = xasprintf("%s\n", nodes), *ps = xasprintf("%s\n", pages_sharing);
+        _cleanup_free_ char *n = xasprintf("%s\n", nodes);
 
         put(f, "sys/devices/system/node/online", n);
         put(f, "sys/devices/system/node/has_memory", n);
         put(f, "sys/kernel/mm/ksm/run", "1\n");
-        put(f, "sys/kernel/mm/ksm/pages_shared", "10\n");
-        put(f, "sys/kernel/mm/ksm/pages_sharing", ps);
+        merged_pages(f, pages_sharing);
 }
 
 /* Neither run nor merge_across_nodes was ever written: a write goes
@@ -713,7 +721,7 @@ static void test_one_node_with_merged_pages_writes_neither_run_nor_merge_across_
 {
         struct fixture *f = *state;
 
-        merged_host(f, "0", "1000000");
+        merged_host(f, "0", 1000000);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("merge_across_nodes", "0"), SET("run", "1"))), 0);
         assert_int_equal(ksm_tick(f->ksm, 0), 0);
         assert_run_and_numa_untouched(f);
@@ -733,7 +741,7 @@ static void test_one_node_plan_says_merge_across_nodes_has_no_effect(void **stat
         struct fixture *f = *state;
         struct target_list l = {};
 
-        merged_host(f, "0", "1000000");
+        merged_host(f, "0", 1000000);
         assert_int_equal(settings_plan(&f->root, PROFILE(SET("merge_across_nodes", "0"), SET("run", "1")), &l), 0);
         assert_int_equal(l.n, 1);
         assert_string_equal(l.v[0].key, "ksm run");
@@ -756,7 +764,7 @@ static void test_two_nodes_with_merged_pages_keep_the_change_pending_and_status_
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL;
 
-        merged_host(f, "0-1", "262144");
+        merged_host(f, "0-1", 262144);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
         assert_run_and_numa_untouched(f);
         out = report_text(f);
@@ -768,8 +776,7 @@ static void test_two_nodes_with_merged_pages_keep_the_change_pending_and_status_
         assert_knob(f, "run", "0");
 
         /* Nothing merged any more (KSM stopped, pages freed): applied then. */
-        put(f, "sys/kernel/mm/ksm/pages_shared", "0\n");
-        put(f, "sys/kernel/mm/ksm/pages_sharing", "0\n");
+        merged_pages(f, 0);
         assert_int_equal(ksm_tick(f->ksm, 0), 0);
         assert_knob(f, "merge_across_nodes", "0");
         assert_knob(f, "run", "0");
@@ -779,8 +786,7 @@ static void test_two_nodes_with_nothing_merged_get_merge_across_nodes_at_once(vo
 {
         struct fixture *f = *state;
 
-        merged_host(f, "0-1", "0");
-        put(f, "sys/kernel/mm/ksm/pages_shared", "0\n");
+        merged_host(f, "0-1", 0);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
         assert_knob(f, "merge_across_nodes", "0");
         assert_knob(f, "run", "1");
@@ -793,7 +799,7 @@ static void test_unmerge_for_numa_unmerges_changes_and_restores_run_then_prepare
 {
         struct fixture *f = *state;
 
-        merged_host(f, "0-1", "100");
+        merged_host(f, "0-1", 100);
         meminfo(f, 60);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"),
                                                        SET("unmerge_for_numa", "yes"))), 0);
@@ -808,8 +814,7 @@ static void test_unmerge_for_numa_unmerges_changes_and_restores_run_then_prepare
         assert_int_equal(ksm_tick(f->ksm, 0), 0);       /* paused now */
         assert_knob(f, "run", "2");
         /* The kernel unmerged; the fixture has to say so itself. */
-        put(f, "sys/kernel/mm/ksm/pages_shared", "0\n");
-        put(f, "sys/kernel/mm/ksm/pages_sharing", "0\n");
+        merged_pages(f, 0);
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
         assert_knob(f, "merge_across_nodes", "1");
         assert_knob(f, "run", "1");
@@ -820,7 +825,7 @@ static void test_unmerge_for_numa_without_the_memory_for_it_writes_nothing(void 
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL;
 
-        merged_host(f, "0-1", "3145728");       /* 12 GiB back on a 16 GiB host with 9.6 available */
+        merged_host(f, "0-1", 3145728);       /* 12 GiB back on a 16 GiB host with 9.6 available */
         meminfo(f, 60);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"),
                                                        SET("unmerge_for_numa", "yes"))), 0);
@@ -835,13 +840,11 @@ static void test_restore_leaves_merge_across_nodes_while_pages_are_merged(void *
 {
         struct fixture *f = *state;
 
-        merged_host(f, "0-1", "0");
-        put(f, "sys/kernel/mm/ksm/pages_shared", "0\n");
+        merged_host(f, "0-1", 0);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
         assert_knob(f, "merge_across_nodes", "0");
         /* Merged since; unmerge_for_numa is not set. */
-        put(f, "sys/kernel/mm/ksm/pages_shared", "10\n");
-        put(f, "sys/kernel/mm/ksm/pages_sharing", "1000000\n");
+        merged_pages(f, 1000000);
         assert_int_equal(ksm_prepare_restore(f->ksm), 0);
         assert_knob(f, "run", "1");
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
@@ -857,8 +860,7 @@ static void test_restore_leaves_merge_across_nodes_while_pages_are_merged(void *
         assert_knob(f, "run", "1");
 
         /* With nothing merged it goes back. */
-        put(f, "sys/kernel/mm/ksm/pages_shared", "0\n");
-        put(f, "sys/kernel/mm/ksm/pages_sharing", "0\n");
+        merged_pages(f, 0);
         assert_int_equal(rollback_record(f->rb, "ksm merge_across_nodes", "sys/kernel/mm/ksm/merge_across_nodes",
                                          "1", "0"), 0);
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
