@@ -36,6 +36,7 @@ struct ksm_conf {
         int profile_run;            /* the profile's run=, -1 if not set */
         int profile_merge_across_nodes; /* -1 if not set */
         bool use_advisor;           /* false if the profile says advisor_mode=none */
+        bool unmerge_for_numa;      /* may unmerge (run=2) to change merge_across_nodes */
 };
 
 /* What auto mode decides from. */
@@ -61,7 +62,8 @@ struct ksm_state {
         bool has_advisor;           /* advisor_mode exists (Linux 6.8+) */
         bool advisor_on;            /* advisor_mode is scan-time */
         int merge_across_nodes;     /* -1: no such knob (kernel without NUMA) */
-        unsigned n_nodes;           /* NUMA nodes online, at least 1 */
+        unsigned n_nodes;           /* NUMA nodes with memory, at least 1: on one,
+                                     * merge_across_nodes has no effect */
         uint64_t pages_shared, pages_sharing, pages_unshared, pages_volatile;
         uint64_t full_scans;
         uint64_t ksm_zero_pages;    /* 0 on kernels before 6.10 */
@@ -75,7 +77,11 @@ struct ksm_decision {
         long pages_to_scan;
         const char *advisor_mode;   /* "scan-time", "none" or NULL */
         int merge_across_nodes;
-        bool unmerge_first;         /* merge_across_nodes changes while pages are merged */
+        bool unmerge_first;         /* merge_across_nodes changes while pages are merged
+                                     * (only with [ksm] unmerge_for_numa = yes) */
+        bool numa_pending;          /* merge_across_nodes wanted but waits for nothing merged */
+        char numa[256];             /* why merge_across_nodes is not written (one node,
+                                     * pending), for status and verify; "" otherwise */
         bool tight;                 /* auto: memory is tight */
         char reason[384];           /* why, with numbers, for the log and status */
 };
@@ -103,6 +109,12 @@ int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret);
 void ksm_decide(const struct ksm_conf *c, const struct ksm_memory *m, const struct ksm_state *s,
                 bool unmerge, struct ksm_decision *ret);
 
+/* Pure: the memory an unmerge (run=2) gives back to the merged pages, in
+ * KiB; and whether it fits with ksm_threshold_percent of MemTotal still
+ * available after it. */
+uint64_t ksm_unmerge_kib(const struct ksm_state *s);
+bool ksm_unmerge_fits(const struct ksm_conf *c, const struct ksm_memory *m, const struct ksm_state *s);
+
 /* Pure: the writes that carry out a decision, in the order the kernel
  * needs (run=2 before merge_across_nodes while pages are merged; the
  * advisor before run=1). Appends to l. */
@@ -110,10 +122,12 @@ void ksm_targets(const struct ksm_decision *d, const struct ksm_state *s, struct
 
 /* Pure: drop from a plan the static targets the KSM module writes itself,
  * so each knob has one writer: run= in modes off and auto, pages_to_scan=
- * and advisor_mode= in auto, merge_across_nodes= always (it needs run=2
- * first while pages are merged). settings_plan (plan.h) calls it, so
- * that apply, verify and status leave out the same knobs. */
-void ksm_filter_plan(const struct profile *p, struct target_list *l);
+ * and advisor_mode= in auto, merge_across_nodes= always (the kernel takes
+ * it only with nothing merged, so the module decides when). settings_plan
+ * (plan.h) calls it, so that apply, verify and status leave out the same
+ * knobs. With n_memory_nodes <= 1 a profile's merge_across_nodes= gets a
+ * note instead: it has no effect with one NUMA node and is never written. */
+void ksm_filter_plan(const struct profile *p, unsigned n_memory_nodes, struct target_list *l);
 
 /* Pure parsers, on buffers. */
 int ksm_parse_meminfo(const char *buf, uint64_t *ret_total_kib, uint64_t *ret_available_kib);
@@ -135,6 +149,9 @@ int ksm_parse_proc_stat(const char *buf, struct ksm_proc_stat *ret);
  * MemTotal or MemAvailable. A missing KSM leaves state->present false. */
 int ksm_read_memory(const struct kroot *root, uint64_t committed_kib, struct ksm_memory *ret);
 int ksm_read_state(const struct kroot *root, struct ksm_state *ret);
+/* NUMA nodes with memory (sys/devices/system/node/has_memory, else
+ * online), at least 1. */
+unsigned ksm_count_memory_nodes(const struct kroot *root);
 /* proc/PID/ksm_stat; -ENOENT when the process or the file is not there. */
 int ksm_read_proc_stat(const struct kroot *root, pid_t pid, struct ksm_proc_stat *ret);
 
@@ -166,9 +183,12 @@ int ksm_tick(struct ksm *k, uint64_t committed_kib);
 int ksm_set_unmerge(struct ksm *k, bool unmerge);
 /* Before the daemon restores the journal (stop, switch, off): if vmtuned
  * changed merge_across_nodes and pages are merged, the kernel would
- * refuse the original back, so unmerge first (run=2, journaled; restore
- * puts run back). Skipped, with a warning, when unmerging would not fit
- * in the available memory. */
+ * refuse the original back. Only with [ksm] unmerge_for_numa = yes, on a
+ * host with more than one memory node and when the unmerged copies fit
+ * with ksm_threshold_percent to spare, unmerge first (run=2, journaled;
+ * restore puts run back). Otherwise nothing is written here, and the
+ * restore leaves merge_across_nodes as it is (rollback.h), with a log
+ * line saying why. */
 int ksm_prepare_restore(struct ksm *k);
 void ksm_free(struct ksm *k);
 
@@ -180,6 +200,7 @@ struct ksm_report {
         bool tight;                 /* of the last decision */
         bool unmerge;               /* the administrator's unmerge holds */
         char reason[384];           /* of the last decision */
+        char numa[256];             /* of the last decision: merge_across_nodes not written, why */
 };
 int ksm_report(struct ksm *k, struct ksm_report *ret);
 

@@ -59,6 +59,10 @@ const struct setting_key profile_keys[] = {
             .help = "Seconds between mode=auto decisions."),
         KEY("ksm", "ksm_threshold_percent", NULL, INT_RANGE(0, 100), .default_value = "20",
             .help = "mode=auto merges while MemAvailable is below this percentage of MemTotal."),
+        KEY("ksm", "unmerge_for_numa", NULL, .type = OPT_BOOL, .default_value = "no",
+            .help = "Unmerge every merged page now (run=2) to change merge_across_nodes on a host with more than one "
+                    "memory node, if the unmerged copies fit with ksm_threshold_percent of memory to spare; no: the "
+                    "change waits until nothing is merged."),
         KEY("ksm", "run", KSM "run", INT_RANGE(0, 2),
             .help = "0 stops KSM, 1 runs it, 2 stops it and unmerges every merged page."),
         KEY("ksm", "pages_to_scan", KSM "pages_to_scan", INT_RANGE(0, KERNEL_UINT_MAX),
@@ -66,7 +70,8 @@ const struct setting_key profile_keys[] = {
         KEY("ksm", "sleep_millisecs", KSM "sleep_millisecs", INT_RANGE(0, KERNEL_UINT_MAX),
             .help = "Milliseconds ksmd sleeps between scans."),
         KEY("ksm", "merge_across_nodes", KSM "merge_across_nodes", INT_RANGE(0, 1),
-            .help = "Merge identical pages of different NUMA nodes (1) or keep one copy per node (0)."),
+            .help = "Merge identical pages of different NUMA nodes (1) or keep one copy per node (0); written only on a "
+                    "host with more than one memory node, and only while nothing is merged (see unmerge_for_numa)."),
         KEY("ksm", "max_page_sharing", KSM "max_page_sharing", INT_RANGE(2, INT_MAX),
             .help = "Most pages merged into one KSM page."),
         KEY("ksm", "stable_node_chains_prune_millisecs", KSM "stable_node_chains_prune_millisecs",

@@ -58,6 +58,7 @@ static int get_long(const struct profile *p, const char *key, long *ret)
 int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret)
 {
         const char *mode = get_value(p, "mode"), *advisor = get_value(p, "advisor_mode");
+        const char *unmerge = get_value(p, "unmerge_for_numa");
         struct ksm_conf c = {};
         long interval, threshold, run, man;
 
@@ -71,7 +72,8 @@ int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret)
                 return -EINVAL;
         if (get_long(p, "ksm_interval", &interval) < 0 || interval < 1 ||
             get_long(p, "ksm_threshold_percent", &threshold) < 0 || threshold < 0 ||
-            get_long(p, "run", &run) < 0 || get_long(p, "merge_across_nodes", &man) < 0)
+            get_long(p, "run", &run) < 0 || get_long(p, "merge_across_nodes", &man) < 0 ||
+            !unmerge || option_parse_bool(unmerge, &c.unmerge_for_numa) < 0)
                 return -EINVAL;
         c.interval_sec = (unsigned) interval;
         c.threshold_percent = (unsigned) threshold;
@@ -86,7 +88,7 @@ int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret)
 static bool module_owns(const struct ksm_conf *c, const char *knob)
 {
         if (streq(knob, "merge_across_nodes"))
-                return true;    /* needs run=2 first while pages are merged */
+                return true;    /* the kernel takes it only with nothing merged */
         if (streq(knob, "run"))
                 return c->mode != KSM_MODE_ON;
         if (streq(knob, "pages_to_scan") || streq(knob, "advisor_mode"))
@@ -94,7 +96,7 @@ static bool module_owns(const struct ksm_conf *c, const char *knob)
         return false;
 }
 
-void ksm_filter_plan(const struct profile *p, struct target_list *l)
+void ksm_filter_plan(const struct profile *p, unsigned n_memory_nodes, struct target_list *l)
 {
         struct ksm_conf c;
         size_t n = 0;
@@ -103,6 +105,18 @@ void ksm_filter_plan(const struct profile *p, struct target_list *l)
                 return;
         for (size_t i = 0; i < l->n; i++) {
                 struct target *t = &l->v[i];
+
+                /* Said once where the plan is shown (--check-config, the
+                 * log at apply, verify): on one node the knob decides
+                 * nothing, and changing it could cost an unmerge. */
+                if (n_memory_nodes <= 1 && streq(t->path, KSM_DIR "merge_across_nodes")) {
+                        l->notes = xreallocarray(l->notes, l->n_notes + 1, sizeof(*l->notes));
+                        l->notes[l->n_notes++] = (struct plan_note){
+                                .key = xstrdup("ksm merge_across_nodes"),
+                                .text = xasprintf("%s: [ksm] merge_across_nodes=%s not written: no effect with "
+                                                  "one NUMA node", t->source ? t->source : "?", t->value),
+                        };
+                }
 
                 if (startswith(t->path, KSM_DIR) && module_owns(&c, t->path + strlen(KSM_DIR))) {
                         free(t->key);
@@ -289,6 +303,18 @@ static uint64_t percent_of(uint64_t kib, unsigned percent)
         return kib / 100 * percent + kib % 100 * percent / 100;
 }
 
+uint64_t ksm_unmerge_kib(const struct ksm_state *s)
+{
+        /* Unmerging gives every sharing page (and zero page) its own copy again. */
+        return (s->pages_sharing + s->ksm_zero_pages) * (s->page_size_kib ? s->page_size_kib : 4);
+}
+
+bool ksm_unmerge_fits(const struct ksm_conf *c, const struct ksm_memory *m, const struct ksm_state *s)
+{
+        return m->total_kib > 0 &&
+               ksm_unmerge_kib(s) + percent_of(m->total_kib, c->threshold_percent) <= m->available_kib;
+}
+
 /* Tight: any sign that memory runs short. Each one found goes into the reason. */
 static bool memory_tight(const struct ksm_conf *c, const struct ksm_memory *m, struct ksm_decision *d)
 {
@@ -393,39 +419,59 @@ static void decide_auto(const struct ksm_conf *c, const struct ksm_memory *m, co
 
 /* merge_across_nodes: the profile's value, or 0 on a NUMA host where
  * vmtuned runs KSM (seeds 000, 003: merging across nodes makes guests read
- * remote memory). The kernel refuses a change while pages are merged. */
+ * remote memory). Never on a host with one memory node, where it decides
+ * nothing. The kernel refuses a change while pages are merged, and
+ * unmerging gives every merged page its own copy again (GiBs, and hours
+ * of scanning to merge them back): so the change waits until nothing is
+ * merged, unless the administrator asked for the unmerge
+ * (unmerge_for_numa) and the copies fit with the reserve. */
 static void decide_numa(const struct ksm_conf *c, const struct ksm_memory *m, const struct ksm_state *s,
                         struct ksm_decision *d)
 {
         bool runs_ksm = c->mode == KSM_MODE_AUTO || (c->mode == KSM_MODE_ON && c->profile_run == 1);
         int want = c->profile_merge_across_nodes;
-        uint64_t need_kib, keep_kib;
+        uint64_t need_kib;
         char a[FMT_MAX], b[FMT_MAX];
 
         if (want < 0 && s->n_nodes > 1 && runs_ksm)
                 want = 0;
         if (want < 0 || s->merge_across_nodes < 0 || s->merge_across_nodes == want)
                 return;
-        if (s->pages_shared == 0) {
+        if (s->n_nodes <= 1) {
+                snprintf(d->numa, sizeof(d->numa), "merge_across_nodes=%d not written: no effect with one NUMA node",
+                         want);
+                reason_add(d, "; %s", d->numa);
+                return;
+        }
+        if (s->pages_shared == 0 && s->pages_sharing == 0) {
                 d->merge_across_nodes = want;
                 reason_add(d, "; merge_across_nodes %d -> %d (%u NUMA nodes)", s->merge_across_nodes, want, s->n_nodes);
                 return;
         }
-        /* Unmerging gives every sharing page (and zero page) its own copy again. */
-        need_kib = (s->pages_sharing + s->ksm_zero_pages) * (s->page_size_kib ? s->page_size_kib : 4);
-        keep_kib = percent_of(m->total_kib, c->threshold_percent);
-        if (m->total_kib == 0 || need_kib + keep_kib > m->available_kib) {
-                reason_add(d, "; merge_across_nodes stays %d: %" PRIu64 " pages are merged, and unmerging "
-                           "them (%s) would leave less than %u%% of memory available (MemAvailable %s)",
-                           s->merge_across_nodes, s->pages_shared, fmt_kib(a, need_kib), c->threshold_percent,
-                           fmt_kib(b, m->available_kib));
+        need_kib = ksm_unmerge_kib(s);
+        if (!c->unmerge_for_numa) {
+                d->numa_pending = true;
+                snprintf(d->numa, sizeof(d->numa), "merge_across_nodes %d -> %d pending (%u NUMA nodes): %" PRIu64
+                         " pages merged; changing merge_across_nodes needs an unmerge of %s, so it waits until "
+                         "nothing is merged ([ksm] unmerge_for_numa = yes unmerges now)", s->merge_across_nodes,
+                         want, s->n_nodes, s->pages_sharing, fmt_kib(a, need_kib));
+                reason_add(d, "; %s", d->numa);
+                return;
+        }
+        if (!ksm_unmerge_fits(c, m, s)) {
+                d->numa_pending = true;
+                snprintf(d->numa, sizeof(d->numa), "merge_across_nodes %d -> %d pending: %" PRIu64 " pages merged; "
+                         "changing merge_across_nodes needs an unmerge of %s, which would leave less than %u%% of "
+                         "memory available (MemAvailable %s)", s->merge_across_nodes, want, s->pages_sharing,
+                         fmt_kib(a, need_kib), c->threshold_percent, fmt_kib(b, m->available_kib));
+                reason_add(d, "; %s", d->numa);
                 return;
         }
         d->merge_across_nodes = want;
         d->unmerge_first = true;
-        reason_add(d, "; merge_across_nodes %d -> %d (%u NUMA nodes): %" PRIu64 " pages are merged, "
-                   "unmerging first (run=2, %s) and restoring run after", s->merge_across_nodes, want,
-                   s->n_nodes, s->pages_shared, fmt_kib(a, need_kib));
+        reason_add(d, "; merge_across_nodes %d -> %d (%u NUMA nodes): %" PRIu64 " pages merged, "
+                   "unmerge_for_numa = yes: unmerging first (run=2, %s) and restoring run after",
+                   s->merge_across_nodes, want, s->n_nodes, s->pages_sharing, fmt_kib(a, need_kib));
 }
 
 void ksm_decide(const struct ksm_conf *c, const struct ksm_memory *m, const struct ksm_state *s,
@@ -522,6 +568,8 @@ static void print_json(FILE *out, const struct ksm_report *r, const struct ksm_d
         fprintf(out, ",\"run\":%d,\"tight\":%s,\"unmerge\":%s,\"reason\":", s->run, r->tight ? "true" : "false",
                 r->unmerge ? "true" : "false");
         json_print_string(out, r->reason);
+        fputs(",\"numa\":", out);
+        json_print_string(out, r->numa);
         fprintf(out, ",\"general_profit\":%" PRId64 ",\"pages_sharing\":%" PRIu64 ",\"pages_shared\":%" PRIu64
                 ",\"pages_unshared\":%" PRIu64 ",\"ksm_zero_pages\":%" PRIu64 ",\"full_scans\":%" PRIu64
                 ",\"pages_to_scan\":%ld,\"advisor\":%s,\"merge_across_nodes\":%d,\"domains\":[",
@@ -561,6 +609,8 @@ void ksm_report_print(FILE *out, const struct ksm_report *r, const struct ksm_do
         if (!s->advisor_on)
                 fprintf(out, "%ld", s->pages_to_scan);
         fprintf(out, "; merge_across_nodes %d\n", s->merge_across_nodes);
+        if (r->numa[0])
+                fprintf(out, "  %s\n", r->numa);
         if (n_doms > 0)
                 fprintf(out, "  %-24s %14s %12s %12s\n", "DOMAIN", "MERGING_PAGES", "ZERO_PAGES", "PROFIT");
         for (size_t i = 0; i < n_doms; i++)

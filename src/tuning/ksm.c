@@ -58,12 +58,15 @@ static int read_long(const struct kroot *root, const char *knob, long def, long 
         return r == -ENOENT ? 0 : r;
 }
 
-static unsigned count_nodes(const struct kroot *root)
+unsigned ksm_count_memory_nodes(const struct kroot *root)
 {
         struct bitmap nodes = {};
         unsigned n = 0;
 
-        if (kfile_read_list(root, "sys/devices/system/node/online", &nodes) >= 0)
+        /* A node of CPUs only (or memory-less) holds no page KSM merges. */
+        if (kfile_read_list(root, "sys/devices/system/node/has_memory", &nodes) >= 0)
+                n = bitmap_count(&nodes);
+        else if (kfile_read_list(root, "sys/devices/system/node/online", &nodes) >= 0)
                 n = bitmap_count(&nodes);
         bitmap_done(&nodes);
         return n > 0 ? n : 1;
@@ -112,7 +115,7 @@ int ksm_read_state(const struct kroot *root, struct ksm_state *ret)
         s.general_profit = profit;
         s.has_advisor = r >= 0;
         s.advisor_on = r >= 0 && streq(advisor, "scan-time");
-        s.n_nodes = count_nodes(root);
+        s.n_nodes = ksm_count_memory_nodes(root);
         s.page_size_kib = (unsigned) (sysconf(_SC_PAGESIZE) / 1024);
         *ret = s;
         return 0;
@@ -217,7 +220,7 @@ int ksm_tick(struct ksm *k, uint64_t committed_kib)
         if (d.unmerge_first)
                 log_event(LOG_NOTICE, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" }),
                           "KSM: merge_across_nodes %d -> %d, and the kernel changes it only with nothing "
-                          "merged: unmerging %" PRIu64 " pages (run=2), then run=%d again",
+                          "merged: unmerging %" PRIu64 " pages (run=2, unmerge_for_numa = yes), then run=%d again",
                           s.merge_across_nodes, d.merge_across_nodes, s.pages_sharing,
                           d.run >= 0 ? d.run : s.run);
         ksm_targets(&d, &s, &targets);
@@ -308,7 +311,6 @@ int ksm_prepare_restore(struct ksm *k)
         struct target_list t = {};
         struct ksm_memory m = {};
         struct ksm_state s;
-        uint64_t need_kib;
         int r;
 
         k->configured = false;
@@ -316,18 +318,24 @@ int ksm_prepare_restore(struct ksm *k)
                 (void) sd_event_source_set_enabled(k->timer, SD_EVENT_OFF);
         if (!rollback_find(k->rb, KSM_DIR "merge_across_nodes"))
                 return 0;
-        if (ksm_read_state(k->root, &s) < 0 || s.pages_shared == 0 || s.run == 2)
+        if (ksm_read_state(k->root, &s) < 0 || (s.pages_shared == 0 && s.pages_sharing == 0) || s.run == 2)
                 return 0;
-        need_kib = (s.pages_sharing + s.ksm_zero_pages) * s.page_size_kib;
-        if (ksm_read_memory(k->root, committed(k), &m) < 0 || need_kib >= m.available_kib) {
+        /* Without the administrator's yes, or where the knob decides
+         * nothing, the restore leaves merge_across_nodes (rollback.c says
+         * why): no unmerge to put a value back. */
+        if (!k->conf.unmerge_for_numa || s.n_nodes <= 1)
+                return 0;
+        if (ksm_read_memory(k->root, committed(k), &m) < 0 || !ksm_unmerge_fits(&k->conf, &m, &s)) {
                 log_event(LOG_WARNING, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" }),
                           "KSM: not unmerging %" PRIu64 " pages (%" PRIu64 " KiB; MemAvailable %" PRIu64
-                          " KiB) to restore merge_across_nodes: the kernel will refuse it and it stays at %d",
-                          s.pages_sharing, need_kib, m.available_kib, s.merge_across_nodes);
+                          " KiB, %u%% kept free) to restore merge_across_nodes: it stays at %d",
+                          s.pages_sharing, ksm_unmerge_kib(&s), m.available_kib, k->conf.threshold_percent,
+                          s.merge_across_nodes);
                 return 0;
         }
         log_event(LOG_NOTICE, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" }),
-                  "KSM: unmerging %" PRIu64 " pages (run=2) so that merge_across_nodes can be restored",
+                  "KSM: unmerging %" PRIu64 " pages (run=2, unmerge_for_numa = yes) so that merge_across_nodes "
+                  "can be restored",
                   s.pages_sharing);
         t.v = xcalloc(1, sizeof(*t.v));
         t.v[t.n++] = (struct target){ .key = xstrdup("ksm run"), .path = xstrdup(KSM_DIR "run"),
@@ -351,6 +359,7 @@ int ksm_report(struct ksm *k, struct ksm_report *ret)
         if (r < 0)
                 return r;
         snprintf(rep.reason, sizeof(rep.reason), "%s", k->last.reason);
+        snprintf(rep.numa, sizeof(rep.numa), "%s", k->configured ? k->last.numa : "");
         *ret = rep;
         return 0;
 }

@@ -435,7 +435,7 @@ int settings_plan(const struct kroot *root, const struct profile *p, struct targ
                 return r;
         /* Each knob has one writer: the KSM module's mode decides which
          * [ksm] knobs are its own (ksm.h). */
-        ksm_filter_plan(p, &l);
+        ksm_filter_plan(p, ksm_count_memory_nodes(root), &l);
         *ret = l;
         return 0;
 }

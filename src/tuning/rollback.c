@@ -2,6 +2,7 @@
 #include "tuning/rollback.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -387,6 +388,16 @@ static bool value_equal(const char *current, const char *value)
         return streq(current, kfile_selected(kfile_normalize(v)));
 }
 
+/* KSM pages merged now (pages_sharing, else pages_shared); 0 when unknown. */
+static uint64_t ksm_pages_merged(const struct kroot *root)
+{
+        uint64_t sharing = 0, shared = 0;
+
+        (void) kfile_read_u64(root, "sys/kernel/mm/ksm/pages_sharing", &sharing);
+        (void) kfile_read_u64(root, "sys/kernel/mm/ksm/pages_shared", &shared);
+        return sharing > 0 ? sharing : shared;
+}
+
 /* Restore one entry; true if it is back at (or already was) its original. */
 static bool restore_one(const struct rollback_entry *e, const struct kroot *root)
 {
@@ -412,6 +423,22 @@ static bool restore_one(const struct rollback_entry *e, const struct kroot *root
                           "%s was changed to %s by someone else since vmtuned set %s; "
                           "leaving it (original was %s)", e->key, current, e->written, e->original);
                 return false;
+        }
+        /* The kernel takes merge_across_nodes only with nothing merged, and
+         * an unmerge (run=2) to put it back would break every shared page
+         * of every guest: never here, not after a crash either. Left for
+         * the administrator (or the next boot); the KSM module unmerges
+         * first only where [ksm] unmerge_for_numa = yes asks for it. */
+        if (streq(e->path, "sys/kernel/mm/ksm/merge_across_nodes")) {
+                uint64_t merged = ksm_pages_merged(root);
+
+                if (merged > 0) {
+                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                                  "%s: leaving it at %s (original %s): %" PRIu64 " pages are merged, and the "
+                                  "kernel changes it only with nothing merged; not unmerging them for it",
+                                  e->key, current, e->original, merged);
+                        return false;
+                }
         }
         if (root->dry_run) {
                 log_event(LOG_INFO, NULL, fields, "%s: would restore %s -> %s (dry run)",

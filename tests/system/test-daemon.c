@@ -183,6 +183,44 @@ static void test_kill9_then_restart_restores_values_from_before_first_start(void
         tl_daemon_free(&d2);
 }
 
+/* Issue 18: after a crash, the journal's merge_across_nodes goes back only
+ * if that needs no unmerge; KSM merged in the meantime, so it stays, the
+ * log says why, and run=2 is never written (at the restart or the stop). */
+static void test_kill9_then_restart_leaves_merge_across_nodes_while_pages_are_merged(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon d1, d2;
+        char *err;
+
+        tl_write(e->root, "sys/devices/system/node/has_memory", "0-1\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/merge_across_nodes", "1\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_shared", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "0\n");
+        start_ok(e, &d1);
+        /* Two nodes, nothing merged, vmtuned runs KSM: set at once. */
+        assert_value(e, "sys/kernel/mm/ksm/merge_across_nodes", "0");
+        assert_int_equal(tl_daemon_stop(&d1, SIGKILL), 128 + SIGKILL);
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_shared", "1000\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "1000000\n");
+
+        start_ok(e, &d2);
+        assert_value(e, "sys/kernel/mm/ksm/merge_across_nodes", "0");
+        assert_value(e, "sys/kernel/mm/ksm/run", "1");
+        assert_int_equal(tl_daemon_stop(&d2, SIGTERM), 0);
+        assert_value(e, "sys/kernel/mm/ksm/merge_across_nodes", "0");
+        assert_value(e, "sys/kernel/mm/ksm/run", "0");
+        err = tl_daemon_stderr(&d2);
+        assert_non_null(strstr(err, "ksm merge_across_nodes: leaving it at 0 (original 1): 1000000 pages are "
+                                    "merged"));
+        for (const char *l = strstr(err, "ksm run: "); l; l = strstr(l + 1, "ksm run: "))
+                if (strncmp(strstr(l, "-> "), "-> 2", 4) == 0)
+                        fail_msg("run=2 written: %.80s", l);
+        assert_null(strstr(err, "(run=2"));     /* the module's "unmerging N pages (run=2, ..." */
+        free(err);
+        tl_daemon_free(&d1);
+        tl_daemon_free(&d2);
+}
+
 static void test_value_changed_behind_our_back_is_not_clobbered_on_stop(void **state)
 {
         struct tl_env *e = *state;
@@ -396,6 +434,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_apply_sets_every_file_and_sigterm_restores_every_original, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_restores_like_sigterm, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_kill9_then_restart_restores_values_from_before_first_start, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_kill9_then_restart_leaves_merge_across_nodes_while_pages_are_merged,
+                                                setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_value_changed_behind_our_back_is_not_clobbered_on_stop, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_missing_knob_is_skipped_and_the_rest_applies, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, tl_env_teardown),

@@ -693,12 +693,10 @@ static const char ksm_auto_profile[] =
         "pages_to_scan = 300\n"
         "sleep_millisecs = 50\n";
 
-/* The targets `vmtuned --check-config` prints for this environment: the
- * indented lines after "on this host". */
-static unsigned check_config_targets(const struct tl_env *e)
+/* What `vmtuned --check-config` prints (and logs) for this environment. */
+static char *check_config(const struct tl_env *e)
 {
         char *argv[26], *out = NULL;
-        unsigned n = 0;
         size_t i = 0;
 
         for (; e->argv[i]; i++)
@@ -706,6 +704,16 @@ static unsigned check_config_targets(const struct tl_env *e)
         argv[i++] = (char *) "--check-config";
         argv[i] = NULL;
         assert_int_equal(tl_run(argv, &out), 0);
+        return out;
+}
+
+/* The targets `vmtuned --check-config` prints for this environment: the
+ * indented lines after "on this host". */
+static unsigned check_config_targets(const struct tl_env *e)
+{
+        char *out = check_config(e);
+        unsigned n = 0;
+
         for (const char *l = strstr(out, "\non this host"); l && (l = strchr(l + 1, '\n'));)
                 if (strncmp(l + 1, "  ", 2) == 0)
                         n++;
@@ -753,6 +761,91 @@ static void test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_con
         assert_int_equal(drifted, 0);
         assert_int_equal(check_config_targets(e), 3);
         stop(e);
+}
+
+/* Issue 18: a host coming from ksmtuned, KSM running with 1,000,000
+ * pages sharing (3.8 GiB), and virtual-host-density's [ksm] section. The
+ * daemon once unmerged them all at start (run=2) to set a knob that has
+ * no effect on one node. nodes: the memory nodes ("0", "0-1"). */
+static void ksm_merged_host(struct tl_env *e, const char *nodes)
+{
+        _cleanup_free_ char *n = xasprintf("%s\n", nodes);
+
+        tl_write(e->root, "sys/devices/system/node/online", n);
+        tl_write(e->root, "sys/devices/system/node/has_memory", n);
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "1\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/merge_across_nodes", "1\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_to_scan", "100\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_shared", "1000\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "1000000\n");
+        tl_write(e->root, "proc/meminfo", "MemTotal:       16000000 kB\nMemAvailable:   15000000 kB\n");
+        tl_write(e->profiles, "density.conf", "[main]\nsummary = KSM as virtual-host-density has it\n"
+                                              "[ksm]\nmerge_across_nodes = 0\npages_to_scan = 1000\nrun = 1\n");
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = density\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = off\n");
+}
+
+static void assert_no_unmerge(const struct tl_env *e, const char *log)
+{
+        assert_value(e, "sys/kernel/mm/ksm/run", "1");
+        assert_value(e, "sys/kernel/mm/ksm/merge_across_nodes", "1");
+        if (strstr(log, "unmerging") || strstr(log, "ksm run: "))
+                fail_msg("KSM was unmerged or run written:\n%s", log);
+}
+
+static void test_ksm_one_node_with_merged_pages_is_left_merged_at_start_and_stop(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        ksm_merged_host(e, "0");
+        out = check_config(e);
+        assert_contains(out, "[ksm] merge_across_nodes=0 not written: no effect with one NUMA node");
+        free(out);
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "verify", NULL), 0);
+        assert_contains(out, "note: ");
+        assert_contains(out, "no effect with one NUMA node");
+        free(out);
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "merge_across_nodes=0 not written: no effect with one NUMA node");
+        free(out);
+        assert_int_equal(ctl(e, &out, "off", NULL), 0);
+        free(out);
+        stop(e);
+        out = tl_daemon_stderr(&e->d);
+        assert_contains(out, "no effect with one NUMA node");
+        assert_no_unmerge(e, out);
+        free(out);
+        assert_value(e, "sys/kernel/mm/ksm/pages_to_scan", "100");
+}
+
+static void test_ksm_two_nodes_with_merged_pages_keep_merge_across_nodes_pending(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        ksm_merged_host(e, "0-1");
+        start(e);
+        assert_value(e, "sys/kernel/mm/ksm/pages_to_scan", "1000");
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "merge_across_nodes 1 -> 0 pending (2 NUMA nodes): 1000000 pages merged; "
+                             "changing merge_across_nodes needs an unmerge of 3.8 GiB");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "verify", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"notes\":[\"merge_across_nodes 1 -> 0 pending");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "\"numa\":\"merge_across_nodes 1 -> 0 pending");
+        free(out);
+        stop(e);
+        out = tl_daemon_stderr(&e->d);
+        assert_no_unmerge(e, out);
+        free(out);
+        assert_value(e, "sys/kernel/mm/ksm/pages_to_scan", "100");
 }
 
 static void test_bad_arguments_exit_2(void **state)
@@ -1032,6 +1125,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_ksm_one_node_with_merged_pages_is_left_merged_at_start_and_stop,
+                                                setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_ksm_two_nodes_with_merged_pages_keep_merge_across_nodes_pending,
+                                                setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),

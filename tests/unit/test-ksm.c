@@ -65,6 +65,7 @@ static void test_conf_defaults_are_mode_on_every_10_s_at_20_percent(void **state
         assert_int_equal(c.profile_run, -1);
         assert_int_equal(c.profile_merge_across_nodes, -1);
         assert_true(c.use_advisor);
+        assert_false(c.unmerge_for_numa);
 }
 
 static void test_conf_reads_mode_interval_threshold_and_advisor_none(void **state)
@@ -74,13 +75,15 @@ static void test_conf_reads_mode_interval_threshold_and_advisor_none(void **stat
         assert_int_equal(ksm_conf_from_profile(PROFILE(SET("mode", "auto"), SET("ksm_interval", "3"),
                                                        SET("ksm_threshold_percent", "35"), SET("run", "1"),
                                                        SET("merge_across_nodes", "0"),
-                                                       SET("advisor_mode", "none")), &c), 0);
+                                                       SET("advisor_mode", "none"),
+                                                       SET("unmerge_for_numa", "yes")), &c), 0);
         assert_int_equal(c.mode, KSM_MODE_AUTO);
         assert_int_equal(c.interval_sec, 3);
         assert_int_equal(c.threshold_percent, 35);
         assert_int_equal(c.profile_run, 1);
         assert_int_equal(c.profile_merge_across_nodes, 0);
         assert_false(c.use_advisor);
+        assert_true(c.unmerge_for_numa);
         assert_int_equal(ksm_conf_from_profile(PROFILE(SET("mode", "sometimes")), &c), -EINVAL);
 }
 
@@ -368,32 +371,66 @@ static void test_numa_host_gets_merge_across_nodes_0_directly_when_nothing_is_me
         assert_int_equal(decide(&on, mem(60), s).merge_across_nodes, -1);
         on.profile_run = 1;
         assert_int_equal(decide(&on, mem(60), s).merge_across_nodes, 0);
-        /* The profile's own value wins, on one node too. */
+        /* The profile's own value wins where it can matter... */
         on.profile_merge_across_nodes = 1;
-        s.n_nodes = 1;
         s.merge_across_nodes = 0;
         assert_int_equal(decide(&on, mem(60), s).merge_across_nodes, 1);
+        /* ...and is never written on one node, merged pages or not. */
+        s.n_nodes = 1;
+        d = decide(&on, mem(60), s);
+        assert_int_equal(d.merge_across_nodes, -1);
+        assert_non_null(strstr(d.reason, "merge_across_nodes=1 not written: no effect with one NUMA node"));
+        s.pages_shared = 10;
+        s.pages_sharing = 1000000;
+        d = decide(&on, mem(60), s);
+        assert_int_equal(d.merge_across_nodes, -1);
+        assert_false(d.unmerge_first);
+        assert_false(d.numa_pending);
 }
 
-static void test_numa_change_with_merged_pages_unmerges_first_only_if_it_fits(void **state)
+static void test_numa_change_with_merged_pages_waits_by_default(void **state)
 {
         struct ksm_state s = kstate(1);
         struct ksm_decision d;
 
         s.n_nodes = 2;
         s.pages_shared = 1000;
-        s.pages_sharing = 262144;       /* 1 GiB to give back */
+        s.pages_sharing = 262144;       /* 1 GiB to give back: it would fit, but nobody asked */
         d = decide(&AUTO, mem(60), s);
+        assert_int_equal(d.merge_across_nodes, -1);
+        assert_false(d.unmerge_first);
+        assert_true(d.numa_pending);
+        assert_int_equal(d.run, 0);
+        assert_non_null(strstr(d.reason, "merge_across_nodes 1 -> 0 pending (2 NUMA nodes): 262144 pages merged; "
+                                         "changing merge_across_nodes needs an unmerge of 1.0 GiB"));
+        /* pages_shared alone (pages_sharing not read yet) still counts as merged. */
+        s.pages_sharing = 0;
+        assert_true(decide(&AUTO, mem(60), s).numa_pending);
+}
+
+static void test_numa_change_with_merged_pages_unmerges_first_only_if_asked_and_it_fits(void **state)
+{
+        struct ksm_conf c = AUTO;
+        struct ksm_state s = kstate(1);
+        struct ksm_decision d;
+
+        c.unmerge_for_numa = true;
+        s.n_nodes = 2;
+        s.pages_shared = 1000;
+        s.pages_sharing = 262144;       /* 1 GiB to give back */
+        d = decide(&c, mem(60), s);
         assert_int_equal(d.merge_across_nodes, 0);
         assert_true(d.unmerge_first);
+        assert_false(d.numa_pending);
         assert_int_equal(d.run, 0);
         assert_non_null(strstr(d.reason, "unmerging first (run=2, 1.0 GiB)"));
 
         s.pages_sharing = 262144 * 12;  /* 12 GiB back would leave 16 * 0.9 - 12 < 20 % */
-        d = decide(&AUTO, mem(90), s);
+        d = decide(&c, mem(90), s);
         assert_int_equal(d.merge_across_nodes, -1);
         assert_false(d.unmerge_first);
-        assert_non_null(strstr(d.reason, "merge_across_nodes stays 1"));
+        assert_true(d.numa_pending);
+        assert_non_null(strstr(d.reason, "needs an unmerge of 12.0 GiB, which would leave less than 20%"));
 }
 
 /* --- the writes --------------------------------------------------------------- */
@@ -460,7 +497,7 @@ static void test_filter_plan_leaves_the_module_one_writer_per_knob(void **state)
                                                                  SET("sleep_millisecs", "50"),
                                                                  SET("advisor_max_cpu", "20")), &l), 0);
         assert_int_equal(l.n, 6);
-        ksm_filter_plan(PROFILE(SET("mode", "auto")), &l);
+        ksm_filter_plan(PROFILE(SET("mode", "auto")), 2, &l);
         assert_int_equal(l.n, 2);
         assert_string_equal(l.v[0].key, "ksm sleep_millisecs");
         assert_string_equal(l.v[1].key, "ksm advisor_max_cpu");
@@ -469,10 +506,23 @@ static void test_filter_plan_leaves_the_module_one_writer_per_knob(void **state)
         /* mode=on: run= and the scan rate are the profile's. */
         assert_int_equal(settings_plan_as_written(&root, PROFILE(SET("run", "1"), SET("pages_to_scan", "300"),
                                                                  SET("merge_across_nodes", "0")), &l), 0);
-        ksm_filter_plan(PROFILE(SET("run", "1")), &l);
+        ksm_filter_plan(PROFILE(SET("run", "1")), 2, &l);
         assert_int_equal(l.n, 2);
         assert_string_equal(l.v[0].key, "ksm run");
         assert_string_equal(l.v[1].key, "ksm pages_to_scan");
+        assert_int_equal(l.n_notes, 0);
+        target_list_free(&l);
+
+        /* One memory node: not in the plan either, and a note says why. */
+        assert_int_equal(settings_plan_as_written(&root, PROFILE(SET("run", "1"), SET("merge_across_nodes", "0")),
+                                                  &l), 0);
+        ksm_filter_plan(PROFILE(SET("run", "1")), 1, &l);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.v[0].key, "ksm run");
+        assert_int_equal(l.n_notes, 1);
+        assert_string_equal(l.notes[0].key, "ksm merge_across_nodes");
+        assert_string_equal(l.notes[0].text, "profiles/test.conf:1: [ksm] merge_across_nodes=0 not written: "
+                                             "no effect with one NUMA node");
         target_list_free(&l);
 }
 
@@ -620,17 +670,139 @@ static void test_unmerge_holds_run_2_until_released(void **state)
         assert_knob(f, "run", "1");
 }
 
-static void test_numa_fixture_unmerges_changes_and_restores_run_then_prepare_restore_unmerges(void **state)
+/* KSM's counters: 10 KSM pages shared by pages_sharing, or nothing merged. */
+static void merged_pages(struct fixture *f, unsigned pages_sharing)
+{
+        _cleanup_free_ char *ps = xasprintf("%u\n", pages_sharing);
+
+        put(f, "sys/kernel/mm/ksm/pages_shared", pages_sharing ? "10\n" : "0\n");
+        put(f, "sys/kernel/mm/ksm/pages_sharing", ps);
+}
+
+/* KSM running with pages merged, as a host moving from ksmtuned has it;
+ * nodes: the has_memory list ("0" or "0-1"). */
+static void merged_host(struct fixture *f, const char *nodes, unsigned pages_sharing)
+{
+        _cleanup_free_ char *n = xasprintf("%s\n", nodes);
+
+        put(f, "sys/devices/system/node/online", n);
+        put(f, "sys/devices/system/node/has_memory", n);
+        put(f, "sys/kernel/mm/ksm/run", "1\n");
+        merged_pages(f, pages_sharing);
+}
+
+/* Neither run nor merge_across_nodes was ever written: a write goes
+ * through the journal first, and the fixture files keep their values. */
+static void assert_run_and_numa_untouched(struct fixture *f)
+{
+        assert_null(rollback_find(f->rb, "sys/kernel/mm/ksm/run"));
+        assert_null(rollback_find(f->rb, "sys/kernel/mm/ksm/merge_across_nodes"));
+        assert_knob(f, "run", "1");
+        assert_knob(f, "merge_across_nodes", "1");
+}
+
+static char *report_text(struct fixture *f)
+{
+        struct ksm_report r;
+        char *out = NULL;
+        size_t size = 0;
+        FILE *m;
+
+        assert_int_equal(ksm_report(f->ksm, &r), 0);
+        m = open_memstream(&out, &size);
+        ksm_report_print(m, &r, NULL, 0, false);
+        fclose(m);
+        return out;
+}
+
+/* Issue 18: virtual-host-density's [ksm] on one node with 1,000,000 pages
+ * sharing unmerged them all to set a knob that has no effect there. */
+static void test_one_node_with_merged_pages_writes_neither_run_nor_merge_across_nodes(void **state)
 {
         struct fixture *f = *state;
 
-        put(f, "sys/devices/system/node/online", "0-1\n");
-        put(f, "sys/kernel/mm/ksm/run", "1\n");
-        put(f, "sys/kernel/mm/ksm/pages_shared", "10\n");
-        put(f, "sys/kernel/mm/ksm/pages_sharing", "100\n");
-        meminfo(f, 60);
-        /* mode=on with run=1: vmtuned runs KSM, so the NUMA default applies. */
+        merged_host(f, "0", 1000000);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("merge_across_nodes", "0"), SET("run", "1"))), 0);
+        assert_int_equal(ksm_tick(f->ksm, 0), 0);
+        assert_run_and_numa_untouched(f);
+        /* mode=auto while memory is tight: it merges (run stays 1), nothing more. */
+        meminfo(f, 10);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "auto"), SET("merge_across_nodes", "0"),
+                                                       SET("unmerge_for_numa", "yes"))), 0);
+        assert_run_and_numa_untouched(f);
+        /* Stop: nothing of vmtuned's to put back, and no unmerge either. */
+        assert_int_equal(ksm_prepare_restore(f->ksm), 0);
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        assert_run_and_numa_untouched(f);
+}
+
+static void test_one_node_plan_says_merge_across_nodes_has_no_effect(void **state)
+{
+        struct fixture *f = *state;
+        struct target_list l = {};
+
+        merged_host(f, "0", 1000000);
+        assert_int_equal(settings_plan(&f->root, PROFILE(SET("merge_across_nodes", "0"), SET("run", "1")), &l), 0);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.v[0].key, "ksm run");
+        assert_int_equal(l.n_notes, 1);
+        assert_non_null(strstr(l.notes[0].text, "no effect with one NUMA node"));
+        target_list_free(&l);
+
+        /* Two memory nodes (node 2 has CPUs only): the module's to decide, no note. */
+        put(f, "sys/devices/system/node/online", "0-2\n");
+        put(f, "sys/devices/system/node/has_memory", "0-1\n");
+        assert_int_equal(ksm_count_memory_nodes(&f->root), 2);
+        assert_int_equal(settings_plan(&f->root, PROFILE(SET("merge_across_nodes", "0"), SET("run", "1")), &l), 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.n_notes, 0);
+        target_list_free(&l);
+}
+
+static void test_two_nodes_with_merged_pages_keep_the_change_pending_and_status_says_why(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *out = NULL;
+
+        merged_host(f, "0-1", 262144);
         assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
+        assert_run_and_numa_untouched(f);
+        out = report_text(f);
+        assert_non_null(strstr(out, "merge_across_nodes 1 -> 0 pending (2 NUMA nodes): 262144 pages merged; "
+                                    "changing merge_across_nodes needs an unmerge of 1.0 GiB"));
+        /* mode=auto, memory plentiful (run=0 wanted): still no unmerge. */
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "auto"))), 0);
+        assert_null(rollback_find(f->rb, "sys/kernel/mm/ksm/merge_across_nodes"));
+        assert_knob(f, "run", "0");
+
+        /* Nothing merged any more (KSM stopped, pages freed): applied then. */
+        merged_pages(f, 0);
+        assert_int_equal(ksm_tick(f->ksm, 0), 0);
+        assert_knob(f, "merge_across_nodes", "0");
+        assert_knob(f, "run", "0");
+}
+
+static void test_two_nodes_with_nothing_merged_get_merge_across_nodes_at_once(void **state)
+{
+        struct fixture *f = *state;
+
+        merged_host(f, "0-1", 0);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
+        assert_knob(f, "merge_across_nodes", "0");
+        assert_knob(f, "run", "1");
+        assert_null(rollback_find(f->rb, "sys/kernel/mm/ksm/run"));
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        assert_knob(f, "merge_across_nodes", "1");
+}
+
+static void test_unmerge_for_numa_unmerges_changes_and_restores_run_then_prepare_restore_unmerges(void **state)
+{
+        struct fixture *f = *state;
+
+        merged_host(f, "0-1", 100);
+        meminfo(f, 60);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"),
+                                                       SET("unmerge_for_numa", "yes"))), 0);
         assert_knob(f, "merge_across_nodes", "0");
         assert_knob(f, "run", "1");
         assert_string_equal(f->rb->entries[0].path, "sys/kernel/mm/ksm/run");
@@ -641,9 +813,58 @@ static void test_numa_fixture_unmerges_changes_and_restores_run_then_prepare_res
         assert_knob(f, "run", "2");
         assert_int_equal(ksm_tick(f->ksm, 0), 0);       /* paused now */
         assert_knob(f, "run", "2");
+        /* The kernel unmerged; the fixture has to say so itself. */
+        merged_pages(f, 0);
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
         assert_knob(f, "merge_across_nodes", "1");
         assert_knob(f, "run", "1");
+}
+
+static void test_unmerge_for_numa_without_the_memory_for_it_writes_nothing(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *out = NULL;
+
+        merged_host(f, "0-1", 3145728);       /* 12 GiB back on a 16 GiB host with 9.6 available */
+        meminfo(f, 60);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"),
+                                                       SET("unmerge_for_numa", "yes"))), 0);
+        assert_run_and_numa_untouched(f);
+        out = report_text(f);
+        assert_non_null(strstr(out, "needs an unmerge of 12.0 GiB, which would leave less than 20%"));
+}
+
+/* Stop, switch, off, and the recovery after a crash: a journaled
+ * merge_across_nodes is put back only if that needs no unmerge. */
+static void test_restore_leaves_merge_across_nodes_while_pages_are_merged(void **state)
+{
+        struct fixture *f = *state;
+
+        merged_host(f, "0-1", 0);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
+        assert_knob(f, "merge_across_nodes", "0");
+        /* Merged since; unmerge_for_numa is not set. */
+        merged_pages(f, 1000000);
+        assert_int_equal(ksm_prepare_restore(f->ksm), 0);
+        assert_knob(f, "run", "1");
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
+        assert_knob(f, "merge_across_nodes", "0");
+        assert_knob(f, "run", "1");
+        assert_int_equal(f->rb->n_entries, 0);
+
+        /* After a crash: the daemon restores a journal it did not write this run. */
+        assert_int_equal(rollback_record(f->rb, "ksm merge_across_nodes", "sys/kernel/mm/ksm/merge_across_nodes",
+                                         "1", "0"), 0);
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
+        assert_knob(f, "merge_across_nodes", "0");
+        assert_knob(f, "run", "1");
+
+        /* With nothing merged it goes back. */
+        merged_pages(f, 0);
+        assert_int_equal(rollback_record(f->rb, "ksm merge_across_nodes", "sys/kernel/mm/ksm/merge_across_nodes",
+                                         "1", "0"), 0);
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        assert_knob(f, "merge_across_nodes", "1");
 }
 
 static void test_report_prints_mode_state_profit_and_domains(void **state)
@@ -711,7 +932,8 @@ int main(void)
                 cmocka_unit_test(test_off_stops_on_leaves_run_and_unmerge_wins),
                 cmocka_unit_test(test_kernel_without_ksm_gets_no_decision),
                 cmocka_unit_test(test_numa_host_gets_merge_across_nodes_0_directly_when_nothing_is_merged),
-                cmocka_unit_test(test_numa_change_with_merged_pages_unmerges_first_only_if_it_fits),
+                cmocka_unit_test(test_numa_change_with_merged_pages_waits_by_default),
+                cmocka_unit_test(test_numa_change_with_merged_pages_unmerges_first_only_if_asked_and_it_fits),
                 cmocka_unit_test(test_targets_unmerge_change_numa_then_restore_run),
                 cmocka_unit_test(test_targets_journal_pages_to_scan_before_the_advisor_takes_it),
                 cmocka_unit_test(test_filter_plan_leaves_the_module_one_writer_per_knob),
@@ -719,7 +941,19 @@ int main(void)
                                                 setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_paused_module_writes_nothing, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_unmerge_holds_run_2_until_released, setup_root, teardown_root),
-                cmocka_unit_test_setup_teardown(test_numa_fixture_unmerges_changes_and_restores_run_then_prepare_restore_unmerges,
+                cmocka_unit_test_setup_teardown(test_one_node_with_merged_pages_writes_neither_run_nor_merge_across_nodes,
+                                                setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_one_node_plan_says_merge_across_nodes_has_no_effect,
+                                                setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_two_nodes_with_merged_pages_keep_the_change_pending_and_status_says_why,
+                                                setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_two_nodes_with_nothing_merged_get_merge_across_nodes_at_once,
+                                                setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_unmerge_for_numa_unmerges_changes_and_restores_run_then_prepare_restore_unmerges,
+                                                setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_unmerge_for_numa_without_the_memory_for_it_writes_nothing,
+                                                setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_restore_leaves_merge_across_nodes_while_pages_are_merged,
                                                 setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_report_prints_mode_state_profit_and_domains, setup_root, teardown_root),
         };
