@@ -23,6 +23,7 @@ struct rollback {
         char *dir;      /* RUNTIME_DIR, fsync'd after each rename */
         struct rollback_entry *entries;
         size_t n_entries;
+        int lock_fd;    /* RUNTIME_DIR/lock, flock'd: one vmtuned per journal */
 };
 
 /* Open the journal in runtime_dir (created 0755 if missing; the journal file is 0600). If a journal
@@ -32,6 +33,11 @@ struct rollback {
  * so callers just stop: -EBADMSG for a corrupt journal, which is never
  * dropped or guessed at. */
 int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_found_stale);
+/* rollback_open() first takes an exclusive flock on RUNTIME_DIR/lock, held
+ * until rollback_free(): a second vmtuned on the same runtime directory
+ * would take the first one's live journal for a crash leftover and restore
+ * its values. It gets -EBUSY instead ("another vmtuned (pid N) is
+ * running ..."), before it reads or writes anything else. */
 
 /* The entry for a path, or NULL. */
 const struct rollback_entry *rollback_find(const struct rollback *rb, const char *path);

@@ -464,6 +464,10 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
         struct daemon d = { .args = args, .commands = commands };
         int r;
 
+        /* A closed stderr or client socket is an error to handle where it
+         * happens, never a reason to die without restoring. */
+        (void) signal(SIGPIPE, SIG_IGN);
+
         r = daemon_start(&d);
         if (r != EXIT_OK || args->check_config)
                 goto out;

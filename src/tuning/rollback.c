@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "base/kfile.h"
@@ -263,6 +264,40 @@ static int persist(const struct rollback *rb, const struct rollback_entry *entri
         return fsync_dir(rb->dir);
 }
 
+/* Take RUNTIME_DIR/lock (see rollback.h) and write our pid into it for the
+ * next one's message. The file stays: removing a lock file races with the
+ * next instance opening it. */
+static int take_lock(const char *runtime_dir, int *ret_fd)
+{
+        _cleanup_free_ char *file = xasprintf("%s/lock", runtime_dir);
+        char pid[32] = "";
+        int fd, r;
+
+        fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+        if (fd < 0)
+                return log_error_errno(errno, "cannot open the lock file %s: %m", file);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                if (r == -EWOULDBLOCK) {
+                        ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+                        pid[n > 0 ? n : 0] = '\0';
+                        pid[strcspn(pid, "\n")] = '\0';
+                        log_error("another vmtuned (pid %s) is running with this runtime directory (%s); "
+                                  "not touching its journal", pid[0] ? pid : "?", runtime_dir);
+                        r = -EBUSY;
+                } else
+                        (void) log_error_errno(r, "cannot lock %s: %m", file);
+                close(fd);
+                return r;
+        }
+        snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+                (void) log_warning_errno(errno, "cannot write our pid to %s: %m, ignoring", file);
+        *ret_fd = fd;
+        return 0;
+}
+
 int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_found_stale)
 {
         _cleanup_free_ char *file = xasprintf("%s/rollback", runtime_dir);
@@ -271,16 +306,21 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
         struct rollback *rb;
         size_t n = 0;
         bool stale = false;
-        int r;
+        int lock_fd = -1, r;
 
         /* 0755 like the unit's RuntimeDirectoryMode: a control_group member
          * must reach the socket; the journal itself is 0600. */
         if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "cannot create runtime directory %s: %m", runtime_dir);
+        r = take_lock(runtime_dir, &lock_fd);
+        if (r < 0)
+                return r;
 
         r = read_file(file, &text);
-        if (r < 0 && r != -ENOENT)
+        if (r < 0 && r != -ENOENT) {
+                close(lock_fd);
                 return log_error_errno(r, "cannot read rollback journal %s: %m", file);
+        }
         if (r == 0) {
                 unsigned bad_line;
 
@@ -289,6 +329,7 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
                         log_error("%s:%u: corrupt rollback journal line; refusing to guess the "
                                   "original values (inspect it, restore by hand, then remove it)",
                                   file, bad_line);
+                        close(lock_fd);
                         return r;
                 }
                 stale = true;
@@ -299,6 +340,7 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
         rb->dir = xstrdup(runtime_dir);
         rb->entries = entries;
         rb->n_entries = n;
+        rb->lock_fd = lock_fd;
         *ret = rb;
         *ret_found_stale = stale;
         return 0;
@@ -492,5 +534,7 @@ void rollback_free(struct rollback *rb)
         rollback_entries_free(rb->entries, rb->n_entries);
         free(rb->file);
         free(rb->dir);
+        if (rb->lock_fd >= 0)
+                close(rb->lock_fd);
         free(rb);
 }

@@ -344,6 +344,13 @@ void tl_open_root_and_journal(const char *dir, struct kroot *root, struct rollba
         assert_false(stale);
 }
 
+void tl_journal_owner_died(struct rollback *rb)
+{
+        if (rb->lock_fd >= 0)
+                close(rb->lock_fd);
+        rb->lock_fd = -1;
+}
+
 void tl_close_root_and_journal(char *dir, struct kroot *root, struct rollback *rb)
 {
         rollback_free(rb);

@@ -44,6 +44,10 @@ struct rollback;
  * as *rb, once the test has written its fixture files below DIR/root.
  * Fails the test unless both open and DIR/run held no journal before. */
 void tl_open_root_and_journal(const char *dir, struct kroot *root, struct rollback **rb);
+/* What kill -9 of the journal's owner leaves: the journal on disk and the
+ * runtime directory's lock released, so the next rollback_open() of the
+ * same directory (in this process) finds a dead run's journal. */
+void tl_journal_owner_died(struct rollback *rb);
 /* The teardown of the above: free rb, close root, remove DIR and free it. */
 void tl_close_root_and_journal(char *dir, struct kroot *root, struct rollback *rb);
 

@@ -221,6 +221,64 @@ static void test_kill9_then_restart_leaves_merge_across_nodes_while_pages_are_me
         tl_daemon_free(&d2);
 }
 
+/* A second vmtuned on the same runtime directory once took the first one's
+ * live journal for a crash leftover: it restored the first one's values,
+ * wrote its own journal over it and ran on without a socket. Now the lock
+ * in the runtime directory stops it before it reads or writes anything. */
+static void test_second_instance_on_the_same_runtime_directory_exits_and_touches_nothing(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon d1, d2;
+        char *journal, *err;
+        int status = -1;
+
+        start_ok(e, &d1);
+        journal = tl_read(e->run, "rollback");
+        assert_non_null(journal);
+
+        if (tl_daemon_start(&d2, e->argv, &status) == 0) {
+                (void) tl_daemon_stop(&d2, SIGKILL);
+                (void) tl_daemon_stop(&d1, SIGKILL);
+                fail_msg("a second vmtuned started on the same runtime directory");
+        }
+        assert_int_equal(status, 1);
+        err = tl_daemon_stderr(&d2);
+        if (!strstr(err, "another vmtuned (pid ") || !strstr(err, "is running with this runtime directory"))
+                fail_msg("no clear refusal from the second instance:\n%s", err);
+        free(err);
+        assert_applied(e);                         /* the first one's values stay */
+        char *after = tl_read(e->run, "rollback");
+        assert_string_equal(after, journal);       /* and so does its journal */
+        free(after);
+        free(journal);
+
+        assert_int_equal(tl_daemon_stop(&d1, SIGTERM), 0);
+        assert_originals(e);
+        tl_daemon_free(&d1);
+        tl_daemon_free(&d2);
+}
+
+/* A foreground daemon whose stderr reader went away once died of SIGPIPE
+ * (exit 141) at its next log line, without restoring anything. */
+static void test_closed_stderr_pipe_is_no_reason_to_die_without_restoring(void **state)
+{
+        /* bash: stderr into a pipe whose reader has exited, then the daemon. */
+        static const char *const launcher[] = {
+                "/bin/bash", "-c", "exec 2> >(exit 0); sleep 0.3; exec \"$@\"", "vmtuned-stderr-closed", NULL
+        };
+        struct tl_env *e = *state;
+        struct tl_daemon d;
+
+        tl_env_set_argv(e, launcher, true);
+        start_ok(e, &d);
+        assert_applied(e);
+        assert_int_equal(kill(d.pid, SIGHUP), 0); /* a reload logs several lines */
+        usleep(300 * 1000);
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_originals(e);
+        tl_daemon_free(&d);
+}
+
 static void test_value_changed_behind_our_back_is_not_clobbered_on_stop(void **state)
 {
         struct tl_env *e = *state;
@@ -434,6 +492,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_apply_sets_every_file_and_sigterm_restores_every_original, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_restores_like_sigterm, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_kill9_then_restart_restores_values_from_before_first_start, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_second_instance_on_the_same_runtime_directory_exits_and_touches_nothing,
+                                                setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_closed_stderr_pipe_is_no_reason_to_die_without_restoring, setup,
+                                                tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_kill9_then_restart_leaves_merge_across_nodes_while_pages_are_merged,
                                                 setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_value_changed_behind_our_back_is_not_clobbered_on_stop, setup, tl_env_teardown),

@@ -196,6 +196,7 @@ static void test_second_open_finds_the_stale_journal_of_a_dead_run(void **state)
         assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness",
                                          "60", "10\twith tab"), 0);
         /* No free, no restore: as if killed with -9. */
+        tl_journal_owner_died(f->rb);
         assert_int_equal(rollback_open(f->run_dir, &again, &stale), 0);
         assert_true(stale);
         assert_int_equal(again->n_entries, 1);
@@ -211,6 +212,7 @@ static void test_open_of_a_corrupt_journal_fails_with_ebadmsg(void **state)
         bool stale = false;
 
         tl_write(f->dir, "run/rollback", "# vmtuned rollback journal v1\nbroken line\n");
+        tl_journal_owner_died(f->rb);
         assert_int_equal(rollback_open(f->run_dir, &rb, &stale), -EBADMSG);
         assert_null(rb);
         /* Never silently dropped: the file is still there for a person to read. */

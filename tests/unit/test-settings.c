@@ -470,6 +470,7 @@ static void test_apply_journal_holds_every_original_on_disk(void **state)
         rollback_entries_free(e, n);
 
         /* As if killed with -9 now: the next start finds them. */
+        tl_journal_owner_died(f->rb);
         assert_int_equal(rollback_open(f->run_dir, &after_crash, &stale), 0);
         assert_true(stale);
         assert_int_equal(after_crash->n_entries, 3);
