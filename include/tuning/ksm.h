@@ -37,6 +37,7 @@ struct ksm_conf {
         int profile_merge_across_nodes; /* -1 if not set */
         bool use_advisor;           /* false if the profile says advisor_mode=none */
         bool unmerge_for_numa;      /* may unmerge (run=2) to change merge_across_nodes */
+        bool unmerge_on_stop;       /* unmerge (run=2) when vmtuned stops or goes off */
 };
 
 /* What auto mode decides from. */
@@ -129,6 +130,12 @@ void ksm_targets(const struct ksm_decision *d, const struct ksm_state *s, struct
  * note instead: it has no effect with one NUMA node and is never written. */
 void ksm_filter_plan(const struct profile *p, unsigned n_memory_nodes, struct target_list *l);
 
+/* Pure: does the KSM module, configured with profile p, write this
+ * journal path itself (ksm_filter_plan's knobs, and merge_across_nodes
+ * only where p sets it)? A transition to p keeps such an entry, with its
+ * original, for the module's next decision instead of restoring it. */
+bool ksm_module_keeps(const struct profile *p, const char *path);
+
 /* Pure parsers, on buffers. */
 int ksm_parse_meminfo(const char *buf, uint64_t *ret_total_kib, uint64_t *ret_available_kib);
 /* /proc/pressure/memory: the avg10 of the "some" and "full" lines. */
@@ -181,15 +188,19 @@ int ksm_tick(struct ksm *k, uint64_t committed_kib);
 /* The administrator's run=2 (unmerge everything), held until released
  * with false; takes effect at once (one tick). */
 int ksm_set_unmerge(struct ksm *k, bool unmerge);
-/* Before the daemon restores the journal (stop, switch, off): if vmtuned
- * changed merge_across_nodes and pages are merged, the kernel would
- * refuse the original back. Only with [ksm] unmerge_for_numa = yes, on a
- * host with more than one memory node and when the unmerged copies fit
- * with ksm_threshold_percent to spare, unmerge first (run=2, journaled;
- * restore puts run back). Otherwise nothing is written here, and the
- * restore leaves merge_across_nodes as it is (rollback.h), with a log
- * line saying why. */
-int ksm_prepare_restore(struct ksm *k);
+/* Before the daemon restores journal entries: pauses the module's
+ * decisions, and unmerges first (run=2, journaled; the restore puts run
+ * back) only where the configuration asks for it, pages are merged, and
+ * the unmerged copies fit with ksm_threshold_percent to spare:
+ * - stopping (stop, off) with [ksm] unmerge_on_stop = yes, when vmtuned
+ *   changed run (it never unmerges a KSM someone else runs);
+ * - restoring_merge_across_nodes (vmtuned changed it and the restore puts
+ *   it back) with [ksm] unmerge_for_numa = yes on a host with more than
+ *   one memory node: the kernel would refuse the original while merged.
+ * Otherwise nothing is written here: a reload or a profile switch never
+ * unmerges, and the restore leaves merge_across_nodes in the journal
+ * (rollback.h), with a log line saying why. */
+int ksm_prepare_restore(struct ksm *k, bool stopping, bool restoring_merge_across_nodes);
 void ksm_free(struct ksm *k);
 
 /* For vmtunectl status: the module's view and KSM's counters, read now. */

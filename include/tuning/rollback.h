@@ -53,13 +53,30 @@ int rollback_forget(struct rollback *rb, const char *path);
 
 /* Restore in reverse order. For each entry: if the current value is the
  * one vmtuned wrote, write the original back and verify it; if it is
- * already the original, nothing to do; otherwise another actor changed it:
- * leave it and log that. Then remove the journal. Returns the number of
- * values not restored (drifted or failed), or -errno if the journal could
- * not be removed. Either way rb is empty afterwards: a drifted value is
- * left to whoever changed it, also at the next start. With root->dry_run
- * it only logs what it would do and keeps the journal and rb as they are. */
+ * already the original, nothing to do; if another actor changed it, or
+ * its file is gone (a knob this kernel no longer offers, a disk that went
+ * away), it is someone else's now: leave it, log that and forget it.
+ * An entry that cannot be put back now (the file cannot be read, the
+ * write fails or reads back wrong, merge_across_nodes while pages are
+ * merged) stays in the journal, so the next stop or start tries again:
+ * nothing leaves the journal until its value is restored or is
+ * verifiably not ours. The journal is removed when it is empty.
+ * Returns the number of values not restored (left or kept), or -errno
+ * if the journal could not be rewritten or removed. With root->dry_run it
+ * only logs what it would do and keeps the journal and rb as they are. */
 int rollback_restore_all(struct rollback *rb, const struct kroot *root);
+
+/* Which journal paths the next plan still wants (it will write them, or
+ * find them already right): their entries are kept, untouched. */
+typedef bool (*rollback_wanted_fn)(const char *path, void *userdata);
+
+/* The reconciling half of a transition (reload, profile switch, restart
+ * after a crash): restore only the entries wanted() rejects, exactly as
+ * rollback_restore_all does, and keep the rest with their first
+ * originals, so a value both plans set is never restored just to be
+ * applied again. No journal write when nothing was restored. */
+int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rollback_wanted_fn wanted,
+                              void *userdata);
 
 void rollback_free(struct rollback *rb);
 

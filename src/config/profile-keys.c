@@ -63,6 +63,10 @@ const struct setting_key profile_keys[] = {
             .help = "Unmerge every merged page now (run=2) to change merge_across_nodes on a host with more than one "
                     "memory node, if the unmerged copies fit with ksm_threshold_percent of memory to spare; no: the "
                     "change waits until nothing is merged."),
+        KEY("ksm", "unmerge_on_stop", NULL, .type = OPT_BOOL, .default_value = "no",
+            .help = "yes: when vmtuned stops or goes off, unmerge every page KSM merged (run=2) before run goes back, "
+                    "if the unmerged copies fit with ksm_threshold_percent of memory to spare; no: run goes back to "
+                    "its value from before vmtuned, which stops new merging and keeps what is shared."),
         KEY("ksm", "run", KSM "run", INT_RANGE(0, 2),
             .help = "0 stops KSM, 1 runs it, 2 stops it and unmerges every merged page."),
         KEY("ksm", "pages_to_scan", KSM "pages_to_scan", INT_RANGE(0, KERNEL_UINT_MAX),

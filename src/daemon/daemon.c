@@ -88,24 +88,34 @@ static void notify_status(struct daemon *d)
                    d->args->dry_run ? " (dry run)" : "");
 }
 
+#define KSM_MERGE_ACROSS_NODES "sys/kernel/mm/ksm/merge_across_nodes"
+
+/* The log line after a restore that left values (r > 0) or could not
+ * rewrite the journal (r < 0). */
+static void log_restore_result(const struct daemon *d, int r)
+{
+        if (r < 0)
+                (void) log_error_errno(r, "could not rewrite the rollback journal %s: %m; it still holds "
+                                       "every original", d->rollback->file);
+        else if (r > 0)
+                log_warning("%d setting(s) were not restored (changed by someone else, gone, or kept in the "
+                            "journal to try again); see above", r);
+}
+
+/* Stop and off: every value back. Nothing may write behind the restore,
+ * so the modules that apply settings on their own pause first; KSM
+ * unmerges only where the configuration asks (ksm.h). */
 static int restore_tuning(struct daemon *d)
 {
         int r;
 
-        /* Nothing may write behind the restore: pause the modules that
-         * apply settings on their own; KSM unmerges so the kernel accepts
-         * merge_across_nodes' original value again. */
         if (d->hotplug)
                 hotplug_set_profile(d->hotplug, NULL);
         if (d->ksm)
-                (void) ksm_prepare_restore(d->ksm);
+                (void) ksm_prepare_restore(d->ksm, true, rollback_find(d->rollback, KSM_MERGE_ACROSS_NODES));
         r = rollback_restore_all(d->rollback, &d->root);
-
         d->applied = false;
-        if (r < 0)
-                (void) log_error_errno(r, "could not remove the rollback journal %s: %m", d->rollback->file);
-        else if (r > 0)
-                log_warning("%d setting(s) were not restored (changed by someone else or refused); see above", r);
+        log_restore_result(d, r);
         return r;
 }
 
@@ -145,22 +155,52 @@ static int apply_tuning(struct daemon *d, const struct target_list *targets)
         return 0;
 }
 
-/* Plan first, then restore, then apply: planning reads only what the kernel
- * offers (devices, schedulers), and a profile that cannot be planned must
- * fail before anything of the running one is undone. The plan is
- * settings_plan's, the same verify and status compare with. -errno when
- * the rollback journal could not be written (not logged here). */
-static int plan_restore_apply(struct daemon *d, const struct profile *p)
+/* What the next plan still wants of the journal: its targets, and the
+ * KSM knobs the module writes itself under the next profile. */
+struct next_plan {
+        const struct target_list *targets;
+        const struct profile *profile;
+};
+
+static bool wanted_by_next_plan(const char *path, void *userdata)
+{
+        const struct next_plan *next = userdata;
+
+        for (size_t i = 0; i < next->targets->n; i++)
+                if (streq(next->targets->v[i].path, path))
+                        return true;
+        return ksm_module_keeps(next->profile, path);
+}
+
+/* Every transition (start, reload, profile switch, recovery after a
+ * crash) reconciles: plan first (planning reads only what the kernel
+ * offers, so a profile that cannot be planned fails before anything is
+ * undone), restore only the journal entries the new plan drops, then
+ * apply, which writes only what differs and keeps a changed key's first
+ * original. A value both plans set is never touched, a disk's scheduler
+ * never switched twice, and KSM never unmerged on the way (ksm.h). The
+ * plan is settings_plan's, the same verify and status compare with.
+ * -errno when the rollback journal could not be written (not logged here). */
+static int plan_reconcile_apply(struct daemon *d, const struct profile *p)
 {
         struct target_list targets = {};
+        struct next_plan next = { .targets = &targets, .profile = p };
         int r;
 
         r = settings_plan(&d->root, p, &targets);
         if (r < 0)
                 return r;
         settings_log_notes(&targets);
-        if (d->applied || d->rollback->n_entries > 0)
-                (void) restore_tuning(d);
+        if (d->hotplug)
+                hotplug_set_profile(d->hotplug, NULL);
+        if (d->rollback->n_entries > 0) {
+                bool restoring_numa = rollback_find(d->rollback, KSM_MERGE_ACROSS_NODES) &&
+                                      !ksm_module_keeps(p, KSM_MERGE_ACROSS_NODES);
+
+                if (d->ksm)
+                        (void) ksm_prepare_restore(d->ksm, false, restoring_numa);
+                log_restore_result(d, rollback_restore_unwanted(d->rollback, &d->root, wanted_by_next_plan, &next));
+        }
         r = apply_tuning(d, &targets);
         target_list_free(&targets);
         return r;
@@ -172,14 +212,14 @@ int daemon_switch(struct daemon *d, struct tuning *t)
         int r;
 
         d->tuning = *t;
-        r = plan_restore_apply(d, t->profile);
+        r = plan_reconcile_apply(d, t->profile);
         if (r < 0) {
                 _cleanup_free_ char *next = xasprintf("applying profile %s again", old.profile->name);
                 int again;
 
                 log_journal_failure(d, r, t->profile->name, next);
                 d->tuning = old;
-                again = plan_restore_apply(d, old.profile);
+                again = plan_reconcile_apply(d, old.profile);
                 if (again < 0)
                         log_journal_failure(d, again, old.profile->name, "nothing of vmtuned's is applied");
                 notify_status(d);
@@ -440,17 +480,18 @@ static int daemon_start(struct daemon *d)
                 return EXIT_RUNTIME; /* rollback_open said why */
         if (stale)
                 log_event(LOG_WARNING, MSGID_CRASH_RECOVERY, NULL,
-                          "found a rollback journal from a run that did not stop cleanly (%zu values); "
-                          "restoring them before applying", d->rollback->n_entries);
+                          "found a rollback journal with %zu original value(s) from an earlier run (it did not "
+                          "stop cleanly, or could not restore them); they stay the originals: what the profile "
+                          "no longer sets is restored, the rest is kept", d->rollback->n_entries);
         r = setup_loop(d);
         if (r < 0) {
                 (void) log_error_errno(r, "cannot set up the event loop: %m");
                 return EXIT_RUNTIME;
         }
         start_setting_modules(d);
-        /* Restores the stale journal first, if any. On failure everything
+        /* Reconciles with the stale journal, if any. On failure everything
          * is rolled back. */
-        r = plan_restore_apply(d, d->tuning.profile);
+        r = plan_reconcile_apply(d, d->tuning.profile);
         if (r < 0) {
                 log_journal_failure(d, r, d->tuning.profile->name, "stopping");
                 return EXIT_RUNTIME;
@@ -486,7 +527,12 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original settings");
         (void) restore_tuning(&d);
-        log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
+        if (d.rollback->n_entries > 0)
+                log_event(LOG_WARNING, MSGID_STOPPED, NULL,
+                          "vmtuned stopped; %zu original value(s) could not be restored and stay in %s for the "
+                          "next start", d.rollback->n_entries, d.rollback->file);
+        else
+                log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
 out:
         control_free(d.control);
         virt_free(d.virt);

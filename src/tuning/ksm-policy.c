@@ -58,7 +58,7 @@ static int get_long(const struct profile *p, const char *key, long *ret)
 int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret)
 {
         const char *mode = get_value(p, "mode"), *advisor = get_value(p, "advisor_mode");
-        const char *unmerge = get_value(p, "unmerge_for_numa");
+        const char *unmerge = get_value(p, "unmerge_for_numa"), *on_stop = get_value(p, "unmerge_on_stop");
         struct ksm_conf c = {};
         long interval, threshold, run, man;
 
@@ -73,7 +73,8 @@ int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret)
         if (get_long(p, "ksm_interval", &interval) < 0 || interval < 1 ||
             get_long(p, "ksm_threshold_percent", &threshold) < 0 || threshold < 0 ||
             get_long(p, "run", &run) < 0 || get_long(p, "merge_across_nodes", &man) < 0 ||
-            !unmerge || option_parse_bool(unmerge, &c.unmerge_for_numa) < 0)
+            !unmerge || option_parse_bool(unmerge, &c.unmerge_for_numa) < 0 ||
+            !on_stop || option_parse_bool(on_stop, &c.unmerge_on_stop) < 0)
                 return -EINVAL;
         c.interval_sec = (unsigned) interval;
         c.threshold_percent = (unsigned) threshold;
@@ -94,6 +95,18 @@ static bool module_owns(const struct ksm_conf *c, const char *knob)
         if (streq(knob, "pages_to_scan") || streq(knob, "advisor_mode"))
                 return c->mode == KSM_MODE_AUTO;
         return false;
+}
+
+bool ksm_module_keeps(const struct profile *p, const char *path)
+{
+        struct ksm_conf c;
+
+        if (!startswith(path, KSM_DIR) || ksm_conf_from_profile(p, &c) < 0)
+                return false;
+        path += strlen(KSM_DIR);
+        if (streq(path, "merge_across_nodes"))
+                return c.profile_merge_across_nodes >= 0;
+        return module_owns(&c, path);
 }
 
 void ksm_filter_plan(const struct profile *p, unsigned n_memory_nodes, struct target_list *l)

@@ -306,46 +306,53 @@ int ksm_set_unmerge(struct ksm *k, bool unmerge)
         return ksm_tick(k, committed(k));
 }
 
-int ksm_prepare_restore(struct ksm *k)
+/* Why an unmerge before a restore is wanted (a log phrase), or NULL. */
+static const char *unmerge_reason(const struct ksm *k, const struct ksm_state *s, bool stopping,
+                                  bool restoring_merge_across_nodes)
+{
+        if (stopping && k->conf.unmerge_on_stop && rollback_find(k->rb, KSM_DIR "run"))
+                return "unmerge_on_stop = yes";
+        /* Where the knob decides nothing, no unmerge for it (rollback.c
+         * says why the restore then leaves it). */
+        if (restoring_merge_across_nodes && k->conf.unmerge_for_numa && s->n_nodes > 1)
+                return "unmerge_for_numa = yes, so that merge_across_nodes can be restored";
+        return NULL;
+}
+
+int ksm_prepare_restore(struct ksm *k, bool stopping, bool restoring_merge_across_nodes)
 {
         struct target_list t = {};
         struct ksm_memory m = {};
         struct ksm_state s;
+        const char *why;
         int r;
 
         k->configured = false;
         if (k->timer)
                 (void) sd_event_source_set_enabled(k->timer, SD_EVENT_OFF);
-        if (!rollback_find(k->rb, KSM_DIR "merge_across_nodes"))
-                return 0;
         if (ksm_read_state(k->root, &s) < 0 || (s.pages_shared == 0 && s.pages_sharing == 0) || s.run == 2)
                 return 0;
-        /* Without the administrator's yes, or where the knob decides
-         * nothing, the restore leaves merge_across_nodes (rollback.c says
-         * why): no unmerge to put a value back. */
-        if (!k->conf.unmerge_for_numa || s.n_nodes <= 1)
+        why = unmerge_reason(k, &s, stopping, restoring_merge_across_nodes);
+        if (!why)
                 return 0;
         if (ksm_read_memory(k->root, committed(k), &m) < 0 || !ksm_unmerge_fits(&k->conf, &m, &s)) {
-                log_event(LOG_WARNING, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" }),
+                log_event(LOG_WARNING, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm run" }),
                           "KSM: not unmerging %" PRIu64 " pages (%" PRIu64 " KiB; MemAvailable %" PRIu64
-                          " KiB, %u%% kept free) to restore merge_across_nodes: it stays at %d",
-                          s.pages_sharing, ksm_unmerge_kib(&s), m.available_kib, k->conf.threshold_percent,
-                          s.merge_across_nodes);
+                          " KiB, %u%% kept free) although %s: the copies would not fit",
+                          s.pages_sharing, ksm_unmerge_kib(&s), m.available_kib, k->conf.threshold_percent, why);
                 return 0;
         }
-        log_event(LOG_NOTICE, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" }),
-                  "KSM: unmerging %" PRIu64 " pages (run=2, unmerge_for_numa = yes) so that merge_across_nodes "
-                  "can be restored",
-                  s.pages_sharing);
+        log_event(LOG_NOTICE, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm run" }),
+                  "KSM: unmerging %" PRIu64 " pages (run=2, %s)", s.pages_sharing, why);
         t.v = xcalloc(1, sizeof(*t.v));
         t.v[t.n++] = (struct target){ .key = xstrdup("ksm run"), .path = xstrdup(KSM_DIR "run"),
                                       .value = xstrdup("2"),
-                                      .source = xstrdup("vmtuned ksm: before restoring merge_across_nodes") };
+                                      .source = xasprintf("vmtuned ksm: %s", why) };
         r = settings_apply(k->root, k->rb, &t, &(struct apply_stats){});
         target_list_free(&t);
         if (r < 0)
-                (void) log_error_errno(r, "KSM: cannot update the rollback journal %s: %m; not unmerging, so "
-                                       "the kernel may refuse merge_across_nodes' original", k->rb->file);
+                (void) log_error_errno(r, "KSM: cannot update the rollback journal %s: %m; not unmerging",
+                                       k->rb->file);
         return r;
 }
 

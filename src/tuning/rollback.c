@@ -440,8 +440,15 @@ static uint64_t ksm_pages_merged(const struct kroot *root)
         return sharing > 0 ? sharing : shared;
 }
 
-/* Restore one entry; true if it is back at (or already was) its original. */
-static bool restore_one(const struct rollback_entry *e, const struct kroot *root)
+enum restore_outcome {
+        RESTORED,       /* back at (or already at) its original */
+        LEFT,           /* someone else's now (drifted) or gone: forgotten */
+        KEPT,           /* not restored now: stays in the journal for the next try */
+};
+
+static const char *const kept_note = "; kept in the journal, tried again at the next stop or start";
+
+static enum restore_outcome restore_one(const struct rollback_entry *e, const struct kroot *root)
 {
         const struct log_field *fields =
                 LOG_FIELDS({ "VMTUNED_KEY", e->key }, { "VMTUNED_VALUE", e->original },
@@ -450,81 +457,126 @@ static bool restore_one(const struct rollback_entry *e, const struct kroot *root
         int r;
 
         r = kfile_read_value(root, e->path, current, sizeof(current));
-        if (r < 0) {
+        if (r == -ENOENT || r == -ENOTDIR) {
+                /* The knob or the device is gone, and with it our value: a
+                 * disk that comes back starts from the kernel's defaults. */
                 log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
-                          "%s: cannot read %s to restore %s: %s", e->key, e->path, e->original,
-                          r == -ENOENT ? "no longer offered by this kernel" : strerror(-r));
-                return false;
+                          "%s: %s is no longer offered by this kernel; nothing to restore %s to", e->key,
+                          e->path, e->original);
+                return LEFT;
+        }
+        if (r < 0) {
+                (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_SKIPPED, fields,
+                                       "%s: cannot read %s to restore %s: %m%s", e->key, e->path, e->original,
+                                       kept_note);
+                return KEPT;
         }
         if (value_equal(current, e->original)) {
                 log_debug("%s: already %s, nothing to restore", e->key, current);
-                return true;
+                return RESTORED;
         }
         if (!value_equal(current, e->written)) {
                 log_event(LOG_WARNING, MSGID_SETTING_DRIFT, fields,
                           "%s was changed to %s by someone else since vmtuned set %s; "
                           "leaving it (original was %s)", e->key, current, e->written, e->original);
-                return false;
+                return LEFT;
         }
         /* The kernel takes merge_across_nodes only with nothing merged, and
          * an unmerge (run=2) to put it back would break every shared page
-         * of every guest: never here, not after a crash either. Left for
-         * the administrator (or the next boot); the KSM module unmerges
-         * first only where [ksm] unmerge_for_numa = yes asks for it. */
+         * of every guest: never here, not after a crash either. It waits in
+         * the journal until nothing is merged (or the next boot); the KSM
+         * module unmerges first only where [ksm] unmerge_for_numa = yes. */
         if (streq(e->path, "sys/kernel/mm/ksm/merge_across_nodes")) {
                 uint64_t merged = ksm_pages_merged(root);
 
                 if (merged > 0) {
                         log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
                                   "%s: leaving it at %s (original %s): %" PRIu64 " pages are merged, and the "
-                                  "kernel changes it only with nothing merged; not unmerging them for it",
-                                  e->key, current, e->original, merged);
-                        return false;
+                                  "kernel changes it only with nothing merged; not unmerging them for it%s",
+                                  e->key, current, e->original, merged, kept_note);
+                        return KEPT;
                 }
         }
         if (root->dry_run) {
                 log_event(LOG_INFO, NULL, fields, "%s: would restore %s -> %s (dry run)",
                           e->key, current, e->original);
-                return true;
+                return RESTORED;
         }
         r = kfile_write(root, e->path, e->original);
         if (r < 0) {
                 (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_SKIPPED, fields,
-                                       "%s: cannot restore %s -> %s: %m", e->key, current, e->original);
-                return false;
+                                       "%s: cannot restore %s -> %s: %m%s", e->key, current, e->original,
+                                       kept_note);
+                return KEPT;
         }
         r = kfile_read_value(root, e->path, current, sizeof(current));
         if (r < 0 || !value_equal(current, e->original)) {
                 log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
-                          "%s: wrote %s back but the kernel reports %s", e->key, e->original,
-                          r < 0 ? strerror(-r) : current);
-                return false;
+                          "%s: wrote %s back but the kernel reports %s%s", e->key, e->original,
+                          r < 0 ? strerror(-r) : current, kept_note);
+                return KEPT;
         }
         log_event(LOG_INFO, MSGID_SETTING_RESTORED, fields, "%s: %s -> %s (restored)",
                   e->key, e->written, e->original);
-        return true;
+        return RESTORED;
 }
 
-int rollback_restore_all(struct rollback *rb, const struct kroot *root)
+int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rollback_wanted_fn wanted,
+                              void *userdata)
 {
-        int not_restored = 0;
+        _cleanup_free_ bool *keep = xcalloc(rb->n_entries + 1, sizeof(*keep));
+        _cleanup_free_ struct rollback_entry *kept = NULL;
+        size_t n_kept = 0;
+        int not_restored = 0, r;
 
-        for (size_t i = rb->n_entries; i > 0; i--)
-                if (!restore_one(&rb->entries[i - 1], root))
-                        not_restored++;
+        for (size_t i = rb->n_entries; i > 0; i--) {
+                const struct rollback_entry *e = &rb->entries[i - 1];
+                enum restore_outcome o;
+
+                if (wanted && wanted(e->path, userdata)) {
+                        keep[i - 1] = true;
+                        continue;
+                }
+                o = restore_one(e, root);
+                keep[i - 1] = o == KEPT;
+                not_restored += o != RESTORED;
+        }
 
         /* A dry run changed nothing, so the journal still describes the machine. */
         if (root->dry_run)
                 return not_restored;
 
-        /* Every entry was handled: restored, or left to whoever changed it.
-         * Retrying a drifted one at the next start would clobber them. */
-        rollback_entries_free(rb->entries, rb->n_entries);
-        rb->entries = NULL;
-        rb->n_entries = 0;
-        if (unlink(rb->file) < 0 && errno != ENOENT)
-                return -errno;
+        for (size_t i = 0; i < rb->n_entries; i++)
+                n_kept += keep[i];
+        if (n_kept > 0 && n_kept == rb->n_entries)
+                return not_restored;    /* nothing restored or forgotten: the journal stands */
+
+        /* Shallow copies: the strings stay owned by rb->entries until the
+         * journal on disk says the same. */
+        kept = xcalloc(n_kept + 1, sizeof(*kept));
+        n_kept = 0;
+        for (size_t i = 0; i < rb->n_entries; i++)
+                if (keep[i])
+                        kept[n_kept++] = rb->entries[i];
+        if (n_kept > 0)
+                r = persist(rb, kept, n_kept);
+        else
+                r = unlink(rb->file) < 0 && errno != ENOENT ? -errno : 0;
+        if (r < 0)
+                return r;       /* the old journal stands, and so does rb */
+
+        for (size_t i = 0; i < rb->n_entries; i++)
+                if (!keep[i])
+                        entry_clear(&rb->entries[i]);
+        if (n_kept > 0)
+                memcpy(rb->entries, kept, n_kept * sizeof(*kept));
+        rb->n_entries = n_kept;
         return not_restored;
+}
+
+int rollback_restore_all(struct rollback *rb, const struct kroot *root)
+{
+        return rollback_restore_unwanted(rb, root, NULL, NULL);
 }
 
 void rollback_free(struct rollback *rb)

@@ -214,7 +214,9 @@ static double merge_now(void)
 /* What the daemon does at stop: the journal puts every knob back. */
 static void restore_and_check(void)
 {
-        assert_int_equal(ksm_prepare_restore(ksm), 0);
+        bool restoring_numa = rollback_find(rb, "sys/kernel/mm/ksm/merge_across_nodes") != NULL;
+
+        assert_int_equal(ksm_prepare_restore(ksm, true, restoring_numa), 0);
         assert_true(rollback_restore_all(rb, &root) >= 0);
         for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
                 char now[64];

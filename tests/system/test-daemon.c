@@ -2,6 +2,7 @@
 /* The real vmtuned binary on a temporary fixture root: apply, stop, crash
  * recovery, drift, reload and bad configuration. Nothing here touches the
  * machine's own /proc or /sys. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -72,6 +73,9 @@ static const char test_profile[] =
         "devices = vd*,sd*\n"
         "scheduler = bfq,none\n"
         "read_ahead_kb = >4096\n";
+
+/* test_profile with swappiness 20. */
+static const char changed_profile[] = "[main]\ninclude = test\n[sysctl]\nvm.swappiness = 20\n";
 
 static const char other_profile[] =
         "[main]\n"
@@ -360,6 +364,116 @@ static void test_sighup_switches_profile_and_restores_keys_it_drops(void **state
         tl_daemon_free(&d);
 }
 
+/* SIGHUP, then wait for READY=1 after RELOADING=1. */
+static void reload_and_wait(struct tl_daemon *d)
+{
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        assert_true(tl_daemon_wait_notify(d, "RELOADING=1", 30000));
+        for (int i = 0; i < 300 && !strstr(strstr(d->notifications, "RELOADING=1"), "READY=1"); i++)
+                tl_daemon_wait_notify(d, "NEVER", 100);
+        assert_non_null(strstr(strstr(d->notifications, "RELOADING=1"), "READY=1"));
+}
+
+/* An mtime long past on every fixture file and the journal: any write
+ * from now on shows, however coarse the file system's clock. */
+static const struct timespec long_ago[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+
+static void backdate(const char *dir, const char *rel)
+{
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
+
+        assert_int_equal(utimensat(AT_FDCWD, path, long_ago, 0), 0);
+}
+
+static void backdate_all(const struct tl_env *e)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(kernel_files); i++)
+                backdate(e->root, kernel_files[i].rel);
+        backdate(e->run, "rollback");
+}
+
+/* Names the files written since backdate_all; "" when none. */
+static char *written_since_backdate(const struct tl_env *e)
+{
+        char *list = xstrdup("");
+
+        for (size_t i = 0; i <= ARRAY_SIZE(kernel_files); i++) {
+                const char *dir = i < ARRAY_SIZE(kernel_files) ? e->root : e->run;
+                const char *rel = i < ARRAY_SIZE(kernel_files) ? kernel_files[i].rel : "rollback";
+                _cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
+                struct stat st;
+
+                assert_int_equal(stat(path, &st), 0);
+                if (st.st_mtim.tv_sec != long_ago[1].tv_sec) {
+                        char *more = xasprintf("%s %s", list, rel);
+
+                        free(list);
+                        list = more;
+                }
+        }
+        return list;
+}
+
+/* The log lines after the last "configuration reloaded" that changed a
+ * value ("key: a -> b (...)", restores included). */
+static void assert_no_value_changed_since_reload(const struct tl_daemon *d)
+{
+        _cleanup_free_ char *err = tl_daemon_stderr(d);
+        const char *since = NULL, *arrow;
+
+        for (const char *p = strstr(err, "configuration reloaded"); p; p = strstr(p + 1, "configuration reloaded"))
+                since = p;
+        assert_non_null(since);
+        arrow = strstr(since, " -> ");
+        if (arrow)
+                fail_msg("a value changed at the reload: ...%.100s", arrow > since + 60 ? arrow - 60 : since);
+}
+
+/* Issue 12: a reload with an unchanged configuration restored every value
+ * and applied it again: every sysctl flipped, every disk's scheduler was
+ * switched twice. Now it writes nothing at all, the journal included. */
+static void test_unchanged_reload_writes_nothing(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon *d = &e->d; /* the teardown stops it if an assertion fails */
+        _cleanup_free_ char *written = NULL;
+
+        start_ok(e, d);
+        assert_applied(e);
+        backdate_all(e);
+        reload_and_wait(d);
+        written = written_since_backdate(e);
+        if (written[0])
+                fail_msg("an unchanged reload wrote:%s", written);
+        assert_no_value_changed_since_reload(d);
+        assert_applied(e);
+        assert_int_equal(tl_daemon_stop(d, SIGTERM), 0);
+        assert_originals(e);
+        assert_false(tl_exists(e->run, "rollback"));
+}
+
+/* A switch writes what differs once, restores what the new plan drops,
+ * and leaves what both set alone; the first original survives for stop. */
+static void test_switch_writes_only_what_changes_and_keeps_first_originals(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon *d = &e->d; /* the teardown stops it if an assertion fails */
+        _cleanup_free_ char *written = NULL;
+
+        start_ok(e, d);
+        tl_write(e->profiles, "changed.conf", changed_profile);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = changed\nlog_level = debug\n"
+                                         "libvirt_uri = test:///default\n[balancer]\nkernel_numa_balancing = keep\n");
+        backdate_all(e);
+        reload_and_wait(d);
+        assert_value(e, "proc/sys/vm/swappiness", "20");
+        assert_value(e, "proc/sys/kernel/numa_balancing", "1");  /* "keep" now: restored */
+        written = written_since_backdate(e);
+        assert_string_equal(written, " proc/sys/vm/swappiness proc/sys/kernel/numa_balancing rollback");
+        assert_int_equal(tl_daemon_stop(d, SIGTERM), 0);
+        assert_originals(e);
+}
+
 static void test_sighup_with_bad_config_keeps_running_configuration(void **state)
 {
         struct tl_env *e = *state;
@@ -503,6 +617,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_sighup_switches_profile_and_restores_keys_it_drops, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_sighup_with_bad_config_keeps_running_configuration, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_unchanged_reload_writes_nothing, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_switch_writes_only_what_changes_and_keeps_first_originals, setup,
+                                                tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_check_config_prints_resolved_settings_and_changes_nothing, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only, setup, tl_env_teardown),

@@ -701,6 +701,13 @@ static void assert_run_and_numa_untouched(struct fixture *f)
         assert_knob(f, "merge_across_nodes", "1");
 }
 
+/* What the daemon does before the journal is restored at stop. */
+static int prepare_stop(struct fixture *f)
+{
+        return ksm_prepare_restore(f->ksm, true,
+                                   rollback_find(f->rb, "sys/kernel/mm/ksm/merge_across_nodes") != NULL);
+}
+
 static char *report_text(struct fixture *f)
 {
         struct ksm_report r;
@@ -731,7 +738,7 @@ static void test_one_node_with_merged_pages_writes_neither_run_nor_merge_across_
                                                        SET("unmerge_for_numa", "yes"))), 0);
         assert_run_and_numa_untouched(f);
         /* Stop: nothing of vmtuned's to put back, and no unmerge either. */
-        assert_int_equal(ksm_prepare_restore(f->ksm), 0);
+        assert_int_equal(prepare_stop(f), 0);
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
         assert_run_and_numa_untouched(f);
 }
@@ -809,7 +816,7 @@ static void test_unmerge_for_numa_unmerges_changes_and_restores_run_then_prepare
         assert_string_equal(f->rb->entries[0].original, "1");
 
         /* Stopping: the original merge_across_nodes needs nothing merged. */
-        assert_int_equal(ksm_prepare_restore(f->ksm), 0);
+        assert_int_equal(prepare_stop(f), 0);
         assert_knob(f, "run", "2");
         assert_int_equal(ksm_tick(f->ksm, 0), 0);       /* paused now */
         assert_knob(f, "run", "2");
@@ -845,12 +852,14 @@ static void test_restore_leaves_merge_across_nodes_while_pages_are_merged(void *
         assert_knob(f, "merge_across_nodes", "0");
         /* Merged since; unmerge_for_numa is not set. */
         merged_pages(f, 1000000);
-        assert_int_equal(ksm_prepare_restore(f->ksm), 0);
+        assert_int_equal(prepare_stop(f), 0);
         assert_knob(f, "run", "1");
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
         assert_knob(f, "merge_across_nodes", "0");
         assert_knob(f, "run", "1");
-        assert_int_equal(f->rb->n_entries, 0);
+        /* Not restored, so not forgotten: the journal keeps it for the next try. */
+        assert_int_equal(f->rb->n_entries, 1);
+        assert_string_equal(f->rb->entries[0].original, "1");
 
         /* After a crash: the daemon restores a journal it did not write this run. */
         assert_int_equal(rollback_record(f->rb, "ksm merge_across_nodes", "sys/kernel/mm/ksm/merge_across_nodes",
@@ -865,6 +874,46 @@ static void test_restore_leaves_merge_across_nodes_while_pages_are_merged(void *
                                          "1", "0"), 0);
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
         assert_knob(f, "merge_across_nodes", "1");
+}
+
+/* Issue 12: a reload on virtual-host-density logged "KSM: unmerging
+ * 1000000 pages (run=2)". No transition unmerges now; stop and off do
+ * only with [ksm] unmerge_on_stop = yes, and only a KSM vmtuned started. */
+static void test_only_a_stop_with_unmerge_on_stop_unmerges(void **state)
+{
+        struct fixture *f = *state;
+
+        /* vmtuned started KSM (the plan's run=1, journaled as apply does). */
+        merged_host(f, "0", 1000);
+        meminfo(f, 60);
+        assert_int_equal(rollback_record(f->rb, "ksm run", "sys/kernel/mm/ksm/run", "0", "1"), 0);
+
+        /* A reload or a switch (not stopping), whatever the profile says. */
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("run", "1"), SET("unmerge_on_stop", "yes"))), 0);
+        assert_int_equal(ksm_prepare_restore(f->ksm, false, false), 0);
+        assert_knob(f, "run", "1");
+        /* Stopping without unmerge_on_stop: run goes back, the sharing stays. */
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("run", "1"))), 0);
+        assert_int_equal(prepare_stop(f), 0);
+        assert_knob(f, "run", "1");
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        assert_knob(f, "run", "0");
+
+        /* Stopping with unmerge_on_stop = yes: run=2 first, then run's original. */
+        put(f, "sys/kernel/mm/ksm/run", "1\n");
+        assert_int_equal(rollback_record(f->rb, "ksm run", "sys/kernel/mm/ksm/run", "0", "1"), 0);
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("run", "1"), SET("unmerge_on_stop", "yes"))), 0);
+        assert_knob(f, "run", "1");
+        assert_int_equal(prepare_stop(f), 0);
+        assert_knob(f, "run", "2");
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        assert_knob(f, "run", "0");
+
+        /* A KSM running before vmtuned (run=1 already): never unmerged by it. */
+        put(f, "sys/kernel/mm/ksm/run", "1\n");
+        assert_int_equal(ksm_configure(f->ksm, PROFILE(SET("run", "1"), SET("unmerge_on_stop", "yes"))), 0);
+        assert_int_equal(prepare_stop(f), 0);
+        assert_knob(f, "run", "1");
 }
 
 static void test_report_prints_mode_state_profit_and_domains(void **state)
@@ -955,6 +1004,8 @@ int main(void)
                                                 setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_restore_leaves_merge_across_nodes_while_pages_are_merged,
                                                 setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_only_a_stop_with_unmerge_on_stop_unmerges, setup_root,
+                                                teardown_root),
                 cmocka_unit_test_setup_teardown(test_report_prints_mode_state_profit_and_domains, setup_root, teardown_root),
         };
         return cmocka_run_group_tests_name("ksm", tests, NULL, NULL);

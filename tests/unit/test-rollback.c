@@ -277,6 +277,83 @@ static void test_restore_counts_a_knob_that_went_away(void **state)
         assert_string_equal(content, "0\n");
 }
 
+/* Issue 12: an entry that could not be read at restore was dropped and
+ * the journal deleted, so that original was lost for good. Now it stays
+ * in the journal until it can be put back. */
+static void test_restore_keeps_an_entry_it_cannot_read_now_and_restores_it_later(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *content = NULL;
+        _cleanup_free_ char *file = xasprintf("%s/root/proc/sys/vm/swappiness", f->dir);
+        _cleanup_free_ char *saved = xasprintf("%s.saved", file);
+        struct rollback_entry *on_disk = NULL;
+
+        tl_write(f->dir, "root/proc/sys/vm/swappiness", "10\n");
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10"), 0);
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "20", "40"), 0);
+        tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "40\n");
+        /* A read error that is not "gone": a directory where the file was (EISDIR). */
+        assert_int_equal(rename(file, saved), 0);
+        assert_int_equal(mkdir(file, 0755), 0);
+
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
+        content = tl_read(f->dir, "root/proc/sys/vm/dirty_ratio");
+        assert_string_equal(content, "20\n");
+        assert_int_equal(f->rb->n_entries, 1);
+        assert_string_equal(f->rb->entries[0].path, "proc/sys/vm/swappiness");
+        assert_int_equal(parse_journal_file(f, &on_disk), 1);
+        assert_string_equal(on_disk[0].original, "60");
+        rollback_entries_free(on_disk, 1);
+
+        /* Readable again: the next restore puts it back and removes the journal. */
+        assert_int_equal(rmdir(file), 0);
+        assert_int_equal(rename(saved, file), 0);
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        free(content);
+        content = tl_read(f->dir, "root/proc/sys/vm/swappiness");
+        assert_string_equal(content, "60\n");
+        assert_int_equal(f->rb->n_entries, 0);
+        assert_false(tl_exists(f->dir, "run/rollback"));
+}
+
+static bool wants_swappiness(const char *path, void *userdata)
+{
+        return streq(path, "proc/sys/vm/swappiness");
+}
+
+/* The reconciling restore: what the next plan wants keeps its entry and
+ * first original, untouched; the rest goes back. */
+static void test_restore_unwanted_keeps_wanted_entries_untouched(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *swappiness = NULL, *dirty = NULL;
+        struct rollback_entry *on_disk = NULL;
+        _cleanup_free_ char *journal = xasprintf("%s/run/rollback", f->dir);
+        struct stat before, after;
+
+        tl_write(f->dir, "root/proc/sys/vm/swappiness", "10\n");
+        tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "40\n");
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10"), 0);
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "20", "40"), 0);
+        assert_int_equal(rollback_restore_unwanted(f->rb, &f->root, wants_swappiness, NULL), 0);
+        swappiness = tl_read(f->dir, "root/proc/sys/vm/swappiness");
+        dirty = tl_read(f->dir, "root/proc/sys/vm/dirty_ratio");
+        assert_string_equal(swappiness, "10\n");
+        assert_string_equal(dirty, "20\n");
+        assert_int_equal(f->rb->n_entries, 1);
+        assert_int_equal(parse_journal_file(f, &on_disk), 1);
+        assert_string_equal(on_disk[0].path, "proc/sys/vm/swappiness");
+        assert_string_equal(on_disk[0].original, "60");
+        rollback_entries_free(on_disk, 1);
+
+        /* Everything wanted: not even the journal is rewritten. */
+        assert_int_equal(stat(journal, &before), 0);
+        assert_int_equal(rollback_restore_unwanted(f->rb, &f->root, wants_swappiness, NULL), 0);
+        assert_int_equal(stat(journal, &after), 0);
+        assert_int_equal(before.st_ino, after.st_ino);
+        assert_int_equal(f->rb->n_entries, 1);
+}
+
 static void test_restore_compares_the_selected_scheduler(void **state)
 {
         struct fixture *f = *state;
@@ -349,6 +426,8 @@ int main(void)
                 T(test_restore_leaves_a_drifted_value_alone_and_counts_it),
                 T(test_restore_leaves_a_value_already_at_its_original_untouched),
                 T(test_restore_counts_a_knob_that_went_away),
+                T(test_restore_keeps_an_entry_it_cannot_read_now_and_restores_it_later),
+                T(test_restore_unwanted_keeps_wanted_entries_untouched),
                 T(test_restore_compares_the_selected_scheduler),
                 T(test_restore_goes_in_reverse_order),
                 T(test_restore_in_dry_run_changes_nothing_and_keeps_the_journal),
