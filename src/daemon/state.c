@@ -120,30 +120,6 @@ const char *state_profile_strerror(int r)
         }
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                s += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
-static int fsync_path(const char *path, int flags)
-{
-        _cleanup_close_ int fd = open(path, flags | O_CLOEXEC);
-
-        if (fd < 0 || fsync(fd) < 0)
-                return -errno;
-        return 0;
-}
-
 int state_profile_write(const char *dir, const char *name, const char *base)
 {
         _cleanup_free_ char *path = state_profile_path(dir);
@@ -160,7 +136,7 @@ int state_profile_write(const char *dir, const char *name, const char *base)
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, text, strlen(text));
+        r = write_full(fd, text, strlen(text));
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
@@ -171,7 +147,7 @@ int state_profile_write(const char *dir, const char *name, const char *base)
                 (void) unlink(tmp);
                 return r;
         }
-        return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+        return fsync_directory(dir);
 }
 
 int state_profile_remove(const char *dir)
@@ -180,7 +156,7 @@ int state_profile_remove(const char *dir)
 
         if (unlink(path) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        (void) fsync_path(dir, O_RDONLY | O_DIRECTORY);
+        (void) fsync_directory(dir);
         return 1;
 }
 

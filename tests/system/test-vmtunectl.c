@@ -1138,6 +1138,17 @@ static void restart(struct tl_env *e)
         start(e);
 }
 
+/* argv[0..size): the daemon's command line with extra appended. */
+static void argv_with(const struct tl_env *e, char **argv, size_t size, const char *extra)
+{
+        size_t n = 0;
+
+        for (; e->argv[n] && n + 2 < size; n++)
+                argv[n] = e->argv[n];
+        argv[n++] = (char *) extra;
+        argv[n] = NULL;
+}
+
 /* status names the profile and who chose it, text and JSON. */
 static void assert_status_source(struct tl_env *e, const char *profile, const char *source, const char *json_kind)
 {
@@ -1302,15 +1313,11 @@ static void test_command_line_profile_is_the_base_of_the_choice(void **state)
 {
         struct tl_env *e = *state;
         char *out = NULL, *saved, *argv[32];
-        size_t n = 0;
+        size_t n;
 
-        while (e->argv[n]) {
-                argv[n] = e->argv[n];
-                n++;
-        }
-        argv[n++] = (char *) "--profile";
-        argv[n++] = (char *) "other";
-        argv[n] = NULL;
+        argv_with(e, argv, ARRAY_SIZE(argv), "--profile=other");
+        for (n = 0; argv[n]; n++)
+                ;
 
         tl_assert_daemon_starts(&e->d, argv);
         assert_status_source(e, "other", "command line", "command-line");
@@ -1328,7 +1335,7 @@ static void test_command_line_profile_is_the_base_of_the_choice(void **state)
         stop(e);
         tl_daemon_free(&e->d);
 
-        argv[n - 1] = (char *) "test";
+        argv[n - 1] = (char *) "--profile=test";
         kernel_shows_scheduler_choices(e);
         tl_assert_daemon_starts(&e->d, argv);
         assert_status_source(e, "test", "command line", "command-line");
@@ -1341,14 +1348,8 @@ static void test_dry_run_choice_is_not_persisted(void **state)
 {
         struct tl_env *e = *state;
         char *out = NULL, *argv[32];
-        size_t n = 0;
 
-        while (e->argv[n]) {
-                argv[n] = e->argv[n];
-                n++;
-        }
-        argv[n++] = (char *) "--dry-run";
-        argv[n] = NULL;
+        argv_with(e, argv, ARRAY_SIZE(argv), "--dry-run");
         tl_assert_daemon_starts(&e->d, argv);
         assert_int_equal(ctl(e, &out, "profile", "other", NULL), 0);
         free(out);
