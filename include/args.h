@@ -19,6 +19,7 @@ struct args {
         const char *config_file;    /* --config; NULL: the default, optional */
         const char *root;           /* --root, default "/" */
         const char *runtime_dir;    /* --runtime-dir, default /run/vmtuned */
+        const char *state_dir;      /* --state-dir, default /var/lib/vmtuned (state.h) */
         /* The profile search path: each --profile-dir in order, or without
          * one profile_default_dirs (profile.h); never empty. */
         const char **profile_dirs;

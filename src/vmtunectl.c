@@ -26,6 +26,7 @@ struct cli {
         bool json;
         int argc;    /* the command and its arguments */
         char **argv;
+        char *reset_argv[3]; /* "profile --reset", which getopt would take for an option of ours */
 };
 
 /* For --help only: the daemon's own table (src/commands.c) decides what
@@ -35,7 +36,8 @@ static const char *const known_commands[][2] = {
         { "status", "daemon state, active profile, drift, libvirt" },
         { "profile list", "the profiles found, the active one marked" },
         { "profile show [NAME]", "a profile's resolved settings (default: the running one)" },
-        { "profile NAME", "switch to profile NAME" },
+        { "profile NAME", "switch to profile NAME; the choice lasts across reload and restart" },
+        { "profile --reset", "forget that choice: back to the configuration's profile=" },
         { "verify", "desired vs actual vs original value, per key (exit 1 on drift)" },
         { "domains", "node loads, VMs and their NUMA placement" },
         { "plan", "the balancer's last decision and why" },
@@ -69,9 +71,11 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                { "reset", no_argument, NULL, 'Z' },
                 {},
         };
         struct cli cli = { .runtime_dir = CTLPROTO_DEFAULT_RUNTIME_DIR };
+        bool reset = false;
         int c;
 
         /* GNU permutation on purpose: "vmtunectl domains --json" works too;
@@ -90,6 +94,9 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 case 'V':
                         printf("vmtunectl %s (control protocol %d)\n", VMTUNED_VERSION, CTLPROTO_VERSION);
                         return CTL_EXIT_OK;
+                case 'Z':
+                        reset = true;
+                        break;
                 default:
                         fprintf(stderr, "Try 'vmtunectl --help'.\n");
                         return CTL_EXIT_USAGE;
@@ -102,7 +109,19 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
         }
         cli.argc = argc - optind;
         cli.argv = argv + optind;
+        /* --reset belongs to "profile": hand it on as the argument it is. */
+        if (reset) {
+                if (cli.argc != 1 || !streq(cli.argv[0], "profile")) {
+                        fprintf(stderr, "vmtunectl: --reset goes with profile only: vmtunectl profile --reset\n");
+                        return CTL_EXIT_USAGE;
+                }
+                cli.reset_argv[0] = cli.argv[0];
+                cli.reset_argv[1] = (char *) "--reset";
+                cli.argc = 2;
+        }
         *ret = cli;
+        if (reset)
+                ret->argv = ret->reset_argv;
         return -1;
 }
 

@@ -9,6 +9,7 @@
 #include "config/profile.h"
 #include "daemon/commands.h"
 #include "daemon/daemon.h"
+#include "daemon/state.h"
 
 static void help(void)
 {
@@ -21,6 +22,8 @@ static void help(void)
                "                          " DATADIR "/vmtuned/profiles and " SYSCONFDIR "/vmtuned/profiles\n"
                "  -r, --root DIR          prefix for every /proc and /sys path (default /; for tests)\n"
                "  -R, --runtime-dir DIR   rollback journal and control socket (default /run/vmtuned)\n"
+               "  -S, --state-dir DIR     where the profile chosen with vmtunectl is kept\n"
+               "                          (default " STATE_DEFAULT_DIR ")\n"
                "  -n, --dry-run           log every change, write nothing\n"
                "  -f, --foreground        log readable lines to stderr instead of the journal\n"
                "  -t, --check-config      validate the configuration and profile, print the\n"
@@ -45,6 +48,7 @@ static int parse_args(int argc, char **argv, struct args *a)
                 { "profile-dir", required_argument, NULL, 'P' },
                 { "root", required_argument, NULL, 'r' },
                 { "runtime-dir", required_argument, NULL, 'R' },
+                { "state-dir", required_argument, NULL, 'S' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "foreground", no_argument, NULL, 'f' },
                 { "check-config", no_argument, NULL, 't' },
@@ -54,14 +58,15 @@ static int parse_args(int argc, char **argv, struct args *a)
         };
         int c;
 
-        *a = (struct args){ .root = "/", .runtime_dir = "/run/vmtuned" };
-        while ((c = getopt_long(argc, argv, "c:p:P:r:R:nfthV", options, NULL)) >= 0) {
+        *a = (struct args){ .root = "/", .runtime_dir = "/run/vmtuned", .state_dir = STATE_DEFAULT_DIR };
+        while ((c = getopt_long(argc, argv, "c:p:P:r:R:S:nfthV", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c': a->config_file = optarg; break;
                 case 'p': a->profile = optarg; break;
                 case 'P': add_profile_dir(a, optarg); break;
                 case 'r': a->root = optarg; break;
                 case 'R': a->runtime_dir = optarg; break;
+                case 'S': a->state_dir = optarg; break;
                 case 'n': a->dry_run = true; break;
                 case 'f': a->foreground = true; break;
                 case 't': a->check_config = true; break;

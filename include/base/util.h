@@ -50,3 +50,10 @@ char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Parse a whole decimal integer in [min, max]; -EINVAL or -ERANGE. */
 int parse_long(const char *s, long min, long max, long *ret);
+
+/* write(2) until all of s is written (EINTR retried); 0 or -errno. */
+int write_full(int fd, const char *s, size_t len);
+
+/* fsync(2) a directory, so that a rename or unlink in it is on disk; 0
+ * or -errno. */
+int fsync_directory(const char *dir);

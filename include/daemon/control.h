@@ -19,6 +19,12 @@
 #include <systemd/sd-event.h>
 
 #define CONTROL_MAX_CLIENTS 16
+/* Slots only root (and the daemon's uid) may fill: a member of the control
+ * group holding every other slot open cannot make root wait. */
+#define CONTROL_ROOT_RESERVE 4
+/* Connections one other uid may hold at once, so one member cannot take
+ * the group's whole share either. */
+#define CONTROL_MAX_CLIENTS_PER_UID 4
 #define CONTROL_TIMEOUT_USEC (5 * UINT64_C(1000000))
 
 /* Run one command: argv[0] is the command name as registered, the rest its

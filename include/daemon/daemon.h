@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "base/kfile.h"
+#include "daemon/state.h"
 #include "tuning/apply.h"
 
 struct balancer;
@@ -26,6 +27,20 @@ struct virt;
 struct tuning {
         struct vmtuned_conf *conf;
         struct profile *profile;
+        enum profile_source source; /* who chose profile */
+        /* The profile without a vmtunectl choice (--profile, else the
+         * configuration's profile=), and who chose that; points into conf
+         * or the args. */
+        const char *base;
+        enum profile_source base_source;
+        /* Set by tuning_load when it looked at the persisted choice: what
+         * to log about it (NULL: nothing), at which level, and whether the
+         * file is stale (the configuration changed since) and goes. The
+         * caller that runs the result logs and removes, so a load only
+         * looked at (vmtunectl reload's check) does neither. */
+        char *state_note;
+        int state_note_level;
+        bool state_stale;
 };
 
 /* Fills the control commands' table, every handler's userdata d: main()
@@ -51,9 +66,18 @@ struct daemon {
         bool applied;               /* settings are in place (not "off") */
 };
 
-/* Load config + profile as the command line says. On error fills err,
- * returns -errno, and *ret is untouched. */
+/* Load config + profile: profile_name, else the choice persisted by
+ * `vmtunectl profile` while it still applies (state.h), else --profile,
+ * else the configuration's profile=. On error fills err, returns -errno,
+ * and *ret is untouched. */
 int tuning_load(const struct args *args, const char *profile_name, struct tuning *ret, struct conf_error *err);
+
+/* The same without the persisted choice (vmtunectl profile --reset). */
+int tuning_load_base(const struct args *args, struct tuning *ret, struct conf_error *err);
+
+/* Log tuning_load's note about the persisted choice, and remove a stale
+ * one (not in a dry run). */
+void tuning_settle_state(const struct args *args, struct tuning *t);
 void tuning_clear(struct tuning *t);
 
 /* Roll back the running profile and apply t instead; on failure the old

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "base/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,5 +65,32 @@ int parse_long(const char *s, long min, long max, long *ret)
         if (errno == ERANGE || v < min || v > max)
                 return -ERANGE;
         *ret = v;
+        return 0;
+}
+
+int write_full(int fd, const char *s, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, s, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                s += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int fsync_directory(const char *dir)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
         return 0;
 }

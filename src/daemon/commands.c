@@ -16,6 +16,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "config/ini.h"
 #include "virt/domain.h"
@@ -23,6 +24,7 @@
 #include "tuning/ksm.h"
 #include "tuning/plan.h"
 #include "tuning/rollback.h"
+#include "daemon/state.h"
 #include "daemon/status.h"
 #include "tuning/verify.h"
 #include "virt/virt.h"
@@ -120,7 +122,57 @@ static int profile_switch(struct daemon *d, const char *name, bool json, FILE *o
                                    d->applied ? "the previous profile is applied again"
                                               : "every value is rolled back (see the journal)");
         }
+        /* The choice lasts (state.h) once it is applied; a dry run writes
+         * nothing, so it lasts until the next reload or restart. */
+        if (!d->args->dry_run) {
+                r = state_profile_write(d->args->state_dir, name, d->tuning.base);
+                if (r < 0) {
+                        _cleanup_free_ char *file = state_profile_path(d->args->state_dir);
+
+                        (void) log_warning_errno(r, "profile %s applied, but cannot save the choice in %s: %m; "
+                                                 "it lasts until the next reload or restart", name, file);
+                        return reply_error(out, json, "profile %s applied, but the choice could not be saved in "
+                                           "%s (%s): it lasts until the next reload or restart", name, file,
+                                           strerror(-r));
+                }
+                d->tuning.source = PROFILE_SOURCE_PERSISTED;
+        }
         reply_applied(out, json, d, streq(old, name) ? "re-applied: " : "");
+        return CTL_EXIT_OK;
+}
+
+/* Forget the vmtunectl choice and run the profile the command line or the
+ * configuration names, as a start without the state file would. */
+static int profile_reset(struct daemon *d, bool json, FILE *out)
+{
+        _cleanup_free_ char *file = state_profile_path(d->args->state_dir);
+        struct conf_error err = {};
+        struct tuning t;
+        int r;
+
+        /* Loaded first: a configuration that does not load keeps both the
+         * running profile and the choice. */
+        r = tuning_load_base(d->args, &t, &err);
+        if (r < 0)
+                return reply_error(out, json, "not reset, nothing changed: %s", err.message);
+        if (!d->args->dry_run) {
+                r = state_profile_remove(d->args->state_dir);
+                if (r < 0) {
+                        tuning_clear(&t);
+                        return reply_error(out, json, "cannot remove %s (%s); nothing changed", file, strerror(-r));
+                }
+                log_info("control: the profile chosen with vmtunectl is forgotten (%s %s)", file,
+                         r > 0 ? "removed" : "was not there");
+        }
+        r = daemon_switch(d, &t);
+        if (r < 0) {
+                tuning_clear(&t);
+                return reply_error(out, json, "the choice is forgotten, but applying profile %s failed (%s); %s",
+                                   d->tuning.base, strerror(-r),
+                                   d->applied ? "the previous profile is applied again"
+                                              : "every value is rolled back (see the journal)");
+        }
+        reply_applied(out, json, d, "choice reset; ");
         return CTL_EXIT_OK;
 }
 
@@ -142,7 +194,7 @@ static int profile_show(struct daemon *d, const char *name, bool json, FILE *out
         return CTL_EXIT_OK;
 }
 
-#define PROFILE_USAGE "profile list | profile show [NAME] | profile NAME"
+#define PROFILE_USAGE "profile list | profile show [NAME] | profile NAME | profile --reset"
 
 static int cmd_profile(void *userdata, int argc, char **argv, bool json, FILE *out)
 {
@@ -155,6 +207,8 @@ static int cmd_profile(void *userdata, int argc, char **argv, bool json, FILE *o
         }
         if ((argc == 2 || argc == 3) && streq(argv[1], "show"))
                 return profile_show(d, argc == 3 ? argv[2] : NULL, json, out);
+        if (argc == 2 && streq(argv[1], "--reset"))
+                return profile_reset(d, json, out);
         if (argc == 2)
                 return profile_switch(d, argv[1], json, out);
         return usage(out, PROFILE_USAGE);

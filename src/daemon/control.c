@@ -7,7 +7,10 @@
  * sd-event loop, and a timer per connection closes it if a client stalls in
  * either direction. At CONTROL_MAX_CLIENTS open connections the listener is
  * switched off, so further clients wait in the kernel's backlog instead of
- * costing us memory. */
+ * costing us memory. Peers other than root share all but
+ * CONTROL_ROOT_RESERVE of the slots, at most CONTROL_MAX_CLIENTS_PER_UID
+ * each; one beyond its share is closed at accept, so idle connections of
+ * the control group never make root wait in the backlog. */
 #include "daemon/control.h"
 
 #include <errno.h>
@@ -26,6 +29,9 @@
  * on a listener that stays readable. */
 #define ACCEPT_PAUSE_USEC (1 * UINT64_C(1000000))
 #define LISTEN_BACKLOG 32
+/* At most one "closed at accept" line this often: a client looping on
+ * connect must not flood the journal. */
+#define REFUSED_LOG_INTERVAL_USEC (10 * UINT64_C(1000000))
 
 struct conn {
         struct control *ctl;
@@ -54,6 +60,8 @@ struct control {
         uint64_t timeout_usec;
         struct conn *conns;
         size_t n_conns;
+        uint64_t refused_logged_usec;  /* CLOCK_MONOTONIC of the last such line */
+        unsigned refused_unlogged;     /* closed at accept since then */
 };
 
 static void listener_update(struct control *c)
@@ -322,23 +330,85 @@ static bool peer_in_group(int fd, const struct ucred *peer, gid_t gid)
         return false;
 }
 
+/* May one more connection of this unprivileged uid be served? NULL, or
+ * why not. Root's reserve first: a group with many members cannot fill it
+ * by each staying under the per-uid share. */
+static const char *admit_unprivileged(const struct control *c, uid_t uid)
+{
+        size_t unprivileged = 0, same_uid = 0;
+
+        for (const struct conn *o = c->conns; o; o = o->next) {
+                unprivileged += !o->privileged;
+                same_uid += !o->privileged && o->peer.uid == uid;
+        }
+        if (unprivileged >= CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVE)
+                return "every connection open to users other than root is taken";
+        if (same_uid >= CONTROL_MAX_CLIENTS_PER_UID)
+                return "this uid holds as many connections as one uid may";
+        return NULL;
+}
+
+/* Say why before closing: the answer is small and the socket's buffer
+ * empty, so a non-blocking send takes it whole or the client is gone. */
+static void refuse_at_accept(int fd, const char *why)
+{
+        _cleanup_free_ char *msg = xasprintf("vmtuned is busy: %s; try again\n", why);
+        _cleanup_free_ void *buf = NULL;
+        size_t len;
+
+        if (ctlproto_response_encode(CTLPROTO_STATUS_ERROR, CTL_EXIT_FAILURE, msg, strlen(msg), &buf, &len) == 0)
+                (void) send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(fd);
+}
+
+/* The line for a connection closed at accept, at most one per
+ * REFUSED_LOG_INTERVAL_USEC with the count of those not logged. */
+static void log_refused(struct control *c, const struct ucred *peer, const char *why)
+{
+        uint64_t now = 0;
+
+        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+        if (c->refused_logged_usec != 0 && now - c->refused_logged_usec < REFUSED_LOG_INTERVAL_USEC) {
+                c->refused_unlogged++;
+                return;
+        }
+        if (c->refused_unlogged > 0)
+                log_notice("control: closed the connection of uid %u (pid %d) at once: %s "
+                           "(and %u more since the last such line)",
+                           (unsigned) peer->uid, (int) peer->pid, why, c->refused_unlogged);
+        else
+                log_notice("control: closed the connection of uid %u (pid %d) at once: %s",
+                           (unsigned) peer->uid, (int) peer->pid, why);
+        c->refused_logged_usec = now ? now : 1;
+        c->refused_unlogged = 0;
+}
+
+/* Serve fd, or close it at once if its peer is beyond its share (returns
+ * 0 then too). -errno when it cannot be served; the caller closes fd. */
 static int conn_new(struct control *c, int fd)
 {
         struct conn *conn;
         socklen_t len = sizeof(struct ucred);
+        struct ucred peer;
+        const char *refused;
         int r;
 
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+                return -errno;
         conn = xcalloc(1, sizeof(*conn));
         conn->ctl = c;
         conn->fd = fd;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &conn->peer, &len) < 0) {
-                r = -errno;
-                free(conn);
-                return r;
-        }
+        conn->peer = peer;
         /* Our own uid could ptrace us anyway; allowing it costs nothing and
          * lets an unprivileged test or --dry-run daemon be driven. */
         conn->privileged = conn->peer.uid == 0 || conn->peer.uid == geteuid();
+        refused = conn->privileged ? NULL : admit_unprivileged(c, conn->peer.uid);
+        if (refused) {
+                log_refused(c, &conn->peer, refused);
+                free(conn);
+                refuse_at_accept(fd, refused);
+                return 0;
+        }
         conn->member = c->allowed_gid != (gid_t) -1 && peer_in_group(fd, &conn->peer, c->allowed_gid);
 
         conn->next = c->conns;

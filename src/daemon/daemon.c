@@ -44,21 +44,73 @@ static void add_numa_balancing_setting(struct tuning *t)
         profile_set(t->profile, &s);
 }
 
-int tuning_load(const struct args *args, const char *profile_name, struct tuning *ret,
-                struct conf_error *err)
+/* The profile chosen with vmtunectl and persisted, if it still applies
+ * and loads: 1 with t->profile set; 0 to go on with t->base, with a note
+ * in t saying why when there was a choice. */
+static int load_persisted(const struct args *args, struct tuning *t)
+{
+        _cleanup_free_ char *file = NULL, *base_from = NULL;
+        struct state_profile st = {};
+        struct conf_error perr = {};
+        int r;
+
+        r = state_profile_read(args->state_dir, &st);
+        if (r == 0)
+                return 0;
+        file = state_profile_path(args->state_dir);
+        base_from = profile_source_describe(t->base_source, t->conf->file, args->state_dir, args->dry_run);
+        if (r < 0) {
+                t->state_note = xasprintf("ignoring %s: %s; running profile %s (%s)", file,
+                                          state_profile_strerror(r), t->base, base_from);
+                t->state_note_level = LOG_WARNING;
+                return 0;
+        }
+        if (!state_profile_applies(&st, t->base)) {
+                t->state_note = xasprintf("forgetting profile %s chosen with vmtunectl (%s): it was chosen over "
+                                          "profile %s, and the %s now says %s, which wins",
+                                          st.name, file, st.base, base_from, t->base);
+                t->state_note_level = LOG_NOTICE;
+                t->state_stale = true;
+                state_profile_clear(&st);
+                return 0;
+        }
+        r = profile_load(args->profile_dirs, args->n_profile_dirs, st.name, &t->profile, &perr);
+        if (r < 0) {
+                t->state_note = xasprintf("%s names profile %s, which cannot be loaded (%s); running profile %s "
+                                          "(%s) instead", file, st.name, perr.message, t->base, base_from);
+                t->state_note_level = LOG_WARNING;
+                state_profile_clear(&st);
+                return 0;
+        }
+        t->source = PROFILE_SOURCE_PERSISTED;
+        state_profile_clear(&st);
+        return 1;
+}
+
+/* profile_name, else (use_state) the persisted choice, else the base. */
+static int tuning_load_choice(const struct args *args, const char *profile_name, bool use_state,
+                              struct tuning *ret, struct conf_error *err)
 {
         struct tuning t = {};
-        int r;
+        int r = 0;
 
         r = conf_load(args->config_file ? args->config_file : DEFAULT_CONFIG, args->config_file != NULL,
                       &t.conf, err);
         if (r < 0)
                 return r;
-        if (!profile_name)
-                profile_name = args->profile ? args->profile : t.conf->profile;
-        r = profile_load(args->profile_dirs, args->n_profile_dirs, profile_name, &t.profile, err);
+        t.base = args->profile ? args->profile : t.conf->profile;
+        t.base_source = args->profile ? PROFILE_SOURCE_COMMAND_LINE
+                        : t.conf->file ? PROFILE_SOURCE_CONFIG : PROFILE_SOURCE_DEFAULT;
+        if (profile_name) {
+                /* A vmtunectl choice; profile_switch says when it is saved. */
+                t.source = PROFILE_SOURCE_UNSAVED;
+                r = profile_load(args->profile_dirs, args->n_profile_dirs, profile_name, &t.profile, err);
+        } else if (!use_state || !args->state_dir || load_persisted(args, &t) == 0) {
+                t.source = t.base_source;
+                r = profile_load(args->profile_dirs, args->n_profile_dirs, t.base, &t.profile, err);
+        }
         if (r < 0) {
-                conf_free(t.conf);
+                tuning_clear(&t);
                 return r;
         }
         /* Local overrides from the config file win over the profile. */
@@ -69,10 +121,39 @@ int tuning_load(const struct args *args, const char *profile_name, struct tuning
         return 0;
 }
 
+int tuning_load(const struct args *args, const char *profile_name, struct tuning *ret,
+                struct conf_error *err)
+{
+        return tuning_load_choice(args, profile_name, true, ret, err);
+}
+
+int tuning_load_base(const struct args *args, struct tuning *ret, struct conf_error *err)
+{
+        return tuning_load_choice(args, NULL, false, ret, err);
+}
+
+void tuning_settle_state(const struct args *args, struct tuning *t)
+{
+        int r;
+
+        if (t->state_note)
+                log_event(t->state_note_level, NULL, NULL, "%s", t->state_note);
+        if (t->state_stale && !args->dry_run) {
+                r = state_profile_remove(args->state_dir);
+                if (r < 0)
+                        (void) log_warning_errno(r, "cannot remove %s/" STATE_PROFILE_FILE ": %m",
+                                                 args->state_dir);
+        }
+        free(t->state_note);
+        t->state_note = NULL;
+        t->state_stale = false;
+}
+
 void tuning_clear(struct tuning *t)
 {
         profile_free(t->profile);
         conf_free(t->conf);
+        free(t->state_note);
         *t = (struct tuning){};
 }
 
@@ -275,9 +356,8 @@ int daemon_reload(struct daemon *d)
         int r;
 
         (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration");
-        /* Keep the profile chosen at run time (vmtunectl profile NAME) only
-         * if the configuration still names the same one it named at start:
-         * a reload re-reads the files, so the file is the truth. */
+        /* The profile chosen with vmtunectl lasts, persisted, until the
+         * configuration's profile= changes (tuning_load, state.h). */
         r = tuning_load(d->args, NULL, &t, &err);
         if (r < 0) {
                 log_config_error(LOG_ERR, &err, "reload failed, keeping the running configuration");
@@ -285,6 +365,7 @@ int daemon_reload(struct daemon *d)
                 notify_status(d);
                 return r;
         }
+        tuning_settle_state(d->args, &t);
         log_set_max_level(t.conf->log_level);
         if (d->virt)
                 (void) virt_reconfigure(d->virt, &(struct virt_options){
@@ -465,6 +546,9 @@ static int daemon_start(struct daemon *d)
                 log_config_error(LOG_ERR, &err, "configuration error, nothing changed");
                 return EXIT_CONFIG;
         }
+        /* --check-config says what a start would do, and removes nothing. */
+        if (d->args->check_config && d->tuning.state_note)
+                log_event(d->tuning.state_note_level, NULL, NULL, "%s", d->tuning.state_note);
         log_set_max_level(d->tuning.conf->log_level);
         r = kroot_open(d->args->root, d->args->dry_run, &d->root);
         if (r < 0) {
@@ -478,6 +562,8 @@ static int daemon_start(struct daemon *d)
         r = rollback_open(d->args->runtime_dir, &d->rollback, &stale);
         if (r < 0)
                 return EXIT_RUNTIME; /* rollback_open said why */
+        /* Only with the lock: a second instance touches nothing. */
+        tuning_settle_state(d->args, &d->tuning);
         if (stale)
                 log_event(LOG_WARNING, MSGID_CRASH_RECOVERY, NULL,
                           "found a rollback journal with %zu original value(s) from an earlier run (it did not "
@@ -503,6 +589,7 @@ static int daemon_start(struct daemon *d)
 int daemon_run(const struct args *args, daemon_commands_fn commands)
 {
         struct daemon d = { .args = args, .commands = commands };
+        _cleanup_free_ char *source = NULL;
         int r;
 
         /* A closed stderr or client socket is an error to handle where it
@@ -513,8 +600,9 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
         if (r != EXIT_OK || args->check_config)
                 goto out;
 
+        source = profile_source_describe(d.tuning.source, d.tuning.conf->file, args->state_dir, args->dry_run);
         log_event(LOG_INFO, MSGID_STARTED, LOG_FIELDS({ "VMTUNED_PROFILE", d.tuning.profile->name }),
-                  "vmtuned " VMTUNED_VERSION " started with profile %s", d.tuning.profile->name);
+                  "vmtuned " VMTUNED_VERSION " started with profile %s (%s)", d.tuning.profile->name, source);
         (void) sd_notify(false, "READY=1");
         notify_status(&d);
 

@@ -10,6 +10,7 @@
 #include "config/conf.h"
 #include "config/ini.h"
 #include "daemon/daemon.h"
+#include "daemon/state.h"
 #include "base/json.h"
 #include "tuning/ksm.h"
 #include "config/profile.h"
@@ -130,13 +131,21 @@ static void print_ksm(FILE *out, const struct daemon *d, bool json)
         free(stats);
 }
 
+static char *describe_source(const struct daemon *d)
+{
+        return profile_source_describe(d->tuning.source, d->tuning.conf->file, d->args->state_dir,
+                                       d->args->dry_run);
+}
+
 static void print_text(FILE *out, const struct daemon *d, const struct verify_report *v)
 {
         const struct profile *p = d->tuning.profile;
+        _cleanup_free_ char *source = describe_source(d);
 
         fprintf(out, "vmtuned %s, pid %d\n", VMTUNED_VERSION, (int) getpid());
         fprintf(out, "profile:  %s%s%s\n", p->name, p->summary ? ": " : "", p->summary ? p->summary : "");
         fprintf(out, "          %s\n", p->file);
+        fprintf(out, "source:   %s\n", source);
         print_state_text(out, d);
         fprintf(out, "settings: %u changed, %u already set, %u skipped at the last apply", d->stats.applied,
                 d->stats.unchanged, d->stats.skipped);
@@ -156,6 +165,8 @@ static void print_text(FILE *out, const struct daemon *d, const struct verify_re
 static void print_json(FILE *out, const struct daemon *d, const struct verify_report *v)
 {
         const struct profile *p = d->tuning.profile;
+        _cleanup_free_ char *source = describe_source(d);
+        _cleanup_free_ char *state_file = state_profile_path(d->args->state_dir);
         char since[64];
 
         fputs("{\"version\":", out);
@@ -166,6 +177,17 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
         json_print_string(out, p->file);
         fputs(",\"summary\":", out);
         json_print_string(out, p->summary);
+        /* {"kind": "vmtunectl", "file": the state file, "persisted": true,
+         * "text": what the text says}; file null but for vmtunectl and
+         * configuration-file. */
+        fputs(",\"profile_source\":{\"kind\":", out);
+        json_print_string(out, profile_source_to_string(d->tuning.source));
+        fputs(",\"file\":", out);
+        json_print_string(out, d->tuning.source == PROFILE_SOURCE_CONFIG ? d->tuning.conf->file
+                               : d->tuning.source == PROFILE_SOURCE_PERSISTED ? state_file : NULL);
+        fprintf(out, ",\"persisted\":%s,\"text\":", d->tuning.source == PROFILE_SOURCE_PERSISTED ? "true" : "false");
+        json_print_string(out, source);
+        fputc('}', out);
         fprintf(out, ",\"applied\":%s,\"dry_run\":%s", d->applied ? "true" : "false",
                 d->args->dry_run ? "true" : "false");
         if (d->applied) {

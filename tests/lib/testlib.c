@@ -471,6 +471,7 @@ struct tl_env *tl_env_setup(const char *prefix)
         e->dir = tl_mkdtemp(prefix);
         snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
         snprintf(e->run, sizeof(e->run), "%s/run", e->dir);
+        snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
         snprintf(e->profiles, sizeof(e->profiles), "%s/profiles", e->dir);
         snprintf(e->config, sizeof(e->config), "%s/vmtuned.conf", e->dir);
         return e;
@@ -490,7 +491,7 @@ static void env_argv_add(struct tl_env *e, size_t *n, const char *arg)
 
 void tl_env_set_argv(struct tl_env *e, const char *const *launcher, bool foreground)
 {
-        const char *const paths[] = { "--root", e->root, "--runtime-dir", e->run,
+        const char *const paths[] = { "--root", e->root, "--runtime-dir", e->run, "--state-dir", e->state,
                                       "--profile-dir", e->profiles, "--config", e->config };
         size_t n = 0;
 

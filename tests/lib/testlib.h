@@ -140,6 +140,7 @@ struct tl_env {
         char *dir;              /* the temporary directory */
         char root[512];         /* --root: the fixture kernel, dir/root */
         char run[512];          /* --runtime-dir: rollback journal, control socket */
+        char state[512];        /* --state-dir: the persisted profile choice, never /var/lib */
         char profiles[512];     /* --profile-dir */
         char config[512];       /* --config: dir/vmtuned.conf */
         char *argv[24];         /* the daemon's command line, set by tl_env_set_argv */
@@ -149,7 +150,7 @@ struct tl_env {
 /* A new environment below a new /tmp/PREFIX.XXXXXX; nothing written yet. */
 struct tl_env *tl_env_setup(const char *prefix);
 /* Set e->argv to `[LAUNCHER...] VMTUNED_BIN [--foreground] --root ROOT
- * --runtime-dir RUN --profile-dir PROFILES --config CONFIG`. launcher
+ * --runtime-dir RUN --state-dir STATE --profile-dir PROFILES --config CONFIG`. launcher
  * (NULL-terminated, or NULL) runs first and execs the daemon: e.g. a shell
  * that sets an environment variable naming the daemon's own PID, which no
  * one knows before it runs. Without --foreground the daemon logs to the

@@ -1110,6 +1110,256 @@ static void test_man_page_documents_every_message_id_and_journal_field(void **st
         free(man);
 }
 
+/* --- the profile chosen with vmtunectl lasts ---------------------------------- */
+
+/* SIGHUP, and wait until the daemon is ready again. */
+static void sighup_and_wait(struct tl_env *e)
+{
+        char *reloading;
+
+        e->d.n_notifications = 0;
+        e->d.notifications[0] = '\0';
+        assert_int_equal(kill(e->d.pid, SIGHUP), 0);
+        assert_true(tl_daemon_wait_notify(&e->d, "RELOADING=1", 30000));
+        for (int i = 0; i < 300; i++) {
+                reloading = strstr(e->d.notifications, "RELOADING=1");
+                if (reloading && strstr(reloading, "READY=1"))
+                        return;
+                tl_daemon_wait_notify(&e->d, "NEVER", 100);
+        }
+        fail_msg("no READY=1 after the reload:\n%s", e->d.notifications);
+}
+
+static void restart(struct tl_env *e)
+{
+        stop(e);
+        tl_daemon_free(&e->d);
+        kernel_shows_scheduler_choices(e);
+        start(e);
+}
+
+/* argv[0..size): the daemon's command line with extra appended. */
+static void argv_with(const struct tl_env *e, char **argv, size_t size, const char *extra)
+{
+        size_t n = 0;
+
+        for (; e->argv[n] && n + 2 < size; n++)
+                argv[n] = e->argv[n];
+        argv[n++] = (char *) extra;
+        argv[n] = NULL;
+}
+
+/* status names the profile and who chose it, text and JSON. */
+static void assert_status_source(struct tl_env *e, const char *profile, const char *source, const char *json_kind)
+{
+        char *out = NULL, want[600];
+
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        snprintf(want, sizeof(want), "profile:  %s", profile);
+        assert_contains(out, want);
+        snprintf(want, sizeof(want), "\nsource:   %s\n", source);
+        assert_contains(out, want);
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_json(out);
+        snprintf(want, sizeof(want), "\"profile\":\"%s\"", profile);
+        assert_contains(out, want);
+        snprintf(want, sizeof(want), "\"profile_source\":{\"kind\":\"%s\"", json_kind);
+        assert_contains(out, want);
+        free(out);
+}
+
+static char *persisted_source(const struct tl_env *e)
+{
+        return xasprintf("vmtunectl profile (persisted in %s/active_profile)", e->state);
+}
+
+static char *config_source(const struct tl_env *e)
+{
+        return xasprintf("configuration file %s", e->config);
+}
+
+/* tuned's `tuned-adm profile` lasts; so does ours: through SIGHUP and a
+ * restart, until `vmtunectl profile --reset`. */
+static void test_profile_choice_lasts_across_sighup_and_restart_until_reset(void **state)
+{
+        struct tl_env *e = *state;
+        _cleanup_free_ char *persisted = persisted_source(e), *config = config_source(e);
+        char *out = NULL, *saved;
+
+        start(e);
+        assert_status_source(e, "test", config, "configuration-file");
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 0);
+        assert_contains(out, "profile other applied");
+        free(out);
+        /* The choice, and the profile= it was chosen over. */
+        saved = tl_read(e->state, "active_profile");
+        assert_string_equal(saved, "other\ntest\n");
+        free(saved);
+        assert_status_source(e, "other", persisted, "vmtunectl");
+
+        sighup_and_wait(e);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_status_source(e, "other", persisted, "vmtunectl");
+        assert_int_equal(ctl(e, &out, "reload", NULL), 0);
+        assert_contains(out, "configuration reloaded; profile other applied");
+        free(out);
+
+        restart(e);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20");
+        assert_status_source(e, "other", persisted, "vmtunectl");
+
+        assert_int_equal(ctl(e, &out, "profile", "--reset", NULL), 0);
+        assert_contains(out, "choice reset; profile test applied");
+        free(out);
+        assert_false(tl_exists(e->state, "active_profile"));
+        assert_test_profile_applied(e);
+        assert_status_source(e, "test", config, "configuration-file");
+        sighup_and_wait(e);
+        assert_status_source(e, "test", config, "configuration-file");
+        /* Nothing to forget: still fine. */
+        kernel_shows_scheduler_choices(e);
+        assert_int_equal(ctl(e, &out, "profile", "--reset", NULL), 0);
+        free(out);
+        stop(e);
+        assert_originals(e);
+}
+
+/* The administrator edits profile= after the choice: the file wins, at
+ * reload and at start, and the stale choice does not come back when
+ * profile= is set back. */
+static void test_edited_profile_in_the_configuration_wins_over_the_choice(void **state)
+{
+        struct tl_env *e = *state;
+        _cleanup_free_ char *config = config_source(e);
+        char *out = NULL, *err;
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 0);
+        free(out);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = base\nlibvirt_uri = test:///default\n");
+        assert_int_equal(ctl(e, &out, "reload", NULL), 0);
+        assert_contains(out, "configuration reloaded; profile base applied");
+        free(out);
+        assert_status_source(e, "base", config, "configuration-file");
+        assert_false(tl_exists(e->state, "active_profile"));
+        err = tl_daemon_stderr(&e->d);
+        assert_contains(err, "forgetting profile other chosen with vmtunectl");
+        free(err);
+        tl_write(e->dir, "vmtuned.conf", good_config);
+        kernel_shows_scheduler_choices(e);
+        assert_int_equal(ctl(e, &out, "reload", NULL), 0);
+        assert_contains(out, "profile test applied");
+        free(out);
+
+        /* The same when the edit happens while the daemon is stopped. */
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 0);
+        free(out);
+        stop(e);
+        tl_daemon_free(&e->d);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = base\nlibvirt_uri = test:///default\n");
+        start(e);
+        assert_status_source(e, "base", config, "configuration-file");
+        assert_false(tl_exists(e->state, "active_profile"));
+        stop(e);
+        assert_originals(e);
+}
+
+/* A persisted name whose profile is gone, a file that is not ours to
+ * trust, a file that is not two names: a warning naming the file, and
+ * the configuration's profile. The daemon starts. */
+static void test_unusable_persisted_choice_falls_back_to_the_configuration(void **state)
+{
+        static const struct {
+                const char *content;
+                mode_t mode;
+                const char *warning;
+        } cases[] = {
+                { "gone\ntest\n", 0644, "active_profile names profile gone, which cannot be loaded" },
+                { "broken\n", 0644, "active_profile names profile broken, which cannot be loaded" },
+                { "../../etc/passwd\n", 0644, "active_profile: not one or two profile names, one a line" },
+                { "other\ntest\nthird\n", 0644, "active_profile: not one or two profile names, one a line" },
+                { "other\ntest\n", 0666, "active_profile: not a regular file owned by root that only root may write" },
+        };
+        struct tl_env *e = *state;
+        _cleanup_free_ char *config = config_source(e);
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *file = xasprintf("%s/active_profile", e->state);
+                char *err;
+
+                tl_write(e->state, "active_profile", cases[i].content);
+                assert_int_equal(chmod(file, cases[i].mode), 0);
+                kernel_shows_scheduler_choices(e);
+                start(e);
+                err = tl_daemon_stderr(&e->d);
+                assert_contains(err, cases[i].warning);
+                assert_contains(err, "running profile test (configuration file ");
+                free(err);
+                assert_test_profile_applied(e);
+                assert_status_source(e, "test", config, "configuration-file");
+                /* Left for the administrator to see. */
+                assert_true(tl_exists(e->state, "active_profile"));
+                stop(e);
+                tl_daemon_free(&e->d);
+        }
+        assert_originals(e);
+}
+
+/* --profile is the base a choice is made over, like profile=: the choice
+ * lasts while the daemon starts with the same --profile. */
+static void test_command_line_profile_is_the_base_of_the_choice(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL, *saved, *argv[32];
+        size_t n;
+
+        argv_with(e, argv, ARRAY_SIZE(argv), "--profile=other");
+        for (n = 0; argv[n]; n++)
+                ;
+
+        tl_assert_daemon_starts(&e->d, argv);
+        assert_status_source(e, "other", "command line", "command-line");
+        assert_int_equal(ctl(e, &out, "profile", "base", NULL), 0);
+        free(out);
+        saved = tl_read(e->state, "active_profile");
+        assert_string_equal(saved, "base\nother\n");
+        free(saved);
+        stop(e);
+        tl_daemon_free(&e->d);
+        tl_assert_daemon_starts(&e->d, argv);
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "profile:  base");
+        free(out);
+        stop(e);
+        tl_daemon_free(&e->d);
+
+        argv[n - 1] = (char *) "--profile=test";
+        kernel_shows_scheduler_choices(e);
+        tl_assert_daemon_starts(&e->d, argv);
+        assert_status_source(e, "test", "command line", "command-line");
+        stop(e);
+        assert_originals(e);
+}
+
+/* A dry run writes nothing, the state file included: the choice says so. */
+static void test_dry_run_choice_is_not_persisted(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL, *argv[32];
+
+        argv_with(e, argv, ARRAY_SIZE(argv), "--dry-run");
+        tl_assert_daemon_starts(&e->d, argv);
+        assert_int_equal(ctl(e, &out, "profile", "other", NULL), 0);
+        free(out);
+        assert_false(tl_exists(e->state, "active_profile"));
+        assert_status_source(e, "other", "vmtunectl profile (not persisted: dry run; lasts until the next reload or "
+                                         "restart)", "vmtunectl");
+        stop(e);
+        assert_originals(e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1131,6 +1381,11 @@ int main(void)
                                                 setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_profile_choice_lasts_across_sighup_and_restart_until_reset, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_edited_profile_in_the_configuration_wins_over_the_choice, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_unusable_persisted_choice_falls_back_to_the_configuration, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_command_line_profile_is_the_base_of_the_choice, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_choice_is_not_persisted, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
                 cmocka_unit_test(test_man_page_documents_every_message_id_and_journal_field),
         };

@@ -111,6 +111,22 @@ static int setup_group(void **state)
         return 0;
 }
 
+/* With a timeout no test outlasts: a connection the server drops was
+ * dropped on purpose, never because it timed out. */
+static int setup_group_patient(void **state)
+{
+        struct fixture *f = xcalloc(1, sizeof(*f));
+
+        f->dir = tl_mkdtemp("vmtuned-control");
+        f->sock = xasprintf("%s/vmtuned.sock", f->dir);
+        assert_int_equal(sd_event_new(&f->event), 0);
+        assert_int_equal(control_new_with_timeout(f->event, f->dir, geteuid() == 0 ? CONTROL_GID : (gid_t) -1,
+                                                  commands, ARRAY_SIZE(commands), 60 * UINT64_C(1000000),
+                                                  &f->control), 0);
+        *state = f;
+        return 0;
+}
+
 static int teardown(void **state)
 {
         fixture_free(*state);
@@ -239,9 +255,9 @@ static void ask(struct fixture *f, int argc, char **argv, bool json, struct answ
         ask_on(f, client_connect(f), argc, argv, json, a);
 }
 
-/* Connect fd to the server as uid NOBODY (with supplementary groups
+/* Connect fd to the server as uid (with supplementary groups
  * groups[0..n)) from a child; returns 0 or the child's connect errno. */
-static int connect_as_nobody(const struct fixture *f, int fd, const gid_t *groups, size_t n)
+static int connect_as(const struct fixture *f, uid_t uid, int fd, const gid_t *groups, size_t n)
 {
         pid_t pid;
         int status;
@@ -250,7 +266,7 @@ static int connect_as_nobody(const struct fixture *f, int fd, const gid_t *group
         assert_true(pid >= 0);
         if (pid == 0) {
                 if (setgroups(n, groups) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
-                    setresuid(NOBODY, NOBODY, NOBODY) < 0)
+                    setresuid(uid, uid, uid) < 0)
                         _exit(255);
                 _exit(-client_connect_fd(f, fd));
         }
@@ -258,6 +274,11 @@ static int connect_as_nobody(const struct fixture *f, int fd, const gid_t *group
         assert_true(WIFEXITED(status));
         assert_int_not_equal(WEXITSTATUS(status), 255);
         return WEXITSTATUS(status);
+}
+
+static int connect_as_nobody(const struct fixture *f, int fd, const gid_t *groups, size_t n)
+{
+        return connect_as(f, NOBODY, fd, groups, n);
 }
 
 static bool skip_unless_root(void)
@@ -569,6 +590,109 @@ static void test_control_group_member_may_only_run_read_only_commands(void **sta
         answer_done(&a);
 }
 
+/* Has the server answered or closed fd? An idle connection it keeps gets
+ * neither. Does not wait: what the server did so far. */
+static bool closed_by_server(int fd)
+{
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+
+        return n >= 0 || errno == ECONNRESET;
+}
+
+/* Turn the loop until the server has taken or closed each of fds[0..n):
+ * none waits in the backlog any more. */
+static size_t settle(struct fixture *f, const int *fds, size_t n)
+{
+        long deadline = now_ms() + GIVE_UP_MS;
+
+        for (;;) {
+                size_t closed = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        closed += closed_by_server(fds[i]);
+                if (closed + control_n_connections(f->control) == n)
+                        return closed;
+                assert_true(now_ms() < deadline);
+                loop_once(f);
+        }
+}
+
+/* Group members (uids NOBODY, NOBODY-1, ...) holding every slot without a
+ * word must not keep root waiting: those beyond the group's share are
+ * closed at accept, and root is answered while the rest stay connected
+ * (the timeout is longer than the test, so none is dropped for silence). */
+static void test_idle_group_members_cannot_delay_root(void **state)
+{
+        struct fixture *f = *state;
+        const gid_t member[] = { CONTROL_GID };
+        enum { UIDS = 4, PER_UID = CONTROL_MAX_CLIENTS / UIDS + 1, N = UIDS * PER_UID };
+        char *echo[] = { "echo", "root", NULL };
+        int idle[N];
+        size_t kept, closed;
+        struct answer a;
+
+        if (skip_unless_root())
+                return;
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        for (size_t i = 0; i < N; i++) {
+                idle[i] = client_socket();
+                assert_int_equal(connect_as(f, NOBODY - (uid_t) (i % UIDS), idle[i], member, 1), 0);
+        }
+        closed = settle(f, idle, N);
+        kept = control_n_connections(f->control);
+        assert_int_equal(kept, CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVE);
+
+        ask(f, 2, echo, false, &a);
+        assert_string_equal(a.body, "said: echo root\n");
+        answer_done(&a);
+        assert_int_equal(control_n_connections(f->control), kept);
+        assert_int_equal(settle(f, idle, N), closed);
+        for (size_t i = 0; i < N; i++)
+                close(idle[i]);
+}
+
+/* One member cannot take the whole share of the group either. */
+static void test_one_uid_gets_at_most_its_share(void **state)
+{
+        struct fixture *f = *state;
+        const gid_t member[] = { CONTROL_GID };
+        char *echo[] = { "echo", NULL };
+        int idle[CONTROL_MAX_CLIENTS];
+        struct answer a;
+        uint8_t *raw;
+        size_t len;
+        int fd;
+
+        if (skip_unless_root())
+                return;
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(idle); i++) {
+                idle[i] = client_socket();
+                assert_int_equal(connect_as_nobody(f, idle[i], member, 1), 0);
+        }
+        assert_int_equal(settle(f, idle, ARRAY_SIZE(idle)), CONTROL_MAX_CLIENTS - CONTROL_MAX_CLIENTS_PER_UID);
+        assert_int_equal(control_n_connections(f->control), CONTROL_MAX_CLIENTS_PER_UID);
+        /* The last one was refused, and told why. */
+        len = pump_until_closed(f, idle[ARRAY_SIZE(idle) - 1], &raw);
+        answer_parse(raw, len, &a);
+        assert_int_equal(a.resp.status, CTLPROTO_STATUS_ERROR);
+        assert_int_equal(a.resp.exit_code, 1);
+        assert_string_equal(a.body, "vmtuned is busy: this uid holds as many connections as one uid may; try again\n");
+        answer_done(&a);
+        idle[ARRAY_SIZE(idle) - 1] = -1;
+
+        /* Another member still gets in and is answered. */
+        fd = client_socket();
+        assert_int_equal(connect_as(f, NOBODY - 1, fd, member, 1), 0);
+        ask_on(f, fd, 1, echo, false, &a);
+        assert_int_equal(a.resp.exit_code, 0);
+        answer_done(&a);
+        for (size_t i = 0; i < ARRAY_SIZE(idle); i++)
+                if (idle[i] >= 0)
+                        close(idle[i]);
+}
+
 /* --- vmtunectl against this server ------------------------------------- */
 
 /* Run vmtunectl ARGS (as uid NOBODY if as_nobody) while turning the loop;
@@ -685,6 +809,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_clients_beyond_the_cap_wait_their_turn, setup_root_only, teardown),
                 cmocka_unit_test_setup_teardown(test_non_root_peer_is_refused, setup_root_only, teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_only_run_read_only_commands, setup_group, teardown),
+                cmocka_unit_test_setup_teardown(test_idle_group_members_cannot_delay_root, setup_group_patient, teardown),
+                cmocka_unit_test_setup_teardown(test_one_uid_gets_at_most_its_share, setup_group_patient, teardown),
                 cmocka_unit_test_setup_teardown(test_vmtunectl_prints_the_body_and_passes_the_exit_code_on, setup_root_only, teardown),
                 cmocka_unit_test_setup_teardown(test_vmtunectl_exit_codes_without_daemon_and_without_permission, setup_root_only, teardown),
         };
