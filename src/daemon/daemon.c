@@ -280,7 +280,14 @@ static int plan_reconcile_apply(struct daemon *d, const struct profile *p)
 
                 if (d->ksm)
                         (void) ksm_prepare_restore(d->ksm, false, restoring_numa);
-                log_restore_result(d, rollback_restore_unwanted(d->rollback, &d->root, wanted_by_next_plan, &next));
+                r = rollback_restore_unwanted(d->rollback, &d->root, wanted_by_next_plan, &next);
+                if (r < 0) {
+                        /* As a failed apply: nothing of it may stay without the journal behind it. */
+                        (void) rollback_restore_all(d->rollback, &d->root);
+                        target_list_free(&targets);
+                        return r;
+                }
+                log_restore_result(d, r);
         }
         r = apply_tuning(d, &targets);
         target_list_free(&targets);

@@ -542,7 +542,8 @@ static void test_key_table_is_consistent(void **state)
                 assert_ptr_equal(profile_key_lookup(k->section, k->key), k);
                 if (streq(k->section, "disk") || (streq(k->section, "ksm") && !k->path)) {
                         /* [disk] is per device; [ksm] mode=, ksm_interval=,
-                         * ksm_threshold_percent=, unmerge_for_numa= configure vmtuned's KSM module. */
+                         * ksm_threshold_percent=, unmerge_for_numa=, unmerge_on_stop=
+                         * configure vmtuned's KSM module. */
                         assert_null(k->path);
                 } else {
                         /* Relative, under the root prefix, no escapes. */
@@ -551,7 +552,7 @@ static void test_key_table_is_consistent(void **state)
                         assert_true(startswith(k->path, "sys/kernel/mm/"));
                 }
         }
-        assert_int_equal(n, 8 + 4 + 13 + 4);
+        assert_int_equal(n, 8 + 4 + 13 + 5);
         assert_null(profile_key_lookup("ksm", "mode")->path);
         assert_string_equal(profile_key_lookup("ksm", "run")->path, "sys/kernel/mm/ksm/run");
         assert_string_equal(profile_key_lookup("vm", "khugepaged_max_ptes_none")->path,
