@@ -34,11 +34,22 @@ void kroot_close(struct kroot *r);
 /* A relative path with no "..", "." or empty component and no leading '/'. */
 bool kfile_path_valid(const char *relpath);
 
-/* Paths are opened without O_NOFOLLOW (sys/block/X are symlinks into
- * sys/devices); kfile_path_valid() keeps them from climbing out. Every
- * function below answers -EINVAL for an invalid path without opening it,
- * and every reader -ENOENT for a file that is not there, also for a /proc
- * process that went away before or while it was read (ESRCH).
+/* A valid path to a file in one of the kernel trees vmtuned changes, the
+ * only paths its rollback journal may name: below proc/sys/,
+ * sys/kernel/mm/{transparent_hugepage,ksm,hugepages}/, sys/block/X/queue/,
+ * sys/fs/cgroup/, sys/devices/system/cpu/ and
+ * sys/devices/system/node/nodeN/hugepages/. Lexical only (pure). */
+bool kfile_path_managed(const char *relpath);
+
+/* Paths are resolved beneath the root and never out of it: symlinks are
+ * followed while they stay beneath it (sys/block/X are relative links into
+ * sys/devices), and a path that a link (absolute, or climbing with "..")
+ * would take out of it fails with -EXDEV: openat2(2) with RESOLVE_BENEATH,
+ * or an O_NOFOLLOW walk where the kernel has no openat2. The same holds for
+ * kfile_access/kfile_stat and below the directory fds of kfile_open_dirfd.
+ * Every function below answers -EINVAL for an invalid path without opening
+ * it, and every reader -ENOENT for a file that is not there, also for a
+ * /proc process that went away before or while it was read (ESRCH).
  *
  * Read a kernel file: its contents trimmed, with runs of white space folded
  * to one space (sysctls such as tcp_rmem print tabs). -E2BIG if it does

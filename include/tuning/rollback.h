@@ -31,7 +31,13 @@ struct rollback {
  * *ret_found_stale is set, so the caller restores before applying.
  * Logs its own errors (only it knows the corrupt journal's line number),
  * so callers just stop: -EBADMSG for a corrupt journal, which is never
- * dropped or guessed at. */
+ * dropped or guessed at. The journal is believed only if it can be ours
+ * alone: refused (and left where it is) unless every record names a file in
+ * the kernel trees vmtuned manages (kfile_path_managed(), -EBADMSG), unless
+ * it is a regular file (not a symlink, -ELOOP; not a FIFO or anything else,
+ * -EBADMSG) owned by the euid without group/other write (-EPERM), and
+ * unless runtime_dir is such a directory and not a symlink (-EPERM, -ELOOP,
+ * -ENOTDIR). Each refusal logs why, and touches nothing. */
 int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_found_stale);
 /* rollback_open() first takes an exclusive flock on RUNTIME_DIR/lock, held
  * until rollback_free(): a second vmtuned on the same runtime directory
@@ -43,8 +49,12 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
 const struct rollback_entry *rollback_find(const struct rollback *rb, const char *path);
 
 /* Record (key, path, original, written) durably: write the whole journal to
- * a temporary file, fsync, rename over the journal, fsync the directory.
- * A path already recorded keeps its first original and gets the new written value. */
+ * a temporary file (RUNTIME_DIR/rollback.tmp, unlinked first and created
+ * anew with O_EXCL, so nothing planted there is written through), fsync,
+ * rename over the journal, fsync the directory.
+ * A path already recorded keeps its first original and gets the new written
+ * value. -EPERM (logged) for a path that is not a kernel tunable vmtuned
+ * manages (kfile_path_managed()): the journal would refuse it at load. */
 int rollback_record(struct rollback *rb, const char *key, const char *path,
                     const char *original, const char *written);
 

@@ -3,7 +3,11 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 
 #include "base/log.h"
 #include "base/bitmap.h"
@@ -107,20 +111,213 @@ bool kfile_selector_offers(const char *line, const char *word)
         }
 }
 
+/* The kernel trees vmtuned changes, one fnmatch(3) pattern a component:
+ * what the rollback journal may name. A tree itself is not a tunable, a
+ * file below it is. Later trees (cpufreq, hugepages, more cgroup files)
+ * are added here, not in the modules that write them. */
+static const char *const managed_trees[] = {
+        "proc/sys",                                      /* sysctls */
+        "sys/kernel/mm/transparent_hugepage",
+        "sys/kernel/mm/ksm",
+        "sys/kernel/mm/hugepages",
+        "sys/block/*/queue",                             /* [disk] */
+        "sys/fs/cgroup",                                 /* the balancer's cpuset.mems */
+        "sys/devices/system/cpu",                        /* cpufreq, cpu online */
+        "sys/devices/system/node/node[0-9]*/hugepages",
+};
+
+/* Is the valid path relpath strictly below tree? */
+static bool path_below(const char *relpath, const char *tree)
+{
+        const char *p = relpath, *t = tree;
+
+        for (;;) {
+                size_t plen = strcspn(p, "/"), tlen = strcspn(t, "/");
+                char pc[NAME_MAX + 1], tc[NAME_MAX + 1];
+
+                /* The tree needs a file below it: p must go on. */
+                if (p[plen] == '\0' || plen > NAME_MAX || tlen > NAME_MAX)
+                        return false;
+                memcpy(pc, p, plen);
+                pc[plen] = '\0';
+                memcpy(tc, t, tlen);
+                tc[tlen] = '\0';
+                if (fnmatch(tc, pc, 0) != 0)
+                        return false;
+                if (t[tlen] == '\0')
+                        return true; /* and kfile_path_valid() promises a name after the '/' */
+                p += plen + 1;
+                t += tlen + 1;
+        }
+}
+
+bool kfile_path_managed(const char *relpath)
+{
+        if (!kfile_path_valid(relpath))
+                return false;
+        for (size_t i = 0; i < ARRAY_SIZE(managed_trees); i++)
+                if (path_below(relpath, managed_trees[i]))
+                        return true;
+        return false;
+}
+
+/* --- opening beneath the root -------------------------------------------- */
+
+/* Set once openat2(2) turned out to be missing (ENOSYS: before Linux 5.6)
+ * or filtered (a seccomp policy older than the syscall answers EPERM, as
+ * systemd's SystemCallErrorNumber=EPERM does): every later open walks. A
+ * fact about the kernel, not daemon state, hence a static. */
+static bool no_openat2;
+
+/* Symlinks followed in one walk, as the kernel's own limit (MAXSYMLINKS). */
+#define WALK_SYMLINKS_MAX 40
+
+/* The fallback of open_beneath(): resolve relpath one component at a
+ * time with O_NOFOLLOW, keeping every directory on the way open, and
+ * follow each symlink by hand: a relative one (sysfs' "../devices/...")
+ * is spliced into the rest of the path and walked on, ".." pops back to
+ * the directory held open below it; an absolute link, or ".." at dirfd,
+ * is -EXDEV, as RESOLVE_BENEATH answers. Each step opens with O_NOFOLLOW,
+ * so a link swapped in between a look and an open fails rather than
+ * leads out. */
+static int walk_beneath(int dirfd, const char *relpath, int flags)
+{
+        _cleanup_free_ char *todo = xstrdup(relpath);
+        _cleanup_free_ int *dirs = NULL;
+        size_t depth = 0, cap = 0;
+        unsigned links = 0;
+        char *p = todo;
+        int r;
+
+        for (;;) {
+                char *name = p, target[PATH_MAX];
+                int cur = depth ? dirs[depth - 1] : dirfd, fd;
+                bool last;
+                ssize_t n;
+
+                p += strcspn(p, "/");
+                if (*p)
+                        *p++ = '\0';
+                last = p[strspn(p, "/")] == '\0';
+                if (!*name || streq(name, ".")) {
+                        if (!last)
+                                continue;
+                        name = "."; /* a link to "sub/" or "." ends on a directory */
+                } else if (streq(name, "..")) {
+                        if (depth == 0) {
+                                r = -EXDEV;
+                                break;
+                        }
+                        close(dirs[--depth]);
+                        if (!last)
+                                continue;
+                        name = ".";
+                        cur = depth ? dirs[depth - 1] : dirfd;
+                }
+                if (last)
+                        fd = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC);
+                else
+                        fd = openat(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && last && (flags & O_PATH)) {
+                        struct stat st;
+
+                        /* O_PATH|O_NOFOLLOW opens a symlink itself. */
+                        if (fstat(fd, &st) < 0) {
+                                r = -errno;
+                                close(fd);
+                                break;
+                        }
+                        if (S_ISLNK(st.st_mode)) {
+                                close(fd);
+                                fd = -1;
+                                errno = ELOOP;
+                        }
+                }
+                if (fd >= 0 && last) {
+                        r = fd;
+                        break;
+                }
+                if (fd >= 0) {
+                        if (depth == cap) {
+                                cap = cap ? cap * 2 : 16;
+                                dirs = xreallocarray(dirs, cap, sizeof(*dirs));
+                        }
+                        dirs[depth++] = fd;
+                        continue;
+                }
+                /* A symlink answers ELOOP to O_NOFOLLOW, ENOTDIR when a
+                 * directory was asked for. */
+                r = -errno;
+                if (r != -ELOOP && r != -ENOTDIR)
+                        break;
+                n = readlinkat(cur, name, target, sizeof(target));
+                if (n < 0)
+                        break; /* not a link: r stands */
+                if ((size_t) n == sizeof(target)) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                target[n] = '\0';
+                if (target[0] == '/') {
+                        r = -EXDEV;
+                        break;
+                }
+                if (++links > WALK_SYMLINKS_MAX) {
+                        r = -ELOOP;
+                        break;
+                }
+                /* The link's target, then what was left after it. */
+                {
+                        char *next = *p ? xasprintf("%s/%s", target, p) : xstrdup(target);
+
+                        free(todo);
+                        todo = next;
+                        p = todo;
+                }
+        }
+        while (depth > 0)
+                close(dirs[--depth]);
+        return r;
+}
+
+/* Open relpath beneath dirfd, following symlinks only while they stay
+ * beneath it: openat2(RESOLVE_BENEATH) where the kernel has it, else
+ * walk_beneath(). -EXDEV for a path that would leave dirfd. */
+static int open_beneath(int dirfd, const char *relpath, int flags)
+{
+        struct open_how how = { .flags = (uint64_t) (flags | O_CLOEXEC), .resolve = RESOLVE_BENEATH };
+        int fd, r, tries = 0;
+
+        if (!no_openat2) {
+                do
+                        fd = (int) syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
+                /* EAGAIN: a rename or mount raced with the lookup. */
+                while (fd < 0 && errno == EAGAIN && ++tries < 16);
+                if (fd >= 0)
+                        return fd;
+                r = -errno;
+                if (r != -ENOSYS && r != -EPERM)
+                        return r;
+                /* EPERM may be the file's own answer: only a walk that
+                 * succeeds where openat2 did not proves a filter. */
+                fd = walk_beneath(dirfd, relpath, flags);
+                if (r == -ENOSYS || fd >= 0)
+                        no_openat2 = true;
+                return fd;
+        }
+        return walk_beneath(dirfd, relpath, flags);
+}
+
 /* --- reading ----------------------------------------------------------- */
 
 static int open_at(int dirfd, const char *relpath, int flags)
 {
-        int fd;
-
         if (!kfile_path_valid(relpath))
                 return -EINVAL;
-        /* No O_NOFOLLOW: sys/block/X are symlinks into sys/devices. The path
-         * itself is checked above, so it cannot climb out of the prefix. */
-        fd = openat(dirfd, relpath, flags | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return fd;
+        /* kfile_path_valid() alone does not keep a path beneath the root: a
+         * symlink can point anywhere. Links are followed (sys/block/X are
+         * links into sys/devices), but only while they stay beneath it. */
+        return open_beneath(dirfd, relpath, flags);
 }
 
 /* A process that exits between listing and reading its /proc files answers
@@ -290,18 +487,22 @@ int kfile_read_list(const struct kroot *r, const char *relpath, struct bitmap *r
 
 /* --- looking ----------------------------------------------------------- */
 
+/* Looked at through an O_PATH descriptor, so that a look follows the same
+ * links as an open would and no further. */
 int kfile_access(const struct kroot *r, const char *relpath)
 {
-        if (!kfile_path_valid(relpath))
-                return -EINVAL;
-        return faccessat(r->dirfd, relpath, F_OK, 0) < 0 ? -errno : 0;
+        _cleanup_close_ int fd = open_at(r->dirfd, relpath, O_PATH);
+
+        return fd < 0 ? fd : 0;
 }
 
 int kfile_stat(const struct kroot *r, const char *relpath, struct stat *ret)
 {
-        if (!kfile_path_valid(relpath))
-                return -EINVAL;
-        return fstatat(r->dirfd, relpath, ret, 0) < 0 ? -errno : 0;
+        _cleanup_close_ int fd = open_at(r->dirfd, relpath, O_PATH);
+
+        if (fd < 0)
+                return fd;
+        return fstat(fd, ret) < 0 ? -errno : 0;
 }
 
 int kfile_open_dirfd_at(int dirfd, const char *relpath)

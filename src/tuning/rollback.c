@@ -193,22 +193,91 @@ int rollback_parse_at(const char *text, struct rollback_entry **ret, size_t *ret
 
 /* --- the journal file ---------------------------------------------------- */
 
-static int read_file(const char *path, char **ret)
+/* Is this file or directory one only we could have written? Owned by our
+ * euid (root, for the daemon) and not writable by group or others: a
+ * journal is written back into the kernel at the next start, so a journal
+ * someone else could have put there, or could swap in a directory they
+ * can write, is not ours to believe. NULL if so, else why not. */
+static const char *not_ours(const struct stat *st)
+{
+        if (st->st_uid != geteuid())
+                return "is not owned by the user vmtuned runs as";
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return "is writable by group or others";
+        return NULL;
+}
+
+/* Read the journal at path; -ENOENT when there is none. Logs why it
+ * refuses one, like rollback_open(). O_NONBLOCK: a FIFO in its place must
+ * not hang the start-up (before signals are set up) waiting for a writer. */
+static int read_journal(const char *path, char **ret)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
+        const char *why;
+        struct stat st;
         size_t len;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT)
+                return -ENOENT;
+        if (fd < 0 && errno == ELOOP)
+                return log_error_errno(errno, "%s is a symlink, not a rollback journal vmtuned wrote; "
+                                       "refusing to follow it (inspect it, then remove it)", path);
         if (fd < 0)
-                return -errno;
+                return log_error_errno(errno, "cannot read rollback journal %s: %m", path);
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "cannot stat rollback journal %s: %m", path);
+        if (!S_ISREG(st.st_mode)) {
+                log_error("%s is not a regular file, not a rollback journal vmtuned wrote; "
+                          "refusing it (inspect it, then remove it)", path);
+                return -EBADMSG;
+        }
+        why = not_ours(&st);
+        if (why) {
+                log_error("rollback journal %s %s (owner uid %u, mode %04o): refusing to restore "
+                          "what someone else may have written (inspect it, restore by hand, then remove it)",
+                          path, why, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
         r = kfile_read_fd(fd, 16u << 20, &buf, &len);
         if (r < 0)
-                return r;
-        if (strlen(buf) != len)
-                return -EBADMSG; /* a NUL byte: not our text */
+                return log_error_errno(r, "cannot read rollback journal %s: %m", path);
+        if (strlen(buf) != len) {
+                log_error("%s: a NUL byte: not a rollback journal vmtuned wrote; refusing to guess the "
+                          "original values (inspect it, restore by hand, then remove it)", path);
+                return -EBADMSG;
+        }
         *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* The runtime directory holds the journal: it must be ours alone (see
+ * not_ours()), and not a symlink to somewhere else. Logs why not. */
+static int check_runtime_dir(const char *runtime_dir)
+{
+        const char *why;
+        struct stat st;
+
+        if (lstat(runtime_dir, &st) < 0)
+                return log_error_errno(errno, "cannot stat runtime directory %s: %m", runtime_dir);
+        if (S_ISLNK(st.st_mode)) {
+                log_error("runtime directory %s is a symlink; refusing to keep the rollback journal "
+                          "where it leads", runtime_dir);
+                return -ELOOP;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                log_error("runtime directory %s is not a directory", runtime_dir);
+                return -ENOTDIR;
+        }
+        why = not_ours(&st);
+        if (why) {
+                log_error("runtime directory %s %s (owner uid %u, mode %04o): someone else could replace "
+                          "the rollback journal; refusing to use it", runtime_dir, why,
+                          (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
         return 0;
 }
 
@@ -247,7 +316,15 @@ static int persist(const struct rollback *rb, const struct rollback_entry *entri
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", rb->file);
         int fd, r;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* A stale temporary (a crash between create and rename), or
+         * anything planted at its name, is unlinked and never written
+         * through: O_EXCL creates a new file of ours or fails, so a hard
+         * link to some other file there cannot be truncated. (O_TMPFILE
+         * would still need this name: linkat cannot replace the journal,
+         * only rename can.) */
+        if (unlink(tmp) < 0 && errno != ENOENT)
+                return -errno;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
         r = write_all(fd, text, strlen(text));
@@ -262,6 +339,24 @@ static int persist(const struct rollback *rb, const struct rollback_entry *entri
                 return r;
         }
         return fsync_dir(rb->dir);
+}
+
+/* Every record of a loaded journal must name a file in the kernel trees
+ * vmtuned manages (kfile_path_managed()): restore writes the original back
+ * to that path, as root, so a record for etc/victim (with --root /, any
+ * small file) must never be acted on. Refused whole, like a corrupt line,
+ * and left on disk for a person to read. Logs why. */
+static int check_managed(const char *file, const struct rollback_entry *entries, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!kfile_path_managed(entries[i].path)) {
+                        /* Line 1 is the header, then one line per entry. */
+                        log_error("%s:%zu: %s is not a kernel tunable vmtuned manages; refusing the "
+                                  "rollback journal (inspect it, restore by hand, then remove it)",
+                                  file, i + 2, entries[i].path);
+                        return -EBADMSG;
+                }
+        return 0;
 }
 
 /* Take RUNTIME_DIR/lock (see rollback.h) and write our pid into it for the
@@ -312,14 +407,17 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
          * must reach the socket; the journal itself is 0600. */
         if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "cannot create runtime directory %s: %m", runtime_dir);
+        r = check_runtime_dir(runtime_dir);
+        if (r < 0)
+                return r;
         r = take_lock(runtime_dir, &lock_fd);
         if (r < 0)
                 return r;
 
-        r = read_file(file, &text);
+        r = read_journal(file, &text);
         if (r < 0 && r != -ENOENT) {
                 close(lock_fd);
-                return log_error_errno(r, "cannot read rollback journal %s: %m", file);
+                return r; /* read_journal() said why */
         }
         if (r == 0) {
                 unsigned bad_line;
@@ -329,6 +427,12 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
                         log_error("%s:%u: corrupt rollback journal line; refusing to guess the "
                                   "original values (inspect it, restore by hand, then remove it)",
                                   file, bad_line);
+                        close(lock_fd);
+                        return r;
+                }
+                r = check_managed(file, entries, n);
+                if (r < 0) {
+                        rollback_entries_free(entries, n);
                         close(lock_fd);
                         return r;
                 }
@@ -362,6 +466,11 @@ int rollback_record(struct rollback *rb, const char *key, const char *path,
 
         if (!kfile_path_valid(path))
                 return -EINVAL;
+        /* What the journal would refuse to load, it does not write. */
+        if (!kfile_path_managed(path)) {
+                log_error("%s: not recording %s: not a kernel tunable vmtuned manages", key, path);
+                return -EPERM;
+        }
 
         if (e) {
                 /* Keep the first original: that is what the machine had

@@ -7,9 +7,13 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "base/bitmap.h"
@@ -429,6 +433,158 @@ static void test_kroot_open_of_missing_prefix_fails_and_leaves_ret(void **state)
         assert_null(r.path);
 }
 
+static void test_path_managed_names_only_files_in_the_kernel_trees_vmtuned_changes(void **state)
+{
+        const char *managed[] = {
+                "proc/sys/vm/swappiness",
+                "proc/sys/net/ipv4/tcp_rmem",
+                "sys/kernel/mm/transparent_hugepage/enabled",
+                "sys/kernel/mm/transparent_hugepage/khugepaged/defrag",
+                "sys/kernel/mm/ksm/run",
+                "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+                "sys/block/vda/queue/scheduler",
+                "sys/block/nvme0n1/queue/read_ahead_kb",
+                "sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dvm.scope/libvirt/cpuset.mems",
+                "sys/fs/cgroup/cpuset/machine/cpuset.memory_migrate",
+                "sys/devices/system/cpu/cpu3/cpufreq/scaling_governor",
+                "sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages",
+        };
+        const char *not_managed[] = {
+                NULL, "", "etc/victim", "etc/shadow", "root/.ssh/authorized_keys",
+                "proc/sys", "proc/sys/", "sys/kernel/mm/ksm", "sys/block/vda/queue", /* trees, not files */
+                "proc/sysrq-trigger", "proc/1/status", "proc/system/x", "proc/sysx/vm/swappiness",
+                "sys/block/vda/size", "sys/block/vda/device/rescan", "sys/block/queue/scheduler",
+                "sys/kernel/mm/page_idle/bitmap", "sys/fs/cgroupx/a", "sys/devices/system/node/node0/cpulist",
+                "sys/devices/system/node/nodes/hugepages/x", "sys/devices/system/memory/memory0/online",
+                "/proc/sys/vm/swappiness", "proc/sys/../../etc/victim", "proc/sys/vm/../../../etc/victim",
+                "proc/sys/./vm/swappiness", "proc/sys//vm/swappiness", "run/vmtuned/rollback",
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(managed); i++)
+                if (!kfile_path_managed(managed[i]))
+                        fail_msg("%s should be managed", managed[i]);
+        for (size_t i = 0; i < ARRAY_SIZE(not_managed); i++)
+                if (kfile_path_managed(not_managed[i]))
+                        fail_msg("%s should not be managed", not_managed[i] ? not_managed[i] : "(null)");
+}
+
+/* The symlink checks below, without cmocka, so that a child with openat2
+ * filtered out can run them too: 0, or the number of the check that failed. */
+static int check_links_stay_beneath_the_root(const struct tl_root *f, const char *outside)
+{
+        _cleanup_free_ char *victim = xasprintf("%s/outside-file", outside);
+        _cleanup_free_ char *climb = xasprintf("../../../../%s/outside-file", outside + 1);
+        _cleanup_free_ char *content = NULL;
+        struct stat st;
+        char buf[64];
+        DIR *d = NULL;
+
+        tl_write(outside, "outside-file", "secret\n");
+        /* Out of the root: an absolute link, a relative one that climbs,
+         * and a directory on the way that is a link out. */
+        tl_symlink(f->dir, "proc/sys/vm/swappiness", victim);
+        tl_symlink(f->dir, "proc/sys/vm/dirty_ratio", climb);
+        tl_symlink(f->dir, "sys/block/sdz", outside);
+        tl_write(outside, "queue/scheduler", "[none] bfq\n");
+        /* Inside it: sysfs' own relative links, and a link to a sibling. */
+        tl_write(f->dir, "sys/devices/virtual/block/vda/queue/scheduler", "[none] mq-deadline\n");
+        tl_symlink(f->dir, "sys/block/vda", "../devices/virtual/block/vda");
+        tl_write(f->dir, "proc/sys/vm/overcommit_memory", "0\n");
+        tl_symlink(f->dir, "proc/sys/vm/alias", "./../vm/overcommit_memory");
+        tl_symlink(f->dir, "proc/sys/vm/loop1", "loop2");
+        tl_symlink(f->dir, "proc/sys/vm/loop2", "loop1");
+
+        if (kfile_read(&f->root, "proc/sys/vm/swappiness", buf, sizeof(buf)) != -EXDEV)
+                return 1;
+        if (kfile_write(&f->root, "proc/sys/vm/swappiness", "1") != -EXDEV)
+                return 2;
+        if (kfile_write(&f->root, "proc/sys/vm/dirty_ratio", "1") != -EXDEV)
+                return 3;
+        if (kfile_write(&f->root, "sys/block/sdz/queue/scheduler", "bfq") != -EXDEV)
+                return 4;
+        if (kfile_exists(&f->root, "proc/sys/vm/swappiness") || kfile_stat(&f->root, "sys/block/sdz", &st) != -EXDEV)
+                return 5;
+        if (kfile_opendir(&f->root, "sys/block/sdz/queue", &d) != -EXDEV)
+                return 6;
+        content = tl_read(outside, "outside-file");
+        if (!content || !streq(content, "secret\n"))
+                return 7;
+        free(content);
+        content = tl_read(outside, "queue/scheduler");
+        if (!content || !streq(content, "[none] bfq\n"))
+                return 8;
+
+        if (kfile_write(&f->root, "sys/block/vda/queue/scheduler", "mq-deadline") != 0)
+                return 9;
+        free(content);
+        content = tl_read(f->dir, "sys/devices/virtual/block/vda/queue/scheduler");
+        if (!content || !streq(content, "mq-deadline\n"))
+                return 10;
+        if (kfile_read(&f->root, "proc/sys/vm/alias", buf, sizeof(buf)) != 0 || !streq(buf, "0"))
+                return 11;
+        if (kfile_stat(&f->root, "sys/block/vda", &st) != 0 || !S_ISDIR(st.st_mode))
+                return 12;
+        if (kfile_access(&f->root, "sys/block/vda/queue/nr_requests") != -ENOENT)
+                return 13;
+        if (kfile_read(&f->root, "proc/sys/vm/loop1", buf, sizeof(buf)) != -ELOOP)
+                return 14;
+        return 0;
+}
+
+static void test_a_symlink_out_of_the_root_is_not_followed(void **state)
+{
+        struct tl_root *f = *state;
+        _cleanup_free_ char *outside = tl_mkdtemp("vmtuned-outside");
+
+        assert_int_equal(check_links_stay_beneath_the_root(f, outside), 0);
+        tl_rm_rf(outside);
+}
+
+/* A kernel without openat2 (before 5.6) answers ENOSYS, a seccomp filter
+ * older than it EPERM (systemd's SystemCallErrorNumber=EPERM): the same
+ * checks, in a child whose openat2 is filtered so. */
+static void links_stay_beneath_without_openat2(struct tl_root *f, int err)
+{
+        _cleanup_free_ char *outside = tl_mkdtemp("vmtuned-outside");
+        struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned) err & SECCOMP_RET_DATA)),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ARRAY_SIZE(filter), .filter = filter };
+        int status = -1;
+        pid_t pid;
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                        _exit(100);
+                if (syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0) >= 0 || errno != err)
+                        _exit(101); /* the filter does not hold: the test would prove nothing */
+                _exit(check_links_stay_beneath_the_root(f, outside));
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        tl_rm_rf(outside);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 100) {
+                fprintf(stderr, "cannot install a seccomp filter here, skipped\n");
+                skip();
+        }
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_without_openat2_a_symlink_out_of_the_root_is_not_followed(void **state)
+{
+        links_stay_beneath_without_openat2(*state, ENOSYS);
+}
+
+static void test_with_openat2_filtered_a_symlink_out_of_the_root_is_not_followed(void **state)
+{
+        links_stay_beneath_without_openat2(*state, EPERM);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -457,6 +613,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_read_fd_stops_at_max_bytes, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test(test_a_process_gone_while_read_is_enoent),
                 cmocka_unit_test(test_kroot_open_of_missing_prefix_fails_and_leaves_ret),
+                cmocka_unit_test(test_path_managed_names_only_files_in_the_kernel_trees_vmtuned_changes),
+                cmocka_unit_test_setup_teardown(test_a_symlink_out_of_the_root_is_not_followed, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_without_openat2_a_symlink_out_of_the_root_is_not_followed, tl_root_setup, tl_root_teardown),
+                cmocka_unit_test_setup_teardown(test_with_openat2_filtered_a_symlink_out_of_the_root_is_not_followed, tl_root_setup, tl_root_teardown),
         };
 
         log_setup(LOG_TARGET_STDERR, LOG_WARNING);

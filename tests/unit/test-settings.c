@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "base/kfile.h"
 #include "base/log.h"
@@ -555,9 +556,13 @@ static void test_apply_value_the_kernel_adjusted_is_skipped_and_kept_for_restore
         const struct rollback_entry *e;
         struct apply_stats st;
 
+        _cleanup_free_ char *clamped = xasprintf("%s/root/proc/sys/vm/clamped", f->dir);
+
         /* /dev/null takes any write and reads back empty, like a knob the
-         * kernel clamps. */
-        tl_symlink(f->dir, "root/proc/sys/vm/clamped", "/dev/null");
+         * kernel clamps. Made in the root: kfile follows no link out of it. */
+        if (mknod(clamped, S_IFCHR | 0666, makedev(1, 3)) < 0 && errno == EPERM)
+                skip(); /* not root */
+        assert_true(tl_exists(f->dir, "root/proc/sys/vm/clamped"));
         st = apply(f, &f->root, PROFILE(SET("sysctl", "vm.clamped", "10", 1)));
         assert_int_equal(st.skipped, 1);
         assert_int_equal(st.applied, 0);
