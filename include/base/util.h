@@ -2,6 +2,8 @@
 /* Small helpers every module uses: cleanup attributes, string helpers. */
 #pragma once
 
+#include <sys/types.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -53,6 +55,13 @@ int parse_long(const char *s, long min, long max, long *ret);
 
 /* write(2) until all of s is written (EINTR retried); 0 or -errno. */
 int write_full(int fd, const char *s, size_t len);
+
+/* Replace the file path (in directory dir) with text, durably: a crash at
+ * any moment leaves either the old or the new file, whole. Written to
+ * PATH.tmp, which is unlinked first and created O_EXCL|O_NOFOLLOW, so a
+ * leftover or anything planted at that name is never written through; then
+ * fsync, rename over path, fsync dir. 0 or -errno. */
+int write_file_replace(const char *dir, const char *path, const char *text, mode_t mode);
 
 /* fsync(2) a directory, so that a rename or unlink in it is on disk; 0
  * or -errno. */

@@ -94,3 +94,27 @@ int fsync_directory(const char *dir)
                 return -errno;
         return 0;
 }
+
+int write_file_replace(const char *dir, const char *path, const char *text, mode_t mode)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+        int fd, r;
+
+        if (unlink(tmp) < 0 && errno != ENOENT)
+                return -errno;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_full(fd, text, strlen(text));
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        return fsync_directory(dir);
+}

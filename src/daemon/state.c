@@ -123,31 +123,11 @@ const char *state_profile_strerror(int r)
 int state_profile_write(const char *dir, const char *name, const char *base)
 {
         _cleanup_free_ char *path = state_profile_path(dir);
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
         _cleanup_free_ char *text = state_profile_format(name, base);
-        int fd, r;
 
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        /* A leftover of a crash, or something planted: unlinked, never
-         * written through (O_EXCL refuses a link or a file that is there). */
-        if (unlink(tmp) < 0 && errno != ENOENT)
-                return -errno;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        r = write_full(fd, text, strlen(text));
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-        return fsync_directory(dir);
+        return write_file_replace(dir, path, text, 0644);
 }
 
 int state_profile_remove(const char *dir)

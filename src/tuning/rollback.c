@@ -281,64 +281,18 @@ static int check_runtime_dir(const char *runtime_dir)
         return 0;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                s += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-        _cleanup_close_ int fd = -1;
-
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fsync(fd) < 0)
-                return -errno;
-        return 0;
-}
-
 /* Replace the journal with these entries, durably: a crash at any moment
  * leaves either the old or the new journal, whole. */
 static int persist(const struct rollback *rb, const struct rollback_entry *entries, size_t n)
 {
         _cleanup_free_ char *text = rollback_format(entries, n);
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp", rb->file);
-        int fd, r;
 
-        /* A stale temporary (a crash between create and rename), or
-         * anything planted at its name, is unlinked and never written
-         * through: O_EXCL creates a new file of ours or fails, so a hard
-         * link to some other file there cannot be truncated. (O_TMPFILE
-         * would still need this name: linkat cannot replace the journal,
-         * only rename can.) */
-        if (unlink(tmp) < 0 && errno != ENOENT)
-                return -errno;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, text, strlen(text));
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, rb->file) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-        return fsync_dir(rb->dir);
+        /* write_file_replace never writes through anything planted at the
+         * temporary name: O_EXCL makes a new file of ours or fails, so a
+         * hard link to some other file there cannot be truncated. (O_TMPFILE
+         * would still need a name: linkat cannot replace the journal, only
+         * rename can.) */
+        return write_file_replace(rb->dir, rb->file, text, 0600);
 }
 
 /* Every record of a loaded journal must name a file in the kernel trees
