@@ -26,10 +26,11 @@
  *   - section names, keys and values are UTF-8 without control characters
  *     (C0, DEL, C1); a tab inside a value is white space and allowed.
  *     Comments are not checked: they mean nothing to the daemon;
- *   - a key given twice in one section of one file is an error naming both
- *     lines, also when the section's header appears twice: within a file
- *     the second would silently win. Overriding a key is what a later file
- *     does (include=, the configuration file's local overrides).
+ *   - a key given twice in one section is an error naming both lines: the
+ *     second would silently win. A later section, also of the same name in
+ *     the same file, and a later file (include=, the configuration file's
+ *     local overrides) may override a key: that is inheritance, and last
+ *     wins.
  *
  * Line numbers: our reader counts the lines it hands out; inih calls the
  * handler right after reading the line that produced it and never reads
@@ -46,6 +47,7 @@
 #include "config/ini.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
+#define TEXT_RULE "UTF-8 text without control characters"
 
 void conf_error_set(struct conf_error *err, const char *fmt, ...)
 {
@@ -73,9 +75,8 @@ void conf_error_prefix(struct conf_error *err, const char *file, unsigned line)
                 conf_error_set(err, "%s: %s", file, rest);
 }
 
-/* A key seen in this file, to tell one given twice. */
+/* A key of the current section, to tell one given twice. */
 struct seen_key {
-        char *section;
         char *key;
         unsigned line;
 };
@@ -88,9 +89,16 @@ struct reader {
         const struct conf_parser *p;
         struct conf_error *err;
         int error;                    /* first error; reading stops there */
-        struct seen_key *seen;
+        struct seen_key *seen;        /* the current section's keys */
         size_t n_seen;
 };
+
+static void seen_clear(struct reader *rd)
+{
+        for (size_t i = 0; i < rd->n_seen; i++)
+                free(rd->seen[i].key);
+        rd->n_seen = 0;
+}
 
 /* Section names, keys and values are UTF-8 text without control
  * characters (a tab allowed in values), so that what an operator reads is
@@ -159,11 +167,12 @@ static int check_section(struct reader *rd, const char *s, size_t n)
                 return reader_fail(rd, -EINVAL);
         }
         rd->in_section = true;
+        seen_clear(rd);
         len = (size_t) (close - s - 1);
         memcpy(rd->section, s + 1, len);
         rd->section[len] = '\0';
         if (text_problem(rd->section, false, why, sizeof(why))) {
-                conf_error_set(rd->err, "[%s]: section name is not UTF-8 text without control characters: %s",
+                conf_error_set(rd->err, "[%s]: %s of the section name (allowed: " TEXT_RULE ")",
                                utf8_escape(rd->section, shown, sizeof(shown)), why);
                 return reader_fail(rd, -EINVAL);
         }
@@ -223,28 +232,25 @@ static int check_key_value(struct reader *rd, const char *key, const char *value
         char why[64], shown_key[256], shown_value[256];
 
         if (text_problem(key, false, why, sizeof(why)))
-                conf_error_set(rd->err, "[%s] %s: key is not UTF-8 text without control characters: %s",
+                conf_error_set(rd->err, "[%s] %s: %s of the key (allowed: " TEXT_RULE ")",
                                rd->section, utf8_escape(key, shown_key, sizeof(shown_key)), why);
         else if (text_problem(value, true, why, sizeof(why)))
-                conf_error_set(rd->err, "[%s] %s: value \"%s\" is not UTF-8 text without control characters "
-                               "(tab allowed): %s", rd->section, key,
-                               utf8_escape(value, shown_value, sizeof(shown_value)), why);
+                conf_error_set(rd->err, "[%s] %s: %s of '%s' (allowed: " TEXT_RULE "; tab in a value)",
+                               rd->section, key, why, utf8_escape(value, shown_value, sizeof(shown_value)));
         else
                 return 0;
         return -EINVAL;
 }
 
-/* A key once per section and file: the line of its first definition, or 0
- * (and it is remembered). Linear, as profile_set is: files are small. */
+/* A key once per section: the line of its first definition in this
+ * section, or 0 (and it is remembered). Linear, as profile_set is. */
 static unsigned seen_before(struct reader *rd, const char *key)
 {
         for (size_t i = 0; i < rd->n_seen; i++)
-                if (streq(rd->seen[i].key, key) && streq(rd->seen[i].section, rd->section))
+                if (streq(rd->seen[i].key, key))
                         return rd->seen[i].line;
         rd->seen = xreallocarray(rd->seen, rd->n_seen + 1, sizeof(*rd->seen));
-        rd->seen[rd->n_seen++] = (struct seen_key){
-                .section = xstrdup(rd->section), .key = xstrdup(key), .line = rd->line,
-        };
+        rd->seen[rd->n_seen++] = (struct seen_key){ .key = xstrdup(key), .line = rd->line };
         return 0;
 }
 
@@ -263,7 +269,7 @@ static int handle_entry(void *userdata, const char *section, const char *key, co
         r = check_key_value(rd, key, value);
         if (r == 0 && (first = seen_before(rd, key)) > 0) {
                 conf_error_set(rd->err, "key %s given twice in [%s]: lines %u and %u "
-                               "(once per section in a file; a later file may override it)",
+                               "(once per section; a later section or file may override it)",
                                key, rd->section, first, rd->line);
                 r = -EINVAL;
         }
@@ -284,10 +290,7 @@ int conf_parse_text(const char *text, const struct conf_parser *p, struct conf_e
         if (startswith(text, "\xEF\xBB\xBF"))
                 rd.pos += 3;
         r = ini_parse_stream(reader_next, &rd, handle_entry, &rd);
-        for (size_t i = 0; i < rd.n_seen; i++) {
-                free(rd.seen[i].section);
-                free(rd.seen[i].key);
-        }
+        seen_clear(&rd);
         free(rd.seen);
         if (rd.error < 0)
                 return rd.error;
