@@ -36,7 +36,7 @@ static const char *const known_commands[][2] = {
         { "profile list", "the profiles found, the active one marked" },
         { "profile show [NAME]", "a profile's resolved settings (default: the running one)" },
         { "profile NAME", "switch to profile NAME" },
-        { "verify", "desired vs actual vs original value, per key (exit 1 on drift)" },
+        { "verify", "desired vs actual vs original value, per key (exit 1 on drift or a key not on this kernel)" },
         { "domains", "node loads, VMs and their NUMA placement" },
         { "plan", "the balancer's last decision and why" },
         { "reload", "re-read the configuration" },
