@@ -554,11 +554,13 @@ static void test_invalid_utf8_and_a_key_given_twice_are_refused_with_file_line_a
         struct tl_env *e = *state;
         char *out = NULL;
 
-        expect_config_error(e, "profiles/test.conf", "[main]\nsummary = x\n[sysctl]\nvm.swappiness = 1\xff\xfe\n",
-                            "test.conf:4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff at byte 2", "1\\xff\\xfe");
+        /* --check-config first: it exits even where the daemon would start. */
+        tl_write(e->profiles, "test.conf", "[main]\nsummary = x\n[sysctl]\nvm.swappiness = 1\xff\xfe\n");
         assert_int_equal(run_with(e, &out, "--check-config", NULL), 2);
         assert_output_has(out, "test.conf:4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff");
         free(out);
+        expect_config_error(e, "profiles/test.conf", "[main]\nsummary = x\n[sysctl]\nvm.swappiness = 1\xff\xfe\n",
+                            "test.conf:4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff at byte 2", "1\\xff\\xfe");
         expect_config_error(e, "profiles/test.conf", "[sysctl]\nvm.swappiness = 1\x07\n",
                             "test.conf:2: [sysctl] vm.swappiness", "control character U+0007");
         expect_config_error(e, "profiles/test.conf", "[sysctl]\nvm.swappiness = 10\nvm.swappiness = 20\n",
