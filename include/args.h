@@ -28,4 +28,5 @@ struct args {
         bool dry_run;
         bool foreground;
         bool check_config;
+        bool strict;                /* --strict: --check-config fails on a key not on this kernel */
 };

@@ -38,7 +38,7 @@ static const char *const known_commands[][2] = {
         { "profile show [NAME]", "a profile's resolved settings (default: the running one)" },
         { "profile NAME", "switch to profile NAME; the choice lasts across reload and restart" },
         { "profile --reset", "forget that choice: back to the configuration's profile=" },
-        { "verify", "desired vs actual vs original value, per key (exit 1 on drift)" },
+        { "verify", "desired vs actual vs original value, per key (exit 1 on drift or a key not on this kernel)" },
         { "domains", "node loads, VMs and their NUMA placement" },
         { "plan", "the balancer's last decision and why" },
         { "reload", "re-read the configuration" },

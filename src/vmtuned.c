@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "config/profile.h"
+#include "daemon/check-config.h"
 #include "daemon/commands.h"
 #include "daemon/daemon.h"
 #include "daemon/state.h"
@@ -28,6 +29,7 @@ static void help(void)
                "  -f, --foreground        log readable lines to stderr instead of the journal\n"
                "  -t, --check-config      validate the configuration and profile, print the\n"
                "                          resolved settings, and exit\n"
+               "      --strict            with --check-config: exit 1 if a key is not on this kernel\n"
                "  -h, --help              show this help\n"
                "  -V, --version           show the version\n\n"
                "Signals: SIGTERM/SIGINT restore every original value and stop; SIGHUP reloads.\n"
@@ -39,6 +41,9 @@ static void add_profile_dir(struct args *a, const char *dir)
         a->profile_dirs = xreallocarray(a->profile_dirs, a->n_profile_dirs + 1, sizeof(*a->profile_dirs));
         a->profile_dirs[a->n_profile_dirs++] = dir;
 }
+
+/* Long options without a letter. */
+enum { OPT_STRICT = 0x100 };
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -52,6 +57,7 @@ static int parse_args(int argc, char **argv, struct args *a)
                 { "dry-run", no_argument, NULL, 'n' },
                 { "foreground", no_argument, NULL, 'f' },
                 { "check-config", no_argument, NULL, 't' },
+                { "strict", no_argument, NULL, OPT_STRICT },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -70,6 +76,7 @@ static int parse_args(int argc, char **argv, struct args *a)
                 case 'n': a->dry_run = true; break;
                 case 'f': a->foreground = true; break;
                 case 't': a->check_config = true; break;
+                case OPT_STRICT: a->strict = true; break;
                 case 'h': help(); return 0;
                 case 'V': printf("vmtuned " VMTUNED_VERSION "\n"); return 0;
                 default: return -EINVAL;
@@ -77,6 +84,10 @@ static int parse_args(int argc, char **argv, struct args *a)
         }
         if (optind < argc) {
                 fprintf(stderr, "vmtuned: unexpected argument '%s'\n", argv[optind]);
+                return -EINVAL;
+        }
+        if (a->strict && !a->check_config) {
+                fprintf(stderr, "vmtuned: --strict goes with --check-config\n");
                 return -EINVAL;
         }
         /* --profile-dir replaces the default search path as a whole. */
@@ -99,7 +110,7 @@ int main(int argc, char **argv)
         /* The journal when systemd runs us, stderr when a person does. */
         log_setup(args.foreground || args.check_config ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL, LOG_INFO);
         /* The daemon serves the control commands, and does not know them. */
-        r = daemon_run(&args, commands_table);
+        r = args.check_config ? check_config_run(&args) : daemon_run(&args, commands_table);
         free(args.profile_dirs);
         return r;
 }

@@ -94,6 +94,8 @@ struct verify_row {
         char *original;  /* from the rollback journal; NULL: vmtuned wrote nothing here */
         char *source;    /* FILE:LINE; NULL: derived from an option */
         enum verify_state state;
+        bool absent;     /* skipped: its file does not exist on this kernel (absent.h) */
+        char *suggestion; /* for an absent sysctl: the existing key it may be a typo of; NULL: none */
         const struct sysctl_assignment *conflicts[VERIFY_MAX_CONFLICTS]; /* into the report's sysctl */
         size_t n_conflicts;
 };
@@ -102,6 +104,7 @@ struct verify_report {
         struct verify_row *rows;
         size_t n_rows;
         unsigned count[_VERIFY_STATE_MAX]; /* rows per state */
+        unsigned n_absent;                 /* skipped rows not on this kernel: verify fails on them */
         struct sysctl_conf sysctl;         /* owns what rows[].conflicts point to */
 };
 
@@ -111,8 +114,8 @@ struct verify_report {
 void verify_run(const struct kroot *root, const struct rollback *rb, const struct target_list *targets,
                 struct verify_report *ret);
 
-/* The table, one "also set at boot by" line per conflict under its row,
- * and a summary line. */
+/* The table, one "also set at boot by" line per conflict and a "not on
+ * this kernel[; did you mean KEY?]" line under its row, and a summary line. */
 void verify_report_print_text(FILE *out, const struct verify_report *r);
 
 /* The members "counts":{...},"rows":[...] of a JSON object, without the

@@ -23,7 +23,14 @@
  *   - a line longer than inih's buffer allows (198 characters on Debian,
  *     once comments and surrounding white space are removed) is an error;
  *   - a UTF-8 byte order mark at the start and "\r\n" line ends are fine;
- *   - a key given twice in a section: the callbacks decide (last wins).
+ *   - section names, keys and values are UTF-8 without control characters
+ *     (C0, DEL, C1); a tab inside a value is white space and allowed.
+ *     Comments are not checked: they mean nothing to the daemon;
+ *   - a key given twice in one section is an error naming both lines: the
+ *     second would silently win. A later section, also of the same name in
+ *     the same file, and a later file (include=, the configuration file's
+ *     local overrides) may override a key: that is inheritance, and last
+ *     wins.
  *
  * Line numbers: our reader counts the lines it hands out; inih calls the
  * handler right after reading the line that produced it and never reads
@@ -36,9 +43,11 @@
 #include <sys/stat.h>
 
 #include "base/kfile.h"
+#include "base/utf8.h"
 #include "config/ini.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
+#define TEXT_RULE "UTF-8 text without control characters"
 
 void conf_error_set(struct conf_error *err, const char *fmt, ...)
 {
@@ -66,6 +75,12 @@ void conf_error_prefix(struct conf_error *err, const char *file, unsigned line)
                 conf_error_set(err, "%s: %s", file, rest);
 }
 
+/* A key of the current section, to tell one given twice. */
+struct seen_key {
+        char *key;
+        unsigned line;
+};
+
 struct reader {
         const char *pos;              /* start of the next line */
         unsigned line;                /* number of the line last handed out */
@@ -74,7 +89,37 @@ struct reader {
         const struct conf_parser *p;
         struct conf_error *err;
         int error;                    /* first error; reading stops there */
+        struct seen_key *seen;        /* the current section's keys */
+        size_t n_seen;
 };
+
+static void seen_clear(struct reader *rd)
+{
+        for (size_t i = 0; i < rd->n_seen; i++)
+                free(rd->seen[i].key);
+        rd->n_seen = 0;
+}
+
+/* Section names, keys and values are UTF-8 text without control
+ * characters (a tab allowed in values), so that what an operator reads is
+ * what the daemon acts on. NULL if text is such, else what is wrong
+ * ("invalid UTF-8 byte 0xff at byte 4"), in buf. */
+static const char *text_problem(const char *text, bool allow_tab, char *buf, size_t size)
+{
+        const unsigned char *p;
+        bool valid;
+        size_t at;
+
+        if (utf8_valid_text(text, allow_tab, &at))
+                return NULL;
+        p = (const unsigned char *) text + at;
+        (void) utf8_sequence(p, &valid);
+        if (!valid)
+                snprintf(buf, size, "invalid UTF-8 byte 0x%02x at byte %zu", p[0], at + 1);
+        else
+                snprintf(buf, size, "control character U+%04X at byte %zu", p[0] == 0xc2 ? p[1] : p[0], at + 1);
+        return buf;
+}
 
 static int reader_fail(struct reader *rd, int r)
 {
@@ -113,6 +158,7 @@ static void line_content(const char *s, const char *eol, const char **ret_start,
 static int check_section(struct reader *rd, const char *s, size_t n)
 {
         const char *close = memchr(s, ']', n);
+        char why[64], shown[256];
         size_t len;
         int r;
 
@@ -121,9 +167,15 @@ static int check_section(struct reader *rd, const char *s, size_t n)
                 return reader_fail(rd, -EINVAL);
         }
         rd->in_section = true;
+        seen_clear(rd);
         len = (size_t) (close - s - 1);
         memcpy(rd->section, s + 1, len);
         rd->section[len] = '\0';
+        if (text_problem(rd->section, false, why, sizeof(why))) {
+                conf_error_set(rd->err, "[%s]: %s of the section name (allowed: " TEXT_RULE ")",
+                               utf8_escape(rd->section, shown, sizeof(shown)), why);
+                return reader_fail(rd, -EINVAL);
+        }
         if (!rd->p->section)
                 return 0;
         r = rd->p->section(rd->p->userdata, rd->section, rd->err);
@@ -174,9 +226,38 @@ static char *reader_next(char *buf, int size, void *userdata)
         return buf;
 }
 
+/* Keys and values are text (text_problem). On error fills rd->err. */
+static int check_key_value(struct reader *rd, const char *key, const char *value)
+{
+        char why[64], shown_key[256], shown_value[256];
+
+        if (text_problem(key, false, why, sizeof(why)))
+                conf_error_set(rd->err, "[%s] %s: %s of the key (allowed: " TEXT_RULE ")",
+                               rd->section, utf8_escape(key, shown_key, sizeof(shown_key)), why);
+        else if (text_problem(value, true, why, sizeof(why)))
+                conf_error_set(rd->err, "[%s] %s: %s of '%s' (allowed: " TEXT_RULE "; tab in a value)",
+                               rd->section, key, why, utf8_escape(value, shown_value, sizeof(shown_value)));
+        else
+                return 0;
+        return -EINVAL;
+}
+
+/* A key once per section: the line of its first definition in this
+ * section, or 0 (and it is remembered). Linear, as profile_set is. */
+static unsigned seen_before(struct reader *rd, const char *key)
+{
+        for (size_t i = 0; i < rd->n_seen; i++)
+                if (streq(rd->seen[i].key, key))
+                        return rd->seen[i].line;
+        rd->seen = xreallocarray(rd->seen, rd->n_seen + 1, sizeof(*rd->seen));
+        rd->seen[rd->n_seen++] = (struct seen_key){ .key = xstrdup(key), .line = rd->line };
+        return 0;
+}
+
 static int handle_entry(void *userdata, const char *section, const char *key, const char *value)
 {
         struct reader *rd = userdata;
+        unsigned first;
         int r;
 
         if (rd->error < 0)
@@ -185,7 +266,15 @@ static int handle_entry(void *userdata, const char *section, const char *key, co
          * headers too (key NULL): our reader has seen those already. */
         if (!key || !value)
                 return 1;
-        r = rd->p->entry(rd->p->userdata, rd->section, key, value, rd->line, rd->err);
+        r = check_key_value(rd, key, value);
+        if (r == 0 && (first = seen_before(rd, key)) > 0) {
+                conf_error_set(rd->err, "key %s given twice in [%s]: lines %u and %u "
+                               "(once per section; a later section or file may override it)",
+                               key, rd->section, first, rd->line);
+                r = -EINVAL;
+        }
+        if (r == 0)
+                r = rd->p->entry(rd->p->userdata, rd->section, key, value, rd->line, rd->err);
         if (r < 0) {
                 reader_fail(rd, r);
                 return 0;
@@ -201,6 +290,8 @@ int conf_parse_text(const char *text, const struct conf_parser *p, struct conf_e
         if (startswith(text, "\xEF\xBB\xBF"))
                 rd.pos += 3;
         r = ini_parse_stream(reader_next, &rd, handle_entry, &rd);
+        seen_clear(&rd);
+        free(rd.seen);
         if (rd.error < 0)
                 return rd.error;
         if (r > 0) {

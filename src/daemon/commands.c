@@ -333,7 +333,9 @@ static int cmd_verify(void *userdata, int argc, char **argv, bool json, FILE *ou
                 verify_report_print_text(out, &v);
                 print_verify_notes(out, d, false);
         }
-        r = v.count[VERIFY_DRIFT] > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+        /* A key not on this kernel fails too: a typo or a kernel without
+         * the feature, and the profile does not do what it says. */
+        r = v.count[VERIFY_DRIFT] > 0 || v.n_absent > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
         verify_report_free(&v);
         return r;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "base/kfile.h"
+#include "tuning/absent.h"
 #include "tuning/rollback.h"
 #include "tuning/target.h"
 #include "base/util.h"
@@ -302,6 +303,10 @@ static void row_fill(const struct kroot *root, const struct rollback *rb, const 
         if (kfile_read_value(root, t->path, actual, sizeof(actual)) >= 0)
                 row->actual = xstrdup(actual);
         row->state = verify_compare(desired, t->only_if_greater, row->actual, e ? e->written : NULL);
+        if (!row->actual && target_absent(root, t)) {
+                row->absent = true;
+                row->suggestion = target_suggest(root, t);
+        }
         if (startswith(t->path, "proc/sys/")) {
                 size_t n = verify_sysctl_lookup(sysctl, t->path + strlen("proc/sys/"), row->conflicts,
                                                 VERIFY_MAX_CONFLICTS);
@@ -319,6 +324,7 @@ void verify_run(const struct kroot *root, const struct rollback *rb, const struc
         for (size_t i = 0; i < targets->n; i++) {
                 row_fill(root, rb, &targets->v[i], &r.sysctl, &r.rows[i]);
                 r.count[r.rows[i].state]++;
+                r.n_absent += r.rows[i].absent;
         }
         r.n_rows = targets->n;
         *ret = r;
@@ -335,6 +341,7 @@ void verify_report_free(struct verify_report *r)
                 free(row->actual);
                 free(row->original);
                 free(row->source);
+                free(row->suggestion);
         }
         free(r->rows);
         verify_sysctl_conf_free(&r->sysctl);
@@ -385,9 +392,13 @@ void verify_report_print_text(FILE *out, const struct verify_report *r)
                         fprintf(out, "    also set at boot by %s:%u: %s = %s\n", row->conflicts[k]->file,
                                 row->conflicts[k]->line, row->key + (startswith(row->key, "sysctl ") ? 7 : 0),
                                 row->conflicts[k]->value);
+                if (row->absent)
+                        fprintf(out, "    not on this kernel%s%s%s\n", row->suggestion ? "; did you mean " : "",
+                                row->suggestion ? row->suggestion : "", row->suggestion ? "?" : "");
         }
-        fprintf(out, "%u ok, %u drifted, %u adjusted by the kernel, %u skipped (not on this kernel)\n",
-                r->count[VERIFY_OK], r->count[VERIFY_DRIFT], r->count[VERIFY_ADJUSTED], r->count[VERIFY_SKIPPED]);
+        fprintf(out, "%u ok, %u drifted, %u adjusted by the kernel, %u skipped (%u not on this kernel)\n",
+                r->count[VERIFY_OK], r->count[VERIFY_DRIFT], r->count[VERIFY_ADJUSTED], r->count[VERIFY_SKIPPED],
+                r->n_absent);
 }
 
 static void json_member(FILE *out, const char *sep, const char *name, const char *value)
@@ -412,7 +423,9 @@ static void json_row(FILE *out, const struct verify_row *row)
                 json_member(out, ",", "value", row->conflicts[k]->value);
                 fputc('}', out);
         }
-        fputs("]}", out);
+        fprintf(out, "],\"not_on_this_kernel\":%s", row->absent ? "true" : "false");
+        json_member(out, ",", "did_you_mean", row->suggestion);
+        fputs("}", out);
 }
 
 void verify_report_print_json(FILE *out, const struct verify_report *r)
@@ -420,7 +433,7 @@ void verify_report_print_json(FILE *out, const struct verify_report *r)
         fputs("\"counts\":{", out);
         for (int s = 0; s < _VERIFY_STATE_MAX; s++)
                 fprintf(out, "%s\"%s\":%u", s ? "," : "", state_names[s], r->count[s]);
-        fputs("},\"rows\":[", out);
+        fprintf(out, ",\"not_on_this_kernel\":%u},\"rows\":[", r->n_absent);
         for (size_t i = 0; i < r->n_rows; i++) {
                 fputs(i ? ",\n " : "\n ", out);
                 json_row(out, &r->rows[i]);

@@ -87,11 +87,10 @@ static void check_reader(const char *text)
         if (r == 0) {
                 f = open_memstream(&again, &size);
                 FUZZ_CHECK(f);
-                for (size_t i = 0; i < first.n; i++) {
-                        if (i == 0 || strcmp(first.v[i].section, first.v[i - 1].section) != 0)
-                                fprintf(f, "[%s]\n", first.v[i].section);
-                        fprintf(f, "%s=%s\n", first.v[i].key, first.v[i].value);
-                }
+                /* A header for each entry: a key may be given again in a
+                 * later section, not twice in one. */
+                for (size_t i = 0; i < first.n; i++)
+                        fprintf(f, "[%s]\n%s=%s\n", first.v[i].section, first.v[i].key, first.v[i].value);
                 FUZZ_CHECK(fclose(f) == 0);
                 FUZZ_CHECK(conf_parse_text(again, &p2, &err) == 0);
                 FUZZ_CHECK(second.n == first.n);

@@ -600,6 +600,90 @@ static void test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only
         tl_daemon_free(&d);
 }
 
+/* --- issue 12, input policy ------------------------------------------------ */
+
+static void assert_output_has(const char *out, const char *want)
+{
+        if (!strstr(out, want))
+                fail_msg("expected \"%s\" in:\n%s", want, out);
+}
+
+/* vmtuned ARGV... plus extra (NULL-terminated): its exit code, output in *out. */
+static int run_with(const struct tl_env *e, char **out, ...)
+{
+        char *argv[40];
+        size_t n = 0;
+        va_list ap;
+
+        for (; e->argv[n]; n++)
+                argv[n] = e->argv[n];
+        va_start(ap, out);
+        for (char *a; (a = va_arg(ap, char *)) && n + 1 < ARRAY_SIZE(argv);)
+                argv[n++] = a;
+        va_end(ap);
+        argv[n] = NULL;
+        return tl_run(argv, out);
+}
+
+/* A misspelt sysctl is "not on this kernel" with a did-you-mean: a warning
+ * for --check-config, a failure (exit 1) for --check-config --strict, which
+ * CI of a configuration repository runs. Nothing is written either way. */
+static void test_check_config_strict_fails_on_a_key_not_on_this_kernel(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->profiles, "typo.conf", "[main]\nsummary = a typo\n[sysctl]\nvm.swapiness = 10\n"
+                                           "vm.dirty_ratio = 40\nvm.no_such_knob = 1\n");
+        assert_int_equal(run_with(e, &out, "--check-config", "--profile", "typo", NULL), 0);
+        assert_output_has(out, "typo.conf:4: [sysctl] vm.swapiness: not on this kernel; did you mean vm.swappiness?");
+        assert_output_has(out, "typo.conf:6: [sysctl] vm.no_such_knob: not on this kernel (no proc/sys/vm/no_such_knob");
+        assert_output_has(out, "2 keys not on this kernel");
+        free(out);
+
+        assert_int_equal(run_with(e, &out, "--check-config", "--strict", "--profile", "typo", NULL), 1);
+        assert_output_has(out, "typo.conf:4: [sysctl] vm.swapiness: not on this kernel; did you mean vm.swappiness?");
+        assert_output_has(out, "2 keys not on this kernel (--strict)");
+        free(out);
+
+        /* Every key on this kernel: --strict passes. */
+        assert_int_equal(run_with(e, &out, "--check-config", "--strict", NULL), 0);
+        if (strstr(out, "not on this kernel"))
+                fail_msg("a key of the test profile reported missing:\n%s", out);
+        free(out);
+
+        /* --strict alone is a usage error. */
+        assert_int_equal(run_with(e, &out, "--strict", NULL), 2);
+        assert_output_has(out, "--strict goes with --check-config");
+        free(out);
+        assert_untouched(e);
+        assert_false(tl_exists(e->run, "rollback"));
+}
+
+/* Bytes that are not UTF-8 (0xff 0xfe), a control character and a key
+ * given twice: refused with file, line and key, by the daemon and by
+ * --check-config alike, and nothing changes. */
+static void test_invalid_utf8_and_a_key_given_twice_are_refused_with_file_line_and_key(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        /* --check-config first: it exits even where the daemon would start. */
+        tl_write(e->profiles, "test.conf", "[main]\nsummary = x\n[sysctl]\nvm.swappiness = 1\xff\xfe\n");
+        assert_int_equal(run_with(e, &out, "--check-config", NULL), 2);
+        assert_output_has(out, "test.conf:4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff");
+        free(out);
+        expect_config_error(e, "profiles/test.conf", "[main]\nsummary = x\n[sysctl]\nvm.swappiness = 1\xff\xfe\n",
+                            "test.conf:4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff at byte 2", "1\\xff\\xfe");
+        expect_config_error(e, "profiles/test.conf", "[sysctl]\nvm.swappiness = 1\x07\n",
+                            "test.conf:2: [sysctl] vm.swappiness", "control character U+0007");
+        expect_config_error(e, "profiles/test.conf", "[sysctl]\nvm.swappiness = 10\nvm.swappiness = 20\n",
+                            "test.conf:3", "key vm.swappiness given twice in [sysctl]: lines 2 and 3");
+        tl_write(e->profiles, "test.conf", test_profile);
+        expect_config_error(e, "vmtuned.conf", "[vmtuned]\nprofile = test\n[sysctl]\nvm.sw\xfeppiness = 1\n",
+                            "vmtuned.conf:4: [sysctl] vm.sw\\xfeppiness", "invalid UTF-8 byte 0xfe");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -623,6 +707,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_check_config_prints_resolved_settings_and_changes_nothing, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_vmtunectl_domains_shows_libvirt_domains_and_socket_is_root_only, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_check_config_strict_fails_on_a_key_not_on_this_kernel, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_invalid_utf8_and_a_key_given_twice_are_refused_with_file_line_and_key,
+                                                setup, tl_env_teardown),
         };
         return cmocka_run_group_tests_name("daemon on a fixture root", tests, NULL, NULL);
 }

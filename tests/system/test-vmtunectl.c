@@ -646,12 +646,14 @@ static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(
         char *out = NULL;
 
         start(e);
-        assert_int_equal(ctl(e, &out, "verify", NULL), 0);
+        /* A knob this kernel lacks is skipped, and fails verify: not on
+         * this kernel (issue 12). */
+        assert_int_equal(ctl(e, &out, "verify", NULL), 1);
         assert_contains(out, "KEY");
         assert_contains(out, "also set at boot by /etc/sysctl.d/90-local.conf:2: vm.swappiness = 33");
-        /* A knob this kernel lacks is skipped, not a failure. */
         assert_contains(out, "sysctl vm.no_such_knob");
         assert_contains(out, "skipped");
+        assert_contains(out, "\n    not on this kernel\n");
         assert_contains(out, "6 ok, 0 drifted");
         free(out);
 
@@ -665,7 +667,7 @@ static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(
         assert_int_equal(ctl(e, &out, "--json", "verify", NULL), 1);
         assert_json(out);
         assert_contains(out, "\"profile\":\"test\",\"applied\":true");
-        assert_contains(out, "\"counts\":{\"ok\":5,\"adjusted\":0,\"drift\":1,\"skipped\":1}");
+        assert_contains(out, "\"counts\":{\"ok\":5,\"adjusted\":0,\"drift\":1,\"skipped\":1,\"not_on_this_kernel\":1}");
         assert_contains(out, "{\"key\":\"sysctl vm.swappiness\",\"path\":\"proc/sys/vm/swappiness\","
                              "\"desired\":\"10\",\"actual\":\"33\",\"original\":\"60\",\"state\":\"drift\"");
         assert_contains(out, "\"conflicts\":[{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":2,\"value\":\"33\"}]");
@@ -1360,6 +1362,31 @@ static void test_dry_run_choice_is_not_persisted(void **state)
         assert_originals(e);
 }
 
+/* Issue 12: a misspelt sysctl in the running profile is "not on this
+ * kernel" with a did-you-mean, in text and --json, and verify exits 1;
+ * every other key in place (numa_balancing too). */
+static void test_verify_fails_on_a_key_not_on_this_kernel_with_did_you_mean(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->profiles, "typo.conf", "[main]\nsummary = a typo\n[sysctl]\nvm.dirty_ratio = 40\n"
+                                           "vm.swapiness = 10\n");
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = typo\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = off\n");
+        start(e);
+        assert_int_equal(ctl(e, &out, "verify", NULL), 1);
+        assert_contains(out, "typo.conf:5\n    not on this kernel; did you mean vm.swappiness?\n");
+        assert_contains(out, "2 ok, 0 drifted, 0 adjusted by the kernel, 1 skipped (1 not on this kernel)");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "verify", NULL), 1);
+        assert_json(out);
+        assert_contains(out, "\"not_on_this_kernel\":true,\"did_you_mean\":\"vm.swappiness\"}");
+        assert_contains(out, "\"skipped\":1,\"not_on_this_kernel\":1}");
+        free(out);
+        stop(e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1388,6 +1415,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dry_run_choice_is_not_persisted, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
                 cmocka_unit_test(test_man_page_documents_every_message_id_and_journal_field),
+                cmocka_unit_test_setup_teardown(test_verify_fails_on_a_key_not_on_this_kernel_with_did_you_mean, setup, tl_env_teardown),
         };
         return cmocka_run_group_tests_name("vmtunectl against the daemon on a fixture root", tests, NULL, NULL);
 }

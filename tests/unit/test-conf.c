@@ -251,6 +251,58 @@ static void test_errors_name_file_line_and_key(void **state)
         load_fails(f, "[vmtuned]\nprofile = a\nbogus\n", "3: expected 'key = value' or '[section]'");
 }
 
+/* Issue 12, input policy: keys, values and section names are UTF-8 text
+ * without control characters; the error names file, line and key, and
+ * shows the bad bytes escaped. */
+static void test_text_not_utf8_or_with_control_characters_is_refused(void **state)
+{
+        struct fixture *f = *state;
+
+        load_fails(f, "[vmtuned]\nprofile = a\n[sysctl]\nvm.swappiness = 1\xff\xfe\n",
+                   "4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff at byte 2 of '1\\xff\\xfe' "
+                   "(allowed: UTF-8 text without control characters; tab in a value)");
+        load_fails(f, "[vmtuned]\nprof\xc0\xafile = a\n",
+                   "2: [vmtuned] prof\\xc0\\xafile: invalid UTF-8 byte 0xc0 at byte 5 of the key "
+                   "(allowed: UTF-8 text without control characters)");
+        load_fails(f, "[vmtuned]\nprofile = a\x1b[31mred\n",
+                   "2: [vmtuned] profile: control character U+001B at byte 2 of 'a\\x1b[31mred' "
+                   "(allowed: UTF-8 text without control characters; tab in a value)");
+        load_fails(f, "[vmtuned]\nlibvirt_uri = qemu:///system\xc2\x85\n",
+                   "2: [vmtuned] libvirt_uri: control character U+0085 at byte 15 of 'qemu:///system\\xc2\\x85' "
+                   "(allowed: UTF-8 text without control characters; tab in a value)");
+        load_fails(f, "\n[sysc\xedtl]\n",
+                   "2: [sysc\\xedtl]: invalid UTF-8 byte 0xed at byte 5 of the section name "
+                   "(allowed: UTF-8 text without control characters)");
+        load_fails(f, "[sysctl]\nvm.swap\tpiness = 1\n",
+                   "2: [sysctl] vm.swap\\x09piness: control character U+0009 at byte 8 of the key "
+                   "(allowed: UTF-8 text without control characters)");
+}
+
+static void test_tab_inside_a_value_and_utf8_in_comments_are_accepted(void **state)
+{
+        struct fixture *f = *state;
+        struct vmtuned_conf *conf = load_ok(f, "# caf\xc3\xa9, Latin-1 caf\xe9 in a comment\n"
+                                               "[sysctl]\nnet.ipv4.tcp_rmem = 4096\t87380\t6291456\n");
+
+        assert_string_equal(conf->overrides[0].value, "4096\t87380\t6291456");
+        conf_free(conf);
+}
+
+/* A key given twice in one section: an error naming both lines. A later
+ * section of the same name may override it (test_duplicate_key_last_wins). */
+static void test_key_given_twice_in_a_section_names_both_lines(void **state)
+{
+        struct fixture *f = *state;
+
+        load_fails(f, "[vmtuned]\nprofile = a\n\n# changed my mind\nprofile = b\n",
+                   "5: key profile given twice in [vmtuned]: lines 2 and 5 "
+                   "(once per section; a later section or file may override it)");
+        load_fails(f, "[vmtuned]\nprofile = a\n[sysctl]\nvm.swappiness = 10\nvm.dirty_ratio = 5\n"
+                      "vm.swappiness = 20\n",
+                   "6: key vm.swappiness given twice in [sysctl]: lines 4 and 6 "
+                   "(once per section; a later section or file may override it)");
+}
+
 static void test_option_table_defaults_pass_their_own_checks(void **state)
 {
         size_t n = 0;
@@ -381,6 +433,9 @@ int main(void)
                 T(test_example_config_matches_committed_file),
                 T(test_example_config_with_defaults_uncommented_loads),
                 T(test_reader_gives_entries_the_whole_section_name),
+                T(test_text_not_utf8_or_with_control_characters_is_refused),
+                T(test_tab_inside_a_value_and_utf8_in_comments_are_accepted),
+                T(test_key_given_twice_in_a_section_names_both_lines),
 #undef T
         };
 

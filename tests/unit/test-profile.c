@@ -124,6 +124,63 @@ static void test_include_three_levels_later_definitions_win(void **state)
         profile_free(p);
 }
 
+/* Issue 12, input policy: a key given twice in one section of a profile is
+ * an error naming both lines; the included file's error names that file. */
+static void test_key_given_twice_in_a_section_names_both_lines(void **state)
+{
+        struct fixture *f = *state;
+
+        put(f, "twice", "[main]\nsummary = x\n[sysctl]\nvm.swappiness = 10\nvm.dirty_ratio = 5\n"
+                        "# later, someone appends\nvm.swappiness = 30\n");
+        assert_int_equal(load_fails(f, "twice"), -EINVAL);
+        assert_error(f, "twice", "7: key vm.swappiness given twice in [sysctl]: lines 4 and 7 "
+                                 "(once per section; a later section or file may override it)");
+        put(f, "twice", "[main]\nsummary = x\nsummary = y\n");
+        load_fails(f, "twice");
+        assert_error(f, "twice", "3: key summary given twice in [main]: lines 2 and 3 "
+                                 "(once per section; a later section or file may override it)");
+        /* Included: the message names the included file and its lines. */
+        put(f, "twice", "[ksm]\nrun = 1\nrun = 0\n");
+        put(f, "inc", "[main]\ninclude = twice\n");
+        load_fails(f, "inc");
+        assert_error(f, "twice", "3: key run given twice in [ksm]: lines 2 and 3 "
+                                 "(once per section; a later section or file may override it)");
+}
+
+/* Overriding is what a later file does: the key in the including profile
+ * and in a second include wins over the first, without an error. */
+static void test_a_later_file_overriding_a_key_is_not_given_twice(void **state)
+{
+        struct fixture *f = *state;
+        struct profile *p;
+
+        put(f, "one", "[sysctl]\nvm.swappiness = 1\n");
+        put(f, "two", "[sysctl]\nvm.swappiness = 2\n");
+        put(f, "top", "[main]\ninclude = one, two\n[sysctl]\nvm.dirty_ratio = 3\n");
+        p = load_ok(f, "top");
+        assert_setting(p, "sysctl", "vm.swappiness", "2", "/usr/two.conf", 2);
+        profile_free(p);
+        put(f, "top", "[main]\ninclude = one, two\n[sysctl]\nvm.swappiness = 3\n");
+        p = load_ok(f, "top");
+        assert_setting(p, "sysctl", "vm.swappiness", "3", "/usr/top.conf", 4);
+        profile_free(p);
+}
+
+static void test_invalid_utf8_in_an_included_profile_names_its_file_line_and_key(void **state)
+{
+        struct fixture *f = *state;
+
+        put(f, "bad", "[main]\nsummary = fine\n[sysctl]\nvm.swappiness = \xff\xfe\n");
+        put(f, "top", "[main]\ninclude = bad\n");
+        load_fails(f, "top");
+        assert_error(f, "bad", "4: [sysctl] vm.swappiness: invalid UTF-8 byte 0xff at byte 1 of '\\xff\\xfe' "
+                               "(allowed: UTF-8 text without control characters; tab in a value)");
+        put(f, "bad", "[main]\nsummary = caf\xe9\n");
+        load_fails(f, "bad");
+        assert_error(f, "bad", "2: [main] summary: invalid UTF-8 byte 0xe9 at byte 4 of 'caf\\xe9' "
+                               "(allowed: UTF-8 text without control characters; tab in a value)");
+}
+
 static void test_later_include_in_list_wins_over_earlier(void **state)
 {
         struct fixture *f = *state;
@@ -408,12 +465,13 @@ static void test_syntax_comments_indentation_and_line_numbers(void **state)
                       "vm.b = x#y\n"
                       "\r\n"
                       "vm.c = 5\r\n"
+                      "[sysctl]\n"
                       "vm.a = 2\n");
         p = load_ok(f, "syn");
         /* Indented: an ordinary line, not a continuation. */
         assert_setting(p, "sysctl", "vm.swappiness", "10", "/syn.conf", 4);
-        /* Repeated key: last wins, with its line. */
-        assert_setting(p, "sysctl", "vm.a", "2", "/syn.conf", 9);
+        /* Repeated in a later section of the same name: last wins, with its line. */
+        assert_setting(p, "sysctl", "vm.a", "2", "/syn.conf", 10);
         assert_setting(p, "sysctl", "vm.b", "x#y", "/syn.conf", 6);
         assert_setting(p, "sysctl", "vm.c", "5", "/syn.conf", 8);
         profile_free(p);
@@ -593,6 +651,9 @@ int main(void)
                 T(test_profile_list_is_sorted_and_unique),
                 T(test_profile_set_replaces_in_place),
                 T(test_key_table_is_consistent),
+                T(test_key_given_twice_in_a_section_names_both_lines),
+                T(test_a_later_file_overriding_a_key_is_not_given_twice),
+                T(test_invalid_utf8_in_an_included_profile_names_its_file_line_and_key),
 #undef T
         };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/kfile.h"
+#include "base/util.h"
 #include "tuning/rollback.h"
 #include "tuning/target.h"
 #include "testlib.h"
@@ -300,10 +301,72 @@ static void test_report_rows_carry_actual_original_state_and_conflicts(void **st
         assert_non_null(strstr(text, "also set at boot by /etc/sysctl.d/90-local.conf:1: vm.swappiness = 33"));
         assert_non_null(strstr(text, "2 ok, 1 drifted, 0 adjusted by the kernel, 1 skipped"));
         json = print(&r, true);
-        assert_non_null(strstr(json, "\"counts\":{\"ok\":2,\"adjusted\":0,\"drift\":1,\"skipped\":1}"));
+        assert_non_null(strstr(json, "\"counts\":{\"ok\":2,\"adjusted\":0,\"drift\":1,\"skipped\":1,"
+                                     "\"not_on_this_kernel\":1}"));
         assert_non_null(strstr(json, "\"conflicts\":[{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":1,"
                                      "\"value\":\"33\"}]"));
         assert_non_null(strstr(json, "\"actual\":null"));
+        free(text);
+        free(json);
+        verify_report_free(&r);
+}
+
+/* Issue 12: a planned key whose file this kernel does not have is "not on
+ * this kernel", with the existing sysctl of its directory one or two
+ * edits away as a suggestion, in the text and in --json. */
+static void test_keys_not_on_this_kernel_come_with_did_you_mean(void **state)
+{
+        struct tl_root *f = *state;
+        struct target t[] = {
+                { .key = (char *) "sysctl vm.swapiness", .path = (char *) "proc/sys/vm/swapiness",
+                  .value = (char *) "10", .source = (char *) "/p/test.conf:4" },
+                { .key = (char *) "sysctl net.ipv4.tcp_rmme", .path = (char *) "proc/sys/net/ipv4/tcp_rmme",
+                  .value = (char *) "1 2 3", .source = (char *) "/p/test.conf:5" },
+                { .key = (char *) "sysctl vm.no_such_knob", .path = (char *) "proc/sys/vm/no_such_knob",
+                  .value = (char *) "1", .source = (char *) "/p/test.conf:6" },
+                { .key = (char *) "sysctl vn.swappiness", .path = (char *) "proc/sys/vn/swappiness",
+                  .value = (char *) "1", .source = (char *) "/p/test.conf:7" },
+                { .key = (char *) "sysctl vm.subdirs", .path = (char *) "proc/sys/vm/subdirs",
+                  .value = (char *) "1", .source = (char *) "/p/test.conf:8" },
+                { .key = (char *) "vm transparent_hugepages",
+                  .path = (char *) "sys/kernel/mm/transparent_hugepage/enabled", .value = (char *) "always" },
+                { .key = (char *) "sysctl vm.swappiness", .path = (char *) "proc/sys/vm/swappiness",
+                  .value = (char *) "60", .source = (char *) "/p/test.conf:9" },
+        };
+        struct target_list targets = { .v = t, .n = ARRAY_SIZE(t) };
+        struct verify_report r;
+        char *text, *json;
+
+        tl_write(f->dir, "proc/sys/vm/swappiness", "60\n");
+        tl_write(f->dir, "proc/sys/vm/dirty_ratio", "20\n");
+        tl_write(f->dir, "proc/sys/vm/subdir/x", "1\n");   /* a directory: not a sysctl to suggest */
+        tl_write(f->dir, "proc/sys/net/ipv4/tcp_rmem", "4096 131072 6291456\n");
+        tl_write(f->dir, "proc/sys/net/ipv4/tcp_wmem", "4096 16384 4194304\n");
+
+        verify_run(&f->root, NULL, &targets, &r);
+        assert_int_equal(r.count[VERIFY_SKIPPED], 6);
+        assert_int_equal(r.n_absent, 6);
+        assert_true(r.rows[0].absent);
+        assert_string_equal(r.rows[0].suggestion, "vm.swappiness");
+        assert_string_equal(r.rows[1].suggestion, "net.ipv4.tcp_rmem");
+        assert_null(r.rows[2].suggestion);  /* nothing near */
+        assert_null(r.rows[3].suggestion);  /* no such directory to look in */
+        assert_null(r.rows[4].suggestion);  /* subdir is a directory */
+        assert_true(r.rows[5].absent);      /* a kernel without THP */
+        assert_null(r.rows[5].suggestion);
+        assert_false(r.rows[6].absent);
+        assert_null(r.rows[6].suggestion);
+
+        text = print(&r, false);
+        assert_non_null(strstr(text, "/p/test.conf:4\n    not on this kernel; did you mean vm.swappiness?\n"));
+        assert_non_null(strstr(text, "/p/test.conf:6\n    not on this kernel\n"));
+        assert_non_null(strstr(text, "1 ok, 0 drifted, 0 adjusted by the kernel, 6 skipped (6 not on this kernel)"));
+        json = print(&r, true);
+        assert_non_null(strstr(json, "\"skipped\":6,\"not_on_this_kernel\":6}"));
+        assert_non_null(strstr(json, "\"key\":\"sysctl vm.swapiness\""));
+        assert_non_null(strstr(json, "\"conflicts\":[],\"not_on_this_kernel\":true,\"did_you_mean\":\"vm.swappiness\"}"));
+        assert_non_null(strstr(json, "\"not_on_this_kernel\":true,\"did_you_mean\":null}"));
+        assert_non_null(strstr(json, "\"not_on_this_kernel\":false,\"did_you_mean\":null}"));
         free(text);
         free(json);
         verify_report_free(&r);
@@ -340,6 +403,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_load_with_no_sysctl_files_is_empty, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test_setup_teardown(test_report_rows_carry_actual_original_state_and_conflicts, tl_root_setup, tl_root_teardown),
                 cmocka_unit_test(test_json_strings_are_escaped),
+                cmocka_unit_test_setup_teardown(test_keys_not_on_this_kernel_come_with_did_you_mean, tl_root_setup, tl_root_teardown),
         };
         return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }
