@@ -61,6 +61,9 @@ int check_config_run(const struct args *args)
                 log_event(LOG_ERR, MSGID_CONFIG_ERROR, NULL, "configuration error, nothing changed: %s", err.message);
                 return EXIT_CONFIG;
         }
+        /* What a start would do with a persisted choice; nothing is removed here. */
+        if (tuning.state_note)
+                log_event(tuning.state_note_level, NULL, NULL, "%s", tuning.state_note);
         log_set_max_level(tuning.conf->log_level);
         /* Dry run: nothing here writes, and nothing could. */
         r = kroot_open(args->root, true, &root);

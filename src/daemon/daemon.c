@@ -520,28 +520,6 @@ static void start_services(struct daemon *d)
                                        d->args->runtime_dir);
 }
 
-static void print_resolved(const struct daemon *d)
-{
-        const struct profile *p = d->tuning.profile;
-        struct target_list targets = {};
-
-        printf("profile %s (%s)%s%s\n", p->name, p->file, p->summary ? ": " : "", p->summary ? p->summary : "");
-        for (size_t i = 0; i < p->n_settings; i++) {
-                const struct setting *s = &p->settings[i];
-
-                printf("  [%s] %s = %s    # %s", s->section, s->key, s->value, s->file ? s->file : "override");
-                printf(s->line ? ":%u\n" : "\n", s->line);
-        }
-        if (settings_plan(&d->root, p, &targets) < 0)
-                return;
-        settings_log_notes(&targets);
-        printf("on this host (root %s):\n", d->root.path);
-        for (size_t i = 0; i < targets.n; i++)
-                printf("  %s = %s%s    -> %s\n", targets.v[i].key, targets.v[i].only_if_greater ? ">" : "",
-                       targets.v[i].value, targets.v[i].path);
-        target_list_free(&targets);
-}
-
 static int daemon_start(struct daemon *d)
 {
         struct conf_error err = {};
@@ -553,18 +531,11 @@ static int daemon_start(struct daemon *d)
                 log_config_error(LOG_ERR, &err, "configuration error, nothing changed");
                 return EXIT_CONFIG;
         }
-        /* --check-config says what a start would do, and removes nothing. */
-        if (d->args->check_config && d->tuning.state_note)
-                log_event(d->tuning.state_note_level, NULL, NULL, "%s", d->tuning.state_note);
         log_set_max_level(d->tuning.conf->log_level);
         r = kroot_open(d->args->root, d->args->dry_run, &d->root);
         if (r < 0) {
                 (void) log_error_errno(r, "cannot open root %s: %m", d->args->root);
                 return EXIT_CONFIG;
-        }
-        if (d->args->check_config) {
-                print_resolved(d);
-                return EXIT_OK;
         }
         r = rollback_open(d->args->runtime_dir, &d->rollback, &stale);
         if (r < 0)
@@ -604,7 +575,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
         (void) signal(SIGPIPE, SIG_IGN);
 
         r = daemon_start(&d);
-        if (r != EXIT_OK || args->check_config)
+        if (r != EXIT_OK)
                 goto out;
 
         source = profile_source_describe(d.tuning.source, d.tuning.conf->file, args->state_dir, args->dry_run);

@@ -7,6 +7,7 @@
 
 #include "base/kfile.h"
 #include "base/log.h"
+#include "tuning/absent.h"
 #include "tuning/rollback.h"
 #include "base/util.h"
 
@@ -54,7 +55,10 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
 
         r = kfile_read_value(root, t->path, current, sizeof(current));
         if (r == -ENOENT || r == -ENOTDIR) {
-                log_skip(t, "%s", "not offered by this kernel");
+                _cleanup_free_ char *suggestion = target_suggest(root, t);
+
+                log_skip(t, "not on this kernel%s%s%s", suggestion ? "; did you mean " : "",
+                         suggestion ? suggestion : "", suggestion ? "?" : "");
                 st->skipped++;
                 return 0;
         }
