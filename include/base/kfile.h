@@ -93,6 +93,14 @@ int kfile_open_dirfd(const struct kroot *r, const char *relpath);
 int kfile_open_dirfd_at(int dirfd, const char *relpath);
 ssize_t kfile_read_at(int dirfd, const char *relpath, char *buf, size_t size);
 
+/* Files read every tick (the sampler's proc/schedstat and nodeN/meminfo):
+ * kfile_open_kept opens one under the root once (an fd, or -errno like the
+ * readers; close() it), kfile_pread reads it whole from offset 0 each time,
+ * like kfile_read_raw, without opening it again. seq_file and sysfs files
+ * are generated afresh by a read at offset 0. */
+int kfile_open_kept(const struct kroot *r, const char *relpath);
+ssize_t kfile_pread(int fd, char *buf, size_t size);
+
 /* Read fd to its end into a NUL-terminated malloc'd buffer: -E2BIG for more
  * than max bytes, -errno from read(2). For files outside the root too (the
  * rollback journal, the configuration); *ret_len may be NULL. */

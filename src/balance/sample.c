@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "virt/domain.h"
 #include "base/kfile.h"
@@ -136,6 +137,12 @@ struct sampler {
         struct balance_domain *snap_doms;
         size_t cap_snap_nodes, cap_snap_doms;
 
+        /* Files read every tick, opened at their first read and kept
+         * (kfile_open_kept); -1 until then. */
+        int procfd;
+        int schedstat_fd;
+        int meminfo_fd[TOPOLOGY_MAX_NODES];
+
         char *buf;                       /* whole-file reads, grown as needed */
         size_t buf_size;
         char *dents[2];                  /* getdents64 buffers: proc/, proc/PID/task/ */
@@ -167,6 +174,9 @@ struct sampler *sampler_new(enum sampler_source source)
         s->buf = xcalloc(s->buf_size, 1);
         s->dents[0] = xcalloc(DENTS_SIZE, 1);
         s->dents[1] = xcalloc(DENTS_SIZE, 1);
+        s->procfd = s->schedstat_fd = -1;
+        for (size_t i = 0; i < ARRAY_SIZE(s->meminfo_fd); i++)
+                s->meminfo_fd[i] = -1;
         return s;
 }
 
@@ -189,6 +199,10 @@ void sampler_free(struct sampler *s)
         free(s->buf);
         free(s->dents[0]);
         free(s->dents[1]);
+        closep(&s->procfd);
+        closep(&s->schedstat_fd);
+        for (size_t i = 0; i < ARRAY_SIZE(s->meminfo_fd); i++)
+                closep(&s->meminfo_fd[i]);
         free(s);
 }
 
@@ -210,21 +224,48 @@ static ssize_t read_small(struct sampler *s, int dirfd, const char *rel, char *b
         return n;
 }
 
-/* A whole file under the root into s->buf, growing it (once) for files
- * that get longer. */
+/* After a read into s->buf that answered n: count it, and grow the buffer
+ * for a file that got longer. True: read again. */
+static bool read_again(struct sampler *s, ssize_t n)
+{
+        if (n >= 0)
+                s->stats.files++;
+        if (n != -E2BIG || s->buf_size >= BUF_MAX)
+                return false;
+        s->buf_size *= 2;
+        free(s->buf);
+        s->buf = xcalloc(s->buf_size, 1);
+        return true;
+}
+
+/* A whole file under the root into s->buf. */
 static ssize_t read_whole(struct sampler *s, const struct kroot *root, const char *rel)
 {
-        for (;;) {
-                ssize_t n = kfile_read_raw(root, rel, s->buf, s->buf_size);
+        ssize_t n;
 
-                if (n >= 0)
-                        s->stats.files++;
-                if (n != -E2BIG || s->buf_size >= BUF_MAX)
-                        return n;
-                s->buf_size *= 2;
-                free(s->buf);
-                s->buf = xcalloc(s->buf_size, 1);
+        do
+                n = kfile_read_raw(root, rel, s->buf, s->buf_size);
+        while (read_again(s, n));
+        return n;
+}
+
+/* The same for a file read every tick: opened once into *fd and kept, then
+ * one pread a tick instead of open + read + close. */
+static ssize_t read_kept(struct sampler *s, const struct kroot *root, const char *rel, int *fd)
+{
+        ssize_t n;
+
+        if (*fd < 0) {
+                int r = kfile_open_kept(root, rel);
+
+                if (r < 0)
+                        return r;
+                *fd = r;
         }
+        do
+                n = kfile_pread(*fd, s->buf, s->buf_size);
+        while (read_again(s, n));
+        return n;
 }
 
 static bool parse_pid(const char *name, pid_t *ret)
@@ -313,7 +354,9 @@ static int sample_all_threads(struct sampler *s, int procfd)
 {
         long n;
 
-        /* procfd is the tick's own: listing it from its start. */
+        /* procfd is kept across ticks: list it from its start. */
+        if (lseek(procfd, 0, SEEK_SET) < 0)
+                return -errno;
         while ((n = getdents64(procfd, s->dents[0], DENTS_SIZE)) > 0)
                 for (long off = 0; off < n;) {
                         const struct dirent64 *de = (const struct dirent64 *) (s->dents[0] + off);
@@ -342,7 +385,7 @@ static int sample_schedstat(struct sampler *s, const struct kroot *root, int pro
         ssize_t len;
         int r;
 
-        len = read_whole(s, root, "proc/schedstat");
+        len = read_kept(s, root, "proc/schedstat", &s->schedstat_fd);
         if (len < 0)
                 return (int) len;
         r = sample_parse_schedstat(s->buf, s->cpu_now, s->n_cpus, &seen);
@@ -376,7 +419,7 @@ static void choose_source(struct sampler *s, const struct kroot *root)
 
         if (s->source != SAMPLER_SOURCE_AUTO)
                 return;
-        if (read_whole(s, root, "proc/schedstat") >= 0)
+        if (read_kept(s, root, "proc/schedstat", &s->schedstat_fd) >= 0)
                 r = sample_parse_schedstat(s->buf, c, 1, &seen);
         s->source = r >= 0 ? SAMPLER_SOURCE_SCHEDSTAT : SAMPLER_SOURCE_THREADS;
         log_info("sampling load from %s%s%s", sampler_source_to_string(s->source),
@@ -490,10 +533,19 @@ static int sample_counters(struct sampler *s, const struct kroot *root, int proc
         now->n = 0;
         memset(s->cpu_ns, 0, s->n_cpus * sizeof(uint64_t));
         for (size_t i = 0; i < topo->n_nodes; i++) {
-                r = topology_read_meminfo(root, topo, topo->nodes[i].id, &s->node_mem[topo->nodes[i].id]);
+                unsigned id = topo->nodes[i].id;
+                char path[64];
+                ssize_t len;
+
+                r = topology_meminfo_path(topo, id, path, sizeof(path));
                 if (r < 0)
                         return r;
-                s->stats.files++;
+                len = read_kept(s, root, path, &s->meminfo_fd[id]);
+                if (len < 0)
+                        return (int) len;
+                r = topology_parse_meminfo(s->buf, &s->node_mem[id]);
+                if (r < 0)
+                        return r;
         }
         r = s->source == SAMPLER_SOURCE_SCHEDSTAT ? sample_schedstat(s, root, procfd) : sample_all_threads(s, procfd);
         if (r < 0)
@@ -528,26 +580,36 @@ static void finish_tick(struct sampler *s, const struct topology *topo, uint64_t
 int sampler_tick(struct sampler *s, const struct kroot *root, const struct topology *topo,
                  const struct domain *doms, size_t n, uint64_t now_usec)
 {
-        _cleanup_close_ int procfd = -1;
+        struct timespec cpu0, cpu1;
         int r;
 
         if (s->primed && now_usec <= s->prev_usec)
                 return -EINVAL;
-        procfd = kfile_open_dirfd(root, "proc");
-        if (procfd < 0)
-                return procfd;
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+        if (s->procfd < 0) {
+                s->procfd = kfile_open_dirfd(root, "proc");
+                if (s->procfd < 0)
+                        return s->procfd;
+        }
         s->stats = (struct sampler_stats){ .interval_usec = 0 };
         choose_source(s, root);
         s->stats.source = s->source;
         size_arrays(s, topo, n);
         track_domains(s, doms, n);
-        r = sample_counters(s, root, procfd, topo, doms);
+        r = sample_counters(s, root, s->procfd, topo, doms);
         if (r < 0) {
                 s->primed = s->ready = false;
                 return r;
         }
         finish_tick(s, topo, now_usec);
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+        s->stats.cpu_usec = (uint64_t) ((cpu1.tv_sec - cpu0.tv_sec) * 1000000 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1000);
         return 0;
+}
+
+void sampler_reset(struct sampler *s)
+{
+        s->primed = s->ready = false;
 }
 
 /* --- the snapshot ------------------------------------------------------- */

@@ -519,18 +519,24 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 /* --- domains and plan: names that need escaping ---------------------------------- */
 
-/* A one-node fixture kernel with the QEMU process of domain NAME (pid, a
- * vCPU thread on CPUs 0-1, its cgroup), so that the balancer samples it
- * and lists it on node0 in its node table. */
+/* A two-node fixture kernel (one node has nothing to balance: no tick)
+ * with the QEMU process of domain NAME (pid, a vCPU thread on CPUs 0-1,
+ * its cgroup), so that the balancer samples it and lists it on node0 in
+ * its node table. */
 static void write_sampled_domain(const struct tl_env *e, const char *name, int pid)
 {
         char rel[256], text[256];
 
-        tl_write(e->root, "sys/devices/system/node/online", "0\n");
-        tl_write(e->root, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        tl_write(e->root, "sys/devices/system/node/node0/distance", "10\n");
-        tl_write(e->root, "sys/devices/system/node/node0/meminfo",
-                 "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
+        tl_write(e->root, "sys/devices/system/node/online", "0-1\n");
+        for (int node = 0; node < 2; node++) {
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", node);
+                tl_write(e->root, rel, node ? "2-3\n" : "0-1\n");
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/distance", node);
+                tl_write(e->root, rel, node ? "20 10\n" : "10 20\n");
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", node);
+                snprintf(text, sizeof(text), "Node %d MemTotal: 4194304 kB\nNode %d MemFree: 2097152 kB\n", node, node);
+                tl_write(e->root, rel, text);
+        }
         snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
         snprintf(text, sizeof(text), "%d\n", pid);
         tl_write(e->root, rel, text);
@@ -589,6 +595,10 @@ static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_n
         assert_json(out);
         assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
         assert_contains(out, "\"domains\":[{\"name\":\"web\\\"01\",");
+        free(out);
+        /* No proc/schedstat in this kernel: status says the walk it costs. */
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "\nsampling: every thread of the host (no proc/schedstat), last tick 2 threads, ");
         free(out);
         stop(e);
         assert_originals(e);
