@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "virt/domain.h"
@@ -92,10 +93,12 @@ static bool pidmap_get(const struct pidmap *m, pid_t key, uint32_t *ret)
 
 /* --- the sampler's state ------------------------------------------------ */
 
-/* Every thread's counters at one tick, by tid. */
+/* Every thread's counters at one tick, by tid; for a domain's thread also
+ * its schedstat file, kept open (-1: none). */
 struct thread_table {
         struct pidmap map;
         struct sample_counters *c;
+        int *fd;
         size_t n, cap;
 };
 
@@ -142,6 +145,8 @@ struct sampler {
         int procfd;
         int schedstat_fd;
         int meminfo_fd[TOPOLOGY_MAX_NODES];
+        size_t kept_threads;             /* domain threads' schedstat fds open */
+        size_t max_kept_threads;         /* half of RLIMIT_NOFILE: the rest read by path */
 
         char *buf;                       /* whole-file reads, grown as needed */
         size_t buf_size;
@@ -162,10 +167,23 @@ const char *sampler_source_to_string(enum sampler_source source)
         return "?";
 }
 
+/* Close the schedstat fds a table still holds: threads the last tick did
+ * not see again, or a tick that failed. */
+static void threads_close(struct sampler *s, struct thread_table *t)
+{
+        for (size_t i = 0; t->fd && i < t->n; i++)
+                if (t->fd[i] >= 0) {
+                        close(t->fd[i]);
+                        t->fd[i] = -1;
+                        s->kept_threads--;
+                }
+}
+
 struct sampler *sampler_new(enum sampler_source source)
 {
         struct sampler *s = xcalloc(1, sizeof(struct sampler));
         long page = sysconf(_SC_PAGESIZE);
+        struct rlimit nofile;
 
         s->source = source;
         s->next_id = 1;
@@ -175,6 +193,7 @@ struct sampler *sampler_new(enum sampler_source source)
         s->dents[0] = xcalloc(DENTS_SIZE, 1);
         s->dents[1] = xcalloc(DENTS_SIZE, 1);
         s->procfd = s->schedstat_fd = -1;
+        s->max_kept_threads = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? nofile.rlim_cur / 2 : 256;
         for (size_t i = 0; i < ARRAY_SIZE(s->meminfo_fd); i++)
                 s->meminfo_fd[i] = -1;
         return s;
@@ -185,8 +204,10 @@ void sampler_free(struct sampler *s)
         if (!s)
                 return;
         for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++) {
+                threads_close(s, &s->threads[i]);
                 free(s->threads[i].map.slots);
                 free(s->threads[i].c);
+                free(s->threads[i].fd);
         }
         free(s->cpu_prev);
         free(s->cpu_now);
@@ -282,7 +303,7 @@ static bool parse_pid(const char *name, pid_t *ret)
  * tick. A thread not seen then was born since (the last tick saw every
  * thread it could count, says baseline), so all of its time is new; one
  * whose counters went back is a new thread with a reused tid. */
-static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_counters *c, bool baseline)
+static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_counters *c, int fd, bool baseline)
 {
         struct thread_table *now = &s->threads[s->cur], *prev = &s->threads[!s->cur];
         const struct sample_counters *p;
@@ -291,8 +312,10 @@ static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_c
         if (now->n == now->cap) {
                 now->cap = now->cap ? now->cap * 2 : 256;
                 now->c = xreallocarray(now->c, now->cap, sizeof(struct sample_counters));
+                now->fd = xreallocarray(now->fd, now->cap, sizeof(int));
         }
         now->c[now->n] = *c;
+        now->fd[now->n] = fd;
         pidmap_put(&now->map, tid, (uint32_t) now->n++);
         if (!pidmap_get(&prev->map, tid, &i))
                 return baseline ? c->run_ns + c->wait_ns : 0;
@@ -300,6 +323,51 @@ static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_c
         if (c->run_ns < p->run_ns || c->wait_ns < p->wait_ns)
                 return c->run_ns + c->wait_ns;
         return (c->run_ns - p->run_ns) + (c->wait_ns - p->wait_ns);
+}
+
+/* A thread's schedstat into buf. A domain's thread (keep) is read through
+ * the fd the last tick kept for it, else opened and kept while the budget
+ * allows: its cost each tick is one pread, not open + read + close. A kept
+ * fd of a thread that exited answers ESRCH, also when its tid is reused:
+ * then the file is opened again by path. *ret_fd: the fd to keep, or -1. */
+static int read_task_schedstat(struct sampler *s, int taskfd, pid_t tid, bool keep, char *buf, size_t size,
+                               int *ret_fd)
+{
+        struct thread_table *prev = &s->threads[!s->cur];
+        char path[32];
+        uint32_t i;
+        ssize_t n;
+        int fd;
+
+        *ret_fd = -1;
+        if (keep && prev->fd && pidmap_get(&prev->map, tid, &i) && prev->fd[i] >= 0) {
+                fd = TAKE_FD(prev->fd[i]);
+                n = kfile_pread_once(fd, buf, size);
+                if (n >= 0) {
+                        s->stats.files++;
+                        *ret_fd = fd;
+                        return 0;
+                }
+                close(fd);
+                s->kept_threads--;
+        }
+        snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
+        if (!keep || s->kept_threads >= s->max_kept_threads) {
+                n = read_small(s, taskfd, path, buf, size);
+                return n < 0 ? (int) n : 0;
+        }
+        fd = kfile_open_kept_at(taskfd, path);
+        if (fd < 0)
+                return fd;
+        n = kfile_pread_once(fd, buf, size);
+        if (n < 0) {
+                close(fd);
+                return (int) n;
+        }
+        s->stats.files++;
+        s->kept_threads++;
+        *ret_fd = fd;
+        return 0;
 }
 
 /* Every thread of process pid. by_cpu: also charge each to the CPU it last
@@ -323,16 +391,22 @@ static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sampl
                         unsigned cpu;
                         pid_t tid;
                         char state;
+                        int fd;
 
                         off += de->d_reclen;
                         if (!parse_pid(de->d_name, &tid))
                                 continue;
-                        snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
-                        if (read_small(s, taskfd, path, buf, sizeof(buf)) < 0 ||
-                            sample_parse_task_schedstat(buf, &c) < 0)
+                        if (read_task_schedstat(s, taskfd, tid, dom != NULL, buf, sizeof(buf), &fd) < 0)
                                 continue;  /* exited meanwhile */
+                        if (sample_parse_task_schedstat(buf, &c) < 0) {
+                                if (fd >= 0) {
+                                        close(fd);
+                                        s->kept_threads--;
+                                }
+                                continue;
+                        }
                         s->stats.threads++;
-                        delta = thread_delta(s, tid, &c, baseline);
+                        delta = thread_delta(s, tid, &c, fd, baseline);
                         if (delta == 0)
                                 continue;  /* asleep all interval: its CPU does not matter */
                         if (dom)
@@ -529,6 +603,7 @@ static int sample_counters(struct sampler *s, const struct kroot *root, int proc
         struct thread_table *now = &s->threads[s->cur];
         int r;
 
+        threads_close(s, now);  /* left by a tick that failed */
         pidmap_clear(&now->map);
         now->n = 0;
         memset(s->cpu_ns, 0, s->n_cpus * sizeof(uint64_t));
@@ -552,6 +627,7 @@ static int sample_counters(struct sampler *s, const struct kroot *root, int proc
                 return r;
         for (size_t i = 0; i < s->n_doms; i++)
                 sample_memory(s, root, &doms[i], &s->doms[i]);
+        threads_close(s, &s->threads[!s->cur]);  /* threads gone since */
         s->cur = !s->cur;  /* this tick's counters are the next one's baseline */
         return 0;
 }
@@ -609,6 +685,8 @@ int sampler_tick(struct sampler *s, const struct kroot *root, const struct topol
 
 void sampler_reset(struct sampler *s)
 {
+        for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++)
+                threads_close(s, &s->threads[i]);
         s->primed = s->ready = false;
 }
 

@@ -4,6 +4,7 @@
  * tests/fixtures/sample/README), and the load math on fixture roots: two
  * ticks of proc files with known counter deltas must give known loads. The
  * roots are temporary trees whose sys/devices links to a nodes-N fixture. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -559,6 +560,11 @@ static void test_kept_file_is_read_again_from_its_start_without_opening(void **s
         assert_int_equal(fclose(w), 0);
         assert_int_equal(kfile_pread(fd, buf, sizeof(buf)), 18);
         assert_string_equal(buf, "version 17\ncpu0 1\n");
+        /* One read: an exact fit cannot be told from a longer file. */
+        memset(buf, 0, sizeof(buf));
+        assert_int_equal(kfile_pread_once(fd, buf, 20), 18);
+        assert_string_equal(buf, "version 17\ncpu0 1\n");
+        assert_int_equal(kfile_pread_once(fd, buf, 19), -E2BIG);
         close(fd);
         kroot_close(&root);
         tl_rm_rf(dir);
@@ -584,6 +590,53 @@ static void test_sampler_reads_proc_schedstat_through_the_fd_it_kept(void **stat
         snap(&r, NULL, 0, &s);
         assert_float_equal(node_of(&s, 1)->nr_running, 1.0, 1e-9);
         assert_float_equal(node_of(&s, 0)->nr_running, 0.0, 1e-9);
+        root_close(&r);
+}
+
+/* Open file descriptors of this process. */
+static unsigned count_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        unsigned n = 0;
+
+        assert_non_null(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n - 3;  /* ".", ".." and d's own */
+}
+
+/* A domain's threads are read through fds the sampler keeps: a thread
+ * whose schedstat path is gone (fixture stand-in for "not opened again")
+ * still counts, and a thread gone from task/ has its fd closed. */
+static void test_domain_threads_are_read_through_kept_fds_closed_when_gone(void **state)
+{
+        struct domain doms[1] = { dom("vm-a", 1, 100) };
+        uint64_t run[32] = { 0 }, wait[32] = { 0 };
+        _cleanup_free_ char *path = NULL, *task = NULL;
+        struct balance_snapshot s;
+        struct root r = { 0 };
+        unsigned fds;
+
+        root_open(&r, "nodes-2", SAMPLER_SOURCE_SCHEDSTAT);
+        put_schedstat(&r, run, wait);
+        put_tick1(&r);
+        assert_int_equal(tick(&r, doms, 1, 1), 0);
+        fds = count_fds();
+        put_thread(&r, 100, 101, 15 * SEC, 2 * SEC, 2);  /* +5 s: 1.0, in place */
+        path = xasprintf("%s/proc/100/task/101/schedstat", r.dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(tick(&r, doms, 1, 6), 0);
+        snap(&r, doms, 1, &s);
+        assert_float_equal(s.domains[0].load, 1.0, 1e-9);
+        assert_int_equal(count_fds(), fds);  /* nothing opened, nothing leaked */
+
+        task = xasprintf("%s/proc/100/task/102", r.dir);
+        tl_rm_rf(task);
+        assert_int_equal(tick(&r, doms, 1, 11), 0);
+        assert_int_equal(count_fds(), fds - 1);
+        sampler_reset(r.s);
+        assert_int_equal(count_fds(), fds - 3);
         root_close(&r);
 }
 
@@ -684,6 +737,7 @@ int main(void)
                 cmocka_unit_test(test_memory_only_node_is_left_out_of_the_snapshot),
                 cmocka_unit_test(test_kept_file_is_read_again_from_its_start_without_opening),
                 cmocka_unit_test(test_sampler_reads_proc_schedstat_through_the_fd_it_kept),
+                cmocka_unit_test(test_domain_threads_are_read_through_kept_fds_closed_when_gone),
                 cmocka_unit_test(test_reset_makes_the_next_tick_a_baseline),
                 cmocka_unit_test(test_balancer_on_one_cpu_node_never_ticks),
         };
