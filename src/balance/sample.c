@@ -97,6 +97,7 @@ static bool pidmap_get(const struct pidmap *m, pid_t key, uint32_t *ret)
  * its schedstat file, kept open (-1: none). */
 struct thread_table {
         struct pidmap map;
+        pid_t *tid;
         struct sample_counters *c;
         int *fd;
         size_t n, cap;
@@ -112,6 +113,15 @@ struct sample_dom {
         uint64_t ns;            /* run + wait ns of its threads over the interval */
         double load;
         uint64_t mem_kib[TOPOLOGY_MAX_NODES];
+
+        /* proc/PID/task, kept open (-1: not kept), with its link count at
+         * the last listing (one per thread); its threads' entries
+         * [first, first + n_threads) in the thread table of tick
+         * threads_gen (sampler.flips once that table is the last one). */
+        int taskfd;
+        nlink_t task_nlink;
+        uint32_t first, n_threads;
+        uint64_t threads_gen;
 };
 
 struct sampler {
@@ -145,8 +155,9 @@ struct sampler {
         int procfd;
         int schedstat_fd;
         int meminfo_fd[TOPOLOGY_MAX_NODES];
-        size_t kept_threads;             /* domain threads' schedstat fds open */
-        size_t max_kept_threads;         /* half of RLIMIT_NOFILE: the rest read by path */
+        size_t kept_fds;                 /* domains' task/ and threads' schedstat fds open */
+        size_t max_kept_fds;             /* half of RLIMIT_NOFILE: the rest opened each tick */
+        uint64_t flips;                  /* ticks whose thread table became the last one */
 
         char *buf;                       /* whole-file reads, grown as needed */
         size_t buf_size;
@@ -175,8 +186,17 @@ static void threads_close(struct sampler *s, struct thread_table *t)
                 if (t->fd[i] >= 0) {
                         close(t->fd[i]);
                         t->fd[i] = -1;
-                        s->kept_threads--;
+                        s->kept_fds--;
                 }
+}
+
+static void dom_close_task(struct sampler *s, struct sample_dom *dom)
+{
+        if (dom->taskfd >= 0) {
+                close(dom->taskfd);
+                s->kept_fds--;
+        }
+        dom->taskfd = -1;
 }
 
 struct sampler *sampler_new(enum sampler_source source)
@@ -193,7 +213,7 @@ struct sampler *sampler_new(enum sampler_source source)
         s->dents[0] = xcalloc(DENTS_SIZE, 1);
         s->dents[1] = xcalloc(DENTS_SIZE, 1);
         s->procfd = s->schedstat_fd = -1;
-        s->max_kept_threads = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? nofile.rlim_cur / 2 : 256;
+        s->max_kept_fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? nofile.rlim_cur / 2 : 256;
         for (size_t i = 0; i < ARRAY_SIZE(s->meminfo_fd); i++)
                 s->meminfo_fd[i] = -1;
         return s;
@@ -203,11 +223,14 @@ void sampler_free(struct sampler *s)
 {
         if (!s)
                 return;
+        for (size_t i = 0; i < s->n_doms; i++)
+                dom_close_task(s, &s->doms[i]);
         for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++) {
                 threads_close(s, &s->threads[i]);
                 free(s->threads[i].map.slots);
                 free(s->threads[i].c);
                 free(s->threads[i].fd);
+                free(s->threads[i].tid);
         }
         free(s->cpu_prev);
         free(s->cpu_now);
@@ -313,7 +336,9 @@ static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_c
                 now->cap = now->cap ? now->cap * 2 : 256;
                 now->c = xreallocarray(now->c, now->cap, sizeof(struct sample_counters));
                 now->fd = xreallocarray(now->fd, now->cap, sizeof(int));
+                now->tid = xreallocarray(now->tid, now->cap, sizeof(pid_t));
         }
+        now->tid[now->n] = tid;
         now->c[now->n] = *c;
         now->fd[now->n] = fd;
         pidmap_put(&now->map, tid, (uint32_t) now->n++);
@@ -349,10 +374,10 @@ static int read_task_schedstat(struct sampler *s, int taskfd, pid_t tid, bool ke
                         return 0;
                 }
                 close(fd);
-                s->kept_threads--;
+                s->kept_fds--;
         }
         snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
-        if (!keep || s->kept_threads >= s->max_kept_threads) {
+        if (!keep || s->kept_fds >= s->max_kept_fds) {
                 n = read_small(s, taskfd, path, buf, size);
                 return n < 0 ? (int) n : 0;
         }
@@ -365,62 +390,120 @@ static int read_task_schedstat(struct sampler *s, int taskfd, pid_t tid, bool ke
                 return (int) n;
         }
         s->stats.files++;
-        s->kept_threads++;
+        s->kept_fds++;
         *ret_fd = fd;
         return 0;
 }
 
+/* One thread: its counters, what it added charged to dom and (by_cpu) to
+ * the CPU it last ran on. -errno if it cannot be read (gone). */
+static int sample_thread(struct sampler *s, int taskfd, pid_t tid, struct sample_dom *dom, bool by_cpu,
+                         bool baseline)
+{
+        char path[64], buf[1024];  /* a stat line is ~350 bytes */
+        struct sample_counters c;
+        uint64_t delta;
+        unsigned cpu;
+        char state;
+        int fd, r;
+
+        r = read_task_schedstat(s, taskfd, tid, dom != NULL, buf, sizeof(buf), &fd);
+        if (r < 0)
+                return r;
+        if (sample_parse_task_schedstat(buf, &c) < 0) {
+                if (fd >= 0) {
+                        close(fd);
+                        s->kept_fds--;
+                }
+                return -EINVAL;
+        }
+        s->stats.threads++;
+        delta = thread_delta(s, tid, &c, fd, baseline);
+        if (delta == 0)
+                return 0;  /* asleep all interval: its CPU does not matter */
+        if (dom)
+                dom->ns += delta;
+        if (!by_cpu)
+                return 0;
+        snprintf(path, sizeof(path), "%d/stat", (int) tid);
+        if (read_small(s, taskfd, path, buf, sizeof(buf)) >= 0 && sample_parse_task_stat(buf, &state, &cpu) == 0 &&
+            cpu < s->n_cpus)
+                s->cpu_ns[cpu] += delta;
+        return 0;
+}
+
+/* A domain's threads as the last tick found them, without listing task/
+ * again, if its link count (one per thread) did not change and each still
+ * reads. False: list it. Threads read here stay counted; the listing skips
+ * them. A thread that exited while another started fails its read (ESRCH
+ * on the kept fd), so it does not go unnoticed behind an equal count. */
+static bool sample_known_threads(struct sampler *s, struct sample_dom *dom, bool baseline)
+{
+        const struct thread_table *prev = &s->threads[!s->cur];
+        struct stat st;
+
+        if (dom->taskfd < 0 || dom->threads_gen != s->flips || fstat(dom->taskfd, &st) < 0 ||
+            st.st_nlink != dom->task_nlink)
+                return false;
+        for (uint32_t j = dom->first; j < dom->first + dom->n_threads; j++)
+                if (j >= prev->n || sample_thread(s, dom->taskfd, prev->tid[j], dom, false, baseline) < 0)
+                        return false;
+        return true;
+}
+
 /* Every thread of process pid. by_cpu: also charge each to the CPU it last
- * ran on (THREADS). dom: the domain it is, or NULL. */
+ * ran on (THREADS). dom: the domain it is, or NULL; its task/ is kept open
+ * and listed only when its threads changed (sample_known_threads()). */
 static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sample_dom *dom, bool by_cpu,
                           bool baseline)
 {
-        _cleanup_close_ int taskfd = -1;
-        char path[64], buf[1024];  /* a stat line is ~350 bytes */
+        struct thread_table *now = &s->threads[s->cur];
+        _cleanup_close_ int own = -1;
+        uint32_t first = (uint32_t) now->n, i;
+        int taskfd = -1, r = 0;
+        struct stat st;
+        char path[64];
         long n;
 
-        snprintf(path, sizeof(path), "%d/task", (int) pid);
-        taskfd = kfile_open_dirfd_at(procfd, path);
-        if (taskfd < 0)
-                return taskfd;
+        if (dom && !by_cpu && sample_known_threads(s, dom, baseline))
+                goto done;
+        if (dom && dom->taskfd >= 0 && lseek(dom->taskfd, 0, SEEK_SET) < 0)
+                dom_close_task(s, dom);
+        if (dom && dom->taskfd >= 0)
+                taskfd = dom->taskfd;
+        else {
+                snprintf(path, sizeof(path), "%d/task", (int) pid);
+                own = kfile_open_dirfd_at(procfd, path);
+                if (own < 0)
+                        return own;
+                taskfd = own;
+                if (dom && s->kept_fds < s->max_kept_fds) {
+                        dom->taskfd = TAKE_FD(own);
+                        s->kept_fds++;
+                }
+        }
+        if (dom)
+                dom->task_nlink = fstat(taskfd, &st) == 0 ? st.st_nlink : 0;
+        s->stats.dirs_listed++;
         while ((n = getdents64(taskfd, s->dents[1], DENTS_SIZE)) > 0)
                 for (long off = 0; off < n;) {
                         const struct dirent64 *de = (const struct dirent64 *) (s->dents[1] + off);
-                        struct sample_counters c;
-                        uint64_t delta;
-                        unsigned cpu;
                         pid_t tid;
-                        char state;
-                        int fd;
 
                         off += de->d_reclen;
-                        if (!parse_pid(de->d_name, &tid))
+                        if (!parse_pid(de->d_name, &tid) || pidmap_get(&now->map, tid, &i))
                                 continue;
-                        if (read_task_schedstat(s, taskfd, tid, dom != NULL, buf, sizeof(buf), &fd) < 0)
-                                continue;  /* exited meanwhile */
-                        if (sample_parse_task_schedstat(buf, &c) < 0) {
-                                if (fd >= 0) {
-                                        close(fd);
-                                        s->kept_threads--;
-                                }
-                                continue;
-                        }
-                        s->stats.threads++;
-                        delta = thread_delta(s, tid, &c, fd, baseline);
-                        if (delta == 0)
-                                continue;  /* asleep all interval: its CPU does not matter */
-                        if (dom)
-                                dom->ns += delta;
-                        if (!by_cpu)
-                                continue;
-                        snprintf(path, sizeof(path), "%d/stat", (int) tid);
-                        if (read_small(s, taskfd, path, buf, sizeof(buf)) < 0 ||
-                            sample_parse_task_stat(buf, &state, &cpu) < 0 || cpu >= s->n_cpus)
-                                continue;
-                        s->cpu_ns[cpu] += delta;
+                        (void) sample_thread(s, taskfd, tid, dom, by_cpu, baseline);  /* gone: skipped */
                 }
         /* A process that exits while listed leaves an empty directory. */
-        return n < 0 && errno != ENOENT && errno != ESRCH ? -errno : 0;
+        r = n < 0 && errno != ENOENT && errno != ESRCH ? -errno : 0;
+done:
+        if (dom) {
+                dom->first = first;
+                dom->n_threads = (uint32_t) now->n - first;
+                dom->threads_gen = s->flips + 1;
+        }
+        return r;
 }
 
 /* THREADS: walk proc/ for every process, domains or not. */
@@ -541,10 +624,14 @@ static void track_domains(struct sampler *s, const struct domain *doms, size_t n
                         now[i] = prev[k];
                         now[i].baseline = s->primed;
                 } else
-                        now[i] = (struct sample_dom){ .virt_id = d->id, .pid = d->pid, .id = s->next_id++ };
+                        now[i] = (struct sample_dom){ .virt_id = d->id, .pid = d->pid, .id = s->next_id++,
+                                                      .taskfd = -1 };
                 now[i].ns = 0;
                 now[i].load = 0;
         }
+        for (size_t k = 0; k < s->n_doms; k++)
+                if (!prev[k].claimed)
+                        dom_close_task(s, &prev[k]);  /* gone */
         s->doms_prev = prev;
         s->doms = now;
         s->n_doms = n;
@@ -628,7 +715,8 @@ static int sample_counters(struct sampler *s, const struct kroot *root, int proc
         for (size_t i = 0; i < s->n_doms; i++)
                 sample_memory(s, root, &doms[i], &s->doms[i]);
         threads_close(s, &s->threads[!s->cur]);  /* threads gone since */
-        s->cur = !s->cur;  /* this tick's counters are the next one's baseline */
+        s->cur = !s->cur;
+        s->flips++;  /* this tick's counters are the next one's baseline */
         return 0;
 }
 
@@ -687,6 +775,8 @@ void sampler_reset(struct sampler *s)
 {
         for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++)
                 threads_close(s, &s->threads[i]);
+        for (size_t i = 0; i < s->n_doms; i++)
+                dom_close_task(s, &s->doms[i]);
         s->primed = s->ready = false;
 }
 

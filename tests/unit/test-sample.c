@@ -608,13 +608,15 @@ static unsigned count_fds(void)
 
 /* A domain's threads are read through fds the sampler keeps: a thread
  * whose schedstat path is gone (fixture stand-in for "not opened again")
- * still counts, and a thread gone from task/ has its fd closed. */
+ * still counts, task/ is listed again only when its link count (one per
+ * thread) changes, and a thread gone from task/ has its fd closed. */
 static void test_domain_threads_are_read_through_kept_fds_closed_when_gone(void **state)
 {
         struct domain doms[1] = { dom("vm-a", 1, 100) };
         uint64_t run[32] = { 0 }, wait[32] = { 0 };
         _cleanup_free_ char *path = NULL, *task = NULL;
         struct balance_snapshot s;
+        struct sampler_stats st;
         struct root r = { 0 };
         unsigned fds;
 
@@ -630,13 +632,29 @@ static void test_domain_threads_are_read_through_kept_fds_closed_when_gone(void 
         snap(&r, doms, 1, &s);
         assert_float_equal(s.domains[0].load, 1.0, 1e-9);
         assert_int_equal(count_fds(), fds);  /* nothing opened, nothing leaked */
+        sampler_get_stats(r.s, &st);
+        assert_int_equal(st.dirs_listed, 0);  /* the same threads: task/ not listed again */
+        assert_int_equal(st.threads, 3);
+
+        /* A thread more changes task/'s link count: listed, counted. */
+        put_thread(&r, 100, 103, 1 * SEC, 0, 9);
+        assert_int_equal(tick(&r, doms, 1, 11), 0);
+        sampler_get_stats(r.s, &st);
+        assert_int_equal(st.dirs_listed, 1);
+        assert_int_equal(st.threads, 4);
+        snap(&r, doms, 1, &s);
+        assert_float_equal(s.domains[0].load, 0.2, 1e-9);  /* born since: all of its 1 s */
+        assert_int_equal(count_fds(), fds + 1);
 
         task = xasprintf("%s/proc/100/task/102", r.dir);
         tl_rm_rf(task);
-        assert_int_equal(tick(&r, doms, 1, 11), 0);
-        assert_int_equal(count_fds(), fds - 1);
-        sampler_reset(r.s);
-        assert_int_equal(count_fds(), fds - 3);
+        assert_int_equal(tick(&r, doms, 1, 16), 0);
+        sampler_get_stats(r.s, &st);
+        assert_int_equal(st.dirs_listed, 1);
+        assert_int_equal(st.threads, 3);
+        assert_int_equal(count_fds(), fds);
+        sampler_reset(r.s);  /* task/ and the 3 threads' files */
+        assert_int_equal(count_fds(), fds - 4);
         root_close(&r);
 }
 
