@@ -497,6 +497,18 @@ static void test_snapshot_is_refused_before_an_interval_or_for_other_domains(voi
         root_close(&r);
 }
 
+/* Node 0 with CPUs 0-1, node 1 with memory only. */
+static void put_cpu_node_and_memory_node(const char *dir)
+{
+        tl_write(dir, "sys/devices/system/node/online", "0-1\n");
+        tl_write(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
+        tl_write(dir, "sys/devices/system/node/node1/cpulist", "\n");
+        tl_write(dir, "sys/devices/system/node/node0/distance", "10 20\n");
+        tl_write(dir, "sys/devices/system/node/node1/distance", "20 10\n");
+        tl_write(dir, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 2048 kB\nNode 0 MemFree: 1024 kB\n");
+        tl_write(dir, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 4096 kB\nNode 1 MemFree: 4096 kB\n");
+}
+
 static void test_memory_only_node_is_left_out_of_the_snapshot(void **state)
 {
         _cleanup_free_ char *dir = tl_mkdtemp("sample");
@@ -505,13 +517,7 @@ static void test_memory_only_node_is_left_out_of_the_snapshot(void **state)
         struct topology *t = NULL;
         struct kroot root;
 
-        tl_write(dir, "sys/devices/system/node/online", "0-1\n");
-        tl_write(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        tl_write(dir, "sys/devices/system/node/node1/cpulist", "\n");
-        tl_write(dir, "sys/devices/system/node/node0/distance", "10 20\n");
-        tl_write(dir, "sys/devices/system/node/node1/distance", "20 10\n");
-        tl_write(dir, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 2048 kB\nNode 0 MemFree: 1024 kB\n");
-        tl_write(dir, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 4096 kB\nNode 1 MemFree: 4096 kB\n");
+        put_cpu_node_and_memory_node(dir);
         tl_write(dir, "proc/uptime", "1.00 1.00\n");
         assert_int_equal(kroot_open(dir, false, &root), 0);
         assert_int_equal(topology_read(&root, &t), 0);
@@ -707,13 +713,7 @@ static void test_balancer_on_one_cpu_node_never_ticks(void **state)
         sd_event *e = NULL;
 
         assert_int_equal(sd_event_new(&e), 0);
-        tl_write(dir, "sys/devices/system/node/online", "0-1\n");
-        tl_write(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        tl_write(dir, "sys/devices/system/node/node1/cpulist", "\n");
-        tl_write(dir, "sys/devices/system/node/node0/distance", "10 20\n");
-        tl_write(dir, "sys/devices/system/node/node1/distance", "20 10\n");
-        tl_write(dir, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 2048 kB\nNode 0 MemFree: 1024 kB\n");
-        tl_write(dir, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 4096 kB\nNode 1 MemFree: 4096 kB\n");
+        put_cpu_node_and_memory_node(dir);
         assert_int_equal(kroot_open(dir, false, &root), 0);
         assert_int_equal(balancer_new(e, &root, NULL, &conf, &b), 0);
         text = sampling_line(b, false);
