@@ -51,7 +51,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim lab \
+.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim bench lab \
         install uninstall clean
 
 all: $(PROGRAMS:%=$(BUILD)/%)
@@ -177,6 +177,13 @@ lab: deps-host all
 
 sim: $(BENCH)
 	$(Q)for b in $(BENCH); do $$b; done
+
+# Root: what vmtuned, numad and ksmtuned cost while idle, side by side
+# (tests/bench/idle-cost; BENCH_SECONDS=60 per daemon). Installs the peers
+# (tests/bench/deps, never enabled) and appends to tests/bench/results/.
+bench: deps-host all
+	$(Q)tests/bench/deps
+	$(Q)BUILD=$(BUILD) tests/bench/idle-cost
 
 # --- fuzzing -------------------------------------------------------------
 # libFuzzer targets, one per parser family of outside input (tests/fuzz/README.md).

@@ -29,3 +29,6 @@ void balancer_reconfigure(struct balancer *b, const struct balancer_conf *conf);
 void balancer_print_nodes(const struct balancer *b, FILE *out, bool json);
 void balancer_print_plan(const struct balancer *b, FILE *out, bool json);
 void balancer_print_status(const struct balancer *b, FILE *out, bool json);
+/* What the balancer reads a tick and what that cost, or why it reads
+ * nothing (one line without newline; JSON: an object). */
+void balancer_print_sampling(const struct balancer *b, FILE *out, bool json);

@@ -65,7 +65,9 @@ struct sampler_stats {
         uint64_t interval_usec;      /* the last measured interval; 0 before it */
         size_t threads;              /* threads whose counters were read */
         size_t files;                /* kernel files read */
+        size_t dirs_listed;          /* proc/PID/task directories listed */
         size_t domains_numa_stat;    /* domains whose memory came from memory.numa_stat */
+        uint64_t cpu_usec;           /* CPU time the tick took (CLOCK_THREAD_CPUTIME_ID) */
 };
 
 struct sampler;
@@ -76,6 +78,14 @@ struct sampler *sampler_new(enum sampler_source source);
 void sampler_free(struct sampler *s);
 
 /* Read every counter at now_usec (CLOCK_MONOTONIC) for the domains doms[0..n).
+ * root must be the same at every tick: the files read every tick
+ * (proc/schedstat, each node's meminfo, the proc/ directory, and each
+ * domain's proc/PID/task/ and its threads' schedstat, up to half of
+ * RLIMIT_NOFILE) are opened once and kept, then read with pread
+ * (kfile_open_kept()). A domain's task/ is listed again only when its link
+ * count (one per thread) changed or a kept thread file fails to read; on a
+ * host with proc/schedstat a steady tick costs one fstat and one pread per
+ * thread of each domain, plus one read per node.
  * The first tick only sets the baseline. -EINVAL if now_usec does not
  * advance; -errno if proc or a node's meminfo cannot be read. A domain whose
  * process is gone is not an error (its load reads 0). After any error the
@@ -92,6 +102,11 @@ int sampler_snapshot(const struct sampler *s, const struct topology *topo, const
                      size_t n, struct balance_snapshot *ret);
 
 void sampler_get_stats(const struct sampler *s, struct sampler_stats *ret);
+
+/* Forget the counters: the next tick sets a new baseline. For a balancer
+ * that skipped ticks (nothing to decide): an interval that long would
+ * average away what the policy needs to see now. */
+void sampler_reset(struct sampler *s);
 
 /* --- pure parsers, on buffers ------------------------------------------ */
 

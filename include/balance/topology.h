@@ -62,9 +62,12 @@ int topology_cpu_node(const struct topology *t, unsigned cpu);
 const struct topology_node *topology_node_by_id(const struct topology *t, unsigned id);
 
 /* Re-read one node's memory now (nodeN/meminfo, or proc/meminfo without
- * NUMA). No allocation: the sampler calls it every tick. */
+ * NUMA). No allocation. */
 int topology_read_meminfo(const struct kroot *root, const struct topology *t, unsigned node,
                           struct topology_meminfo *ret);
+/* The file topology_read_meminfo() reads, relative to the root, for a
+ * reader that keeps it open. -ENOENT as there. */
+int topology_meminfo_path(const struct topology *t, unsigned node, char *buf, size_t size);
 
 /* Pure: nodeN/meminfo ("Node 0 MemTotal:  8349912 kB" lines) or
  * proc/meminfo ("MemTotal:  8349912 kB"), new lines folded or not.

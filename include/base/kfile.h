@@ -104,6 +104,22 @@ int kfile_open_dirfd(const struct kroot *r, const char *relpath);
 int kfile_open_dirfd_at(int dirfd, const char *relpath);
 ssize_t kfile_read_at(int dirfd, const char *relpath, char *buf, size_t size);
 
+/* Files read every tick (the sampler's proc/schedstat and nodeN/meminfo):
+ * kfile_open_kept opens one under the root once (an fd, or -errno like the
+ * readers; close() it), kfile_pread reads it whole from offset 0 each time,
+ * like kfile_read_raw, without opening it again. seq_file and sysfs files
+ * are generated afresh by a read at offset 0. */
+int kfile_open_kept(const struct kroot *r, const char *relpath);
+/* The same relative to a directory fd of kfile_open_dirfd() (a domain's
+ * proc/PID/task/TID/schedstat). */
+int kfile_open_kept_at(int dirfd, const char *relpath);
+ssize_t kfile_pread(int fd, char *buf, size_t size);
+/* One pread from offset 0, for a file the kernel generates whole in one
+ * read: a single_open seq_file far below a page, such as
+ * proc/PID/task/TID/schedstat (~30 bytes). Saves the read that finds the
+ * end; -E2BIG if the contents fill buf (they may go on). */
+ssize_t kfile_pread_once(int fd, char *buf, size_t size);
+
 /* Read fd to its end into a NUL-terminated malloc'd buffer: -E2BIG for more
  * than max bytes, -errno from read(2). For files outside the root too (the
  * rollback journal, the configuration); *ret_len may be NULL. */

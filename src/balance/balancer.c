@@ -50,6 +50,8 @@ struct balancer {
         struct balance_plan plan;
         bool have_plan;
         uint64_t last_tick_realtime_usec;
+        /* Why the last tick read nothing (a constant string), or NULL. */
+        const char *idle_reason;
 
         uint64_t ticks, moves, moves_failed, reverts, migrated_mib;
 };
@@ -181,6 +183,34 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
         }
 }
 
+static bool any_movable(const struct domain *doms, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (doms[i].movable)
+                        return true;
+        return false;
+}
+
+/* No movable VM: no plan can hold a move (placement, rebalancing, memory
+ * and reverts all want a movable domain), so reading /proc cannot change a
+ * decision. The counters are dropped: the tick after a VM becomes movable
+ * sets a fresh baseline rather than averaging over the idle stretch. */
+static bool idle_tick(struct balancer *b, const struct domain *doms, size_t n)
+{
+        if (any_movable(doms, n)) {
+                if (b->idle_reason)
+                        log_debug("balancer: a movable VM; sampling again");
+                b->idle_reason = NULL;
+                return false;
+        }
+        if (!b->idle_reason)
+                log_debug("balancer: no movable VM; not sampling until there is one");
+        b->idle_reason = "no movable VM: nothing sampled";
+        sampler_reset(b->sampler);
+        b->have_snapshot = b->have_plan = false;
+        return true;
+}
+
 /* One tick: sample -> snapshot -> decide -> move -> log. */
 static void tick(struct balancer *b)
 {
@@ -194,6 +224,8 @@ static void tick(struct balancer *b)
         clock_gettime(CLOCK_REALTIME, &ts);
         b->last_tick_realtime_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
         doms = virt_domains(b->virt, &n);
+        if (idle_tick(b, doms, n))
+                return;
         (void) sd_event_now(sd_event_source_get_event(b->timer), CLOCK_MONOTONIC, &now);
 
         r = sampler_tick(b->sampler, b->root, b->topology, doms, n, now);
@@ -239,10 +271,31 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* The slack the tick may take: a fifth of the interval. The sampler
+ * measures the interval it actually got, so a late tick distorts nothing,
+ * and sd-event can wake once for this, the KSM timer and the watchdog ping
+ * (sd_event_source_set_time_accuracy()). */
+static uint64_t accuracy_usec(const struct balancer *b)
+{
+        return b->interval_usec / 5;
+}
+
 void balancer_reconfigure(struct balancer *b, const struct balancer_conf *conf)
 {
         balance_params_from_conf(conf, &b->params);
         b->interval_usec = (uint64_t) conf->interval_sec * 1000000;
+        if (b->timer)
+                (void) sd_event_source_set_time_accuracy(b->timer, accuracy_usec(b));
+}
+
+/* Nodes the balancer could place a VM on: those with CPUs. */
+static size_t cpu_nodes(const struct topology *t)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < t->n_nodes; i++)
+                n += t->nodes[i].n_cpus > 0;
+        return n;
 }
 
 int balancer_new(sd_event *event, const struct kroot *root, struct virt *virt,
@@ -264,9 +317,18 @@ int balancer_new(sd_event *event, const struct kroot *root, struct virt *virt,
                 if (b->topology->nodes[i].n_cpus > 0)
                         b->node_cpus[b->topology->nodes[i].id] = &b->topology->nodes[i].cpus;
         b->sampler = sampler_new(SAMPLER_SOURCE_AUTO);
-        r = sd_event_add_time_relative(event, &b->timer, CLOCK_MONOTONIC, b->interval_usec, 0, on_timer, b);
+        if (cpu_nodes(b->topology) < 2) {
+                /* Fixed until restart: the topology is read once. */
+                b->idle_reason = "one NUMA node: nothing to balance";
+                log_info("balancer: one NUMA node: nothing to balance; the balancer stays idle");
+                *ret = b;
+                return 0;
+        }
+        r = sd_event_add_time_relative(event, &b->timer, CLOCK_MONOTONIC, b->interval_usec, accuracy_usec(b),
+                                       on_timer, b);
         if (r < 0)
                 goto fail;
+        (void) sd_event_source_set_description(b->timer, "balancer");
         log_info("balancer: %zu NUMA node(s), %u CPUs; every %" PRIu64 " s%s", b->topology->n_nodes,
                  b->topology->n_cpus, b->interval_usec / 1000000,
                  root->dry_run ? " (dry run: moves are logged, not made)" : "");
@@ -311,7 +373,12 @@ void balancer_print_nodes(const struct balancer *b, FILE *out, bool json)
         unsigned cpus_all = 0;
 
         if (!b->have_snapshot) {
-                fputs(json ? "null" : "balancer: no measurement yet (the first tick sets a baseline)\n", out);
+                if (json)
+                        fputs("null", out);
+                else if (b->idle_reason)
+                        fprintf(out, "balancer: no measurement: %s\n", b->idle_reason);
+                else
+                        fputs("balancer: no measurement yet (the first tick sets a baseline)\n", out);
                 return;
         }
         for (size_t i = 0; i < s->n_nodes; i++) {
@@ -364,8 +431,12 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
         const struct balance_plan *p = &b->plan;
 
         if (!b->have_plan) {
-                fputs(json ? "{\"plan\":null}\n" : "no plan yet: the balancer needs two ticks of measurements\n",
-                      out);
+                if (json)
+                        fputs("{\"plan\":null}\n", out);
+                else if (b->idle_reason)
+                        fprintf(out, "no plan: %s\n", b->idle_reason);
+                else
+                        fputs("no plan yet: the balancer needs two ticks of measurements\n", out);
                 return;
         }
         if (json) {
@@ -419,4 +490,34 @@ void balancer_print_status(const struct balancer *b, FILE *out, bool json)
         fprintf(out, "%" PRIu64 " ticks, %" PRIu64 " moves (%" PRIu64 " reverts, %" PRIu64 " failed), %" PRIu64
                      " MiB migrated",
                 b->ticks, b->moves, b->reverts, b->moves_failed, b->migrated_mib);
+}
+
+/* What sampling costs: the whole-system thread walk, where proc/schedstat
+ * is missing, grows with every thread on the host; say so. */
+void balancer_print_sampling(const struct balancer *b, FILE *out, bool json)
+{
+        struct sampler_stats st;
+
+        sampler_get_stats(b->sampler, &st);
+        if (json) {
+                fputs("{\"idle\":", out);
+                if (b->idle_reason)
+                        json_print_string(out, b->idle_reason);
+                else
+                        fputs("null", out);
+                fputs(",\"source\":", out);
+                json_print_string(out, sampler_source_to_string(st.source));
+                fprintf(out, ",\"threads\":%zu,\"files\":%zu,\"cpu_usec\":%" PRIu64 "}", st.threads, st.files,
+                        st.cpu_usec);
+                return;
+        }
+        if (b->idle_reason)
+                fprintf(out, "idle: %s", b->idle_reason);
+        else if (st.source == SAMPLER_SOURCE_AUTO)
+                fputs("no tick yet", out);
+        else
+                fprintf(out, "%s, last tick %zu threads, %zu files, %.2f ms CPU",
+                        st.source == SAMPLER_SOURCE_THREADS ? "every thread of the host (no proc/schedstat)"
+                                                            : "proc/schedstat and the VMs' threads",
+                        st.threads, st.files, st.cpu_usec / 1000.0);
 }

@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "virt/domain.h"
 #include "base/kfile.h"
@@ -91,10 +93,13 @@ static bool pidmap_get(const struct pidmap *m, pid_t key, uint32_t *ret)
 
 /* --- the sampler's state ------------------------------------------------ */
 
-/* Every thread's counters at one tick, by tid. */
+/* Every thread's counters at one tick, by tid; for a domain's thread also
+ * its schedstat file, kept open (-1: none). */
 struct thread_table {
         struct pidmap map;
+        pid_t *tid;
         struct sample_counters *c;
+        int *fd;
         size_t n, cap;
 };
 
@@ -108,6 +113,15 @@ struct sample_dom {
         uint64_t ns;            /* run + wait ns of its threads over the interval */
         double load;
         uint64_t mem_kib[TOPOLOGY_MAX_NODES];
+
+        /* proc/PID/task, kept open (-1: not kept), with its link count at
+         * the last listing (one per thread); its threads' entries
+         * [first, first + n_threads) in the thread table of tick
+         * threads_gen (sampler.flips once that table is the last one). */
+        int taskfd;
+        nlink_t task_nlink;
+        uint32_t first, n_threads;
+        uint64_t threads_gen;
 };
 
 struct sampler {
@@ -136,6 +150,15 @@ struct sampler {
         struct balance_domain *snap_doms;
         size_t cap_snap_nodes, cap_snap_doms;
 
+        /* Files read every tick, opened at their first read and kept
+         * (kfile_open_kept); -1 until then. */
+        int procfd;
+        int schedstat_fd;
+        int meminfo_fd[TOPOLOGY_MAX_NODES];
+        size_t kept_fds;                 /* domains' task/ and threads' schedstat fds open */
+        size_t max_kept_fds;             /* half of RLIMIT_NOFILE: the rest opened each tick */
+        uint64_t flips;                  /* ticks whose thread table became the last one */
+
         char *buf;                       /* whole-file reads, grown as needed */
         size_t buf_size;
         char *dents[2];                  /* getdents64 buffers: proc/, proc/PID/task/ */
@@ -155,10 +178,32 @@ const char *sampler_source_to_string(enum sampler_source source)
         return "?";
 }
 
+/* Close the schedstat fds a table still holds: threads the last tick did
+ * not see again, or a tick that failed. */
+static void threads_close(struct sampler *s, struct thread_table *t)
+{
+        for (size_t i = 0; t->fd && i < t->n; i++)
+                if (t->fd[i] >= 0) {
+                        close(t->fd[i]);
+                        t->fd[i] = -1;
+                        s->kept_fds--;
+                }
+}
+
+static void dom_close_task(struct sampler *s, struct sample_dom *dom)
+{
+        if (dom->taskfd >= 0) {
+                close(dom->taskfd);
+                s->kept_fds--;
+        }
+        dom->taskfd = -1;
+}
+
 struct sampler *sampler_new(enum sampler_source source)
 {
         struct sampler *s = xcalloc(1, sizeof(struct sampler));
         long page = sysconf(_SC_PAGESIZE);
+        struct rlimit nofile;
 
         s->source = source;
         s->next_id = 1;
@@ -167,6 +212,10 @@ struct sampler *sampler_new(enum sampler_source source)
         s->buf = xcalloc(s->buf_size, 1);
         s->dents[0] = xcalloc(DENTS_SIZE, 1);
         s->dents[1] = xcalloc(DENTS_SIZE, 1);
+        s->procfd = s->schedstat_fd = -1;
+        s->max_kept_fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? nofile.rlim_cur / 2 : 256;
+        for (size_t i = 0; i < ARRAY_SIZE(s->meminfo_fd); i++)
+                s->meminfo_fd[i] = -1;
         return s;
 }
 
@@ -174,9 +223,14 @@ void sampler_free(struct sampler *s)
 {
         if (!s)
                 return;
+        for (size_t i = 0; i < s->n_doms; i++)
+                dom_close_task(s, &s->doms[i]);
         for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++) {
+                threads_close(s, &s->threads[i]);
                 free(s->threads[i].map.slots);
                 free(s->threads[i].c);
+                free(s->threads[i].fd);
+                free(s->threads[i].tid);
         }
         free(s->cpu_prev);
         free(s->cpu_now);
@@ -189,6 +243,10 @@ void sampler_free(struct sampler *s)
         free(s->buf);
         free(s->dents[0]);
         free(s->dents[1]);
+        closep(&s->procfd);
+        closep(&s->schedstat_fd);
+        for (size_t i = 0; i < ARRAY_SIZE(s->meminfo_fd); i++)
+                closep(&s->meminfo_fd[i]);
         free(s);
 }
 
@@ -210,21 +268,48 @@ static ssize_t read_small(struct sampler *s, int dirfd, const char *rel, char *b
         return n;
 }
 
-/* A whole file under the root into s->buf, growing it (once) for files
- * that get longer. */
+/* After a read into s->buf that answered n: count it, and grow the buffer
+ * for a file that got longer. True: read again. */
+static bool read_again(struct sampler *s, ssize_t n)
+{
+        if (n >= 0)
+                s->stats.files++;
+        if (n != -E2BIG || s->buf_size >= BUF_MAX)
+                return false;
+        s->buf_size *= 2;
+        free(s->buf);
+        s->buf = xcalloc(s->buf_size, 1);
+        return true;
+}
+
+/* A whole file under the root into s->buf. */
 static ssize_t read_whole(struct sampler *s, const struct kroot *root, const char *rel)
 {
-        for (;;) {
-                ssize_t n = kfile_read_raw(root, rel, s->buf, s->buf_size);
+        ssize_t n;
 
-                if (n >= 0)
-                        s->stats.files++;
-                if (n != -E2BIG || s->buf_size >= BUF_MAX)
-                        return n;
-                s->buf_size *= 2;
-                free(s->buf);
-                s->buf = xcalloc(s->buf_size, 1);
+        do
+                n = kfile_read_raw(root, rel, s->buf, s->buf_size);
+        while (read_again(s, n));
+        return n;
+}
+
+/* The same for a file read every tick: opened once into *fd and kept, then
+ * one pread a tick instead of open + read + close. */
+static ssize_t read_kept(struct sampler *s, const struct kroot *root, const char *rel, int *fd)
+{
+        ssize_t n;
+
+        if (*fd < 0) {
+                int r = kfile_open_kept(root, rel);
+
+                if (r < 0)
+                        return r;
+                *fd = r;
         }
+        do
+                n = kfile_pread(*fd, s->buf, s->buf_size);
+        while (read_again(s, n));
+        return n;
 }
 
 static bool parse_pid(const char *name, pid_t *ret)
@@ -241,7 +326,7 @@ static bool parse_pid(const char *name, pid_t *ret)
  * tick. A thread not seen then was born since (the last tick saw every
  * thread it could count, says baseline), so all of its time is new; one
  * whose counters went back is a new thread with a reused tid. */
-static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_counters *c, bool baseline)
+static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_counters *c, int fd, bool baseline)
 {
         struct thread_table *now = &s->threads[s->cur], *prev = &s->threads[!s->cur];
         const struct sample_counters *p;
@@ -250,8 +335,12 @@ static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_c
         if (now->n == now->cap) {
                 now->cap = now->cap ? now->cap * 2 : 256;
                 now->c = xreallocarray(now->c, now->cap, sizeof(struct sample_counters));
+                now->fd = xreallocarray(now->fd, now->cap, sizeof(int));
+                now->tid = xreallocarray(now->tid, now->cap, sizeof(pid_t));
         }
+        now->tid[now->n] = tid;
         now->c[now->n] = *c;
+        now->fd[now->n] = fd;
         pidmap_put(&now->map, tid, (uint32_t) now->n++);
         if (!pidmap_get(&prev->map, tid, &i))
                 return baseline ? c->run_ns + c->wait_ns : 0;
@@ -261,51 +350,160 @@ static uint64_t thread_delta(struct sampler *s, pid_t tid, const struct sample_c
         return (c->run_ns - p->run_ns) + (c->wait_ns - p->wait_ns);
 }
 
+/* A thread's schedstat into buf. A domain's thread (keep) is read through
+ * the fd the last tick kept for it, else opened and kept while the budget
+ * allows: its cost each tick is one pread, not open + read + close. A kept
+ * fd of a thread that exited answers ESRCH, also when its tid is reused:
+ * then the file is opened again by path. *ret_fd: the fd to keep, or -1. */
+static int read_task_schedstat(struct sampler *s, int taskfd, pid_t tid, bool keep, char *buf, size_t size,
+                               int *ret_fd)
+{
+        struct thread_table *prev = &s->threads[!s->cur];
+        char path[32];
+        uint32_t i;
+        ssize_t n;
+        int fd;
+
+        *ret_fd = -1;
+        if (keep && prev->fd && pidmap_get(&prev->map, tid, &i) && prev->fd[i] >= 0) {
+                fd = TAKE_FD(prev->fd[i]);
+                n = kfile_pread_once(fd, buf, size);
+                if (n >= 0) {
+                        s->stats.files++;
+                        *ret_fd = fd;
+                        return 0;
+                }
+                close(fd);
+                s->kept_fds--;
+        }
+        snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
+        if (!keep || s->kept_fds >= s->max_kept_fds) {
+                n = read_small(s, taskfd, path, buf, size);
+                return n < 0 ? (int) n : 0;
+        }
+        fd = kfile_open_kept_at(taskfd, path);
+        if (fd < 0)
+                return fd;
+        n = kfile_pread_once(fd, buf, size);
+        if (n < 0) {
+                close(fd);
+                return (int) n;
+        }
+        s->stats.files++;
+        s->kept_fds++;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* One thread: its counters, what it added charged to dom and (by_cpu) to
+ * the CPU it last ran on. -errno if it cannot be read (gone). */
+static int sample_thread(struct sampler *s, int taskfd, pid_t tid, struct sample_dom *dom, bool by_cpu,
+                         bool baseline)
+{
+        char path[64], buf[1024];  /* a stat line is ~350 bytes */
+        struct sample_counters c;
+        uint64_t delta;
+        unsigned cpu;
+        char state;
+        int fd, r;
+
+        r = read_task_schedstat(s, taskfd, tid, dom != NULL, buf, sizeof(buf), &fd);
+        if (r < 0)
+                return r;
+        if (sample_parse_task_schedstat(buf, &c) < 0) {
+                if (fd >= 0) {
+                        close(fd);
+                        s->kept_fds--;
+                }
+                return -EINVAL;
+        }
+        s->stats.threads++;
+        delta = thread_delta(s, tid, &c, fd, baseline);
+        if (delta == 0)
+                return 0;  /* asleep all interval: its CPU does not matter */
+        if (dom)
+                dom->ns += delta;
+        if (!by_cpu)
+                return 0;
+        snprintf(path, sizeof(path), "%d/stat", (int) tid);
+        if (read_small(s, taskfd, path, buf, sizeof(buf)) >= 0 && sample_parse_task_stat(buf, &state, &cpu) == 0 &&
+            cpu < s->n_cpus)
+                s->cpu_ns[cpu] += delta;
+        return 0;
+}
+
+/* A domain's threads as the last tick found them, without listing task/
+ * again, if its link count (one per thread) did not change and each still
+ * reads. False: list it. Threads read here stay counted; the listing skips
+ * them. A thread that exited while another started fails its read (ESRCH
+ * on the kept fd), so it does not go unnoticed behind an equal count. */
+static bool sample_known_threads(struct sampler *s, struct sample_dom *dom, bool baseline)
+{
+        const struct thread_table *prev = &s->threads[!s->cur];
+        struct stat st;
+
+        if (dom->taskfd < 0 || dom->threads_gen != s->flips || fstat(dom->taskfd, &st) < 0 ||
+            st.st_nlink != dom->task_nlink)
+                return false;
+        for (uint32_t j = dom->first; j < dom->first + dom->n_threads; j++)
+                if (j >= prev->n || sample_thread(s, dom->taskfd, prev->tid[j], dom, false, baseline) < 0)
+                        return false;
+        return true;
+}
+
 /* Every thread of process pid. by_cpu: also charge each to the CPU it last
- * ran on (THREADS). dom: the domain it is, or NULL. */
+ * ran on (THREADS). dom: the domain it is, or NULL; its task/ is kept open
+ * and listed only when its threads changed (sample_known_threads()). */
 static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sample_dom *dom, bool by_cpu,
                           bool baseline)
 {
-        _cleanup_close_ int taskfd = -1;
-        char path[64], buf[1024];  /* a stat line is ~350 bytes */
+        struct thread_table *now = &s->threads[s->cur];
+        _cleanup_close_ int own = -1;
+        uint32_t first = (uint32_t) now->n, i;
+        int taskfd = -1, r = 0;
+        struct stat st;
+        char path[64];
         long n;
 
-        snprintf(path, sizeof(path), "%d/task", (int) pid);
-        taskfd = kfile_open_dirfd_at(procfd, path);
-        if (taskfd < 0)
-                return taskfd;
+        if (dom && !by_cpu && sample_known_threads(s, dom, baseline))
+                goto done;
+        if (dom && dom->taskfd >= 0 && lseek(dom->taskfd, 0, SEEK_SET) < 0)
+                dom_close_task(s, dom);
+        if (dom && dom->taskfd >= 0)
+                taskfd = dom->taskfd;
+        else {
+                snprintf(path, sizeof(path), "%d/task", (int) pid);
+                own = kfile_open_dirfd_at(procfd, path);
+                if (own < 0)
+                        return own;
+                taskfd = own;
+                if (dom && s->kept_fds < s->max_kept_fds) {
+                        dom->taskfd = TAKE_FD(own);
+                        s->kept_fds++;
+                }
+        }
+        if (dom)
+                dom->task_nlink = fstat(taskfd, &st) == 0 ? st.st_nlink : 0;
+        s->stats.dirs_listed++;
         while ((n = getdents64(taskfd, s->dents[1], DENTS_SIZE)) > 0)
                 for (long off = 0; off < n;) {
                         const struct dirent64 *de = (const struct dirent64 *) (s->dents[1] + off);
-                        struct sample_counters c;
-                        uint64_t delta;
-                        unsigned cpu;
                         pid_t tid;
-                        char state;
 
                         off += de->d_reclen;
-                        if (!parse_pid(de->d_name, &tid))
+                        if (!parse_pid(de->d_name, &tid) || pidmap_get(&now->map, tid, &i))
                                 continue;
-                        snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
-                        if (read_small(s, taskfd, path, buf, sizeof(buf)) < 0 ||
-                            sample_parse_task_schedstat(buf, &c) < 0)
-                                continue;  /* exited meanwhile */
-                        s->stats.threads++;
-                        delta = thread_delta(s, tid, &c, baseline);
-                        if (delta == 0)
-                                continue;  /* asleep all interval: its CPU does not matter */
-                        if (dom)
-                                dom->ns += delta;
-                        if (!by_cpu)
-                                continue;
-                        snprintf(path, sizeof(path), "%d/stat", (int) tid);
-                        if (read_small(s, taskfd, path, buf, sizeof(buf)) < 0 ||
-                            sample_parse_task_stat(buf, &state, &cpu) < 0 || cpu >= s->n_cpus)
-                                continue;
-                        s->cpu_ns[cpu] += delta;
+                        (void) sample_thread(s, taskfd, tid, dom, by_cpu, baseline);  /* gone: skipped */
                 }
         /* A process that exits while listed leaves an empty directory. */
-        return n < 0 && errno != ENOENT && errno != ESRCH ? -errno : 0;
+        r = n < 0 && errno != ENOENT && errno != ESRCH ? -errno : 0;
+done:
+        if (dom) {
+                dom->first = first;
+                dom->n_threads = (uint32_t) now->n - first;
+                dom->threads_gen = s->flips + 1;
+        }
+        return r;
 }
 
 /* THREADS: walk proc/ for every process, domains or not. */
@@ -313,7 +511,9 @@ static int sample_all_threads(struct sampler *s, int procfd)
 {
         long n;
 
-        /* procfd is the tick's own: listing it from its start. */
+        /* procfd is kept across ticks: list it from its start. */
+        if (lseek(procfd, 0, SEEK_SET) < 0)
+                return -errno;
         while ((n = getdents64(procfd, s->dents[0], DENTS_SIZE)) > 0)
                 for (long off = 0; off < n;) {
                         const struct dirent64 *de = (const struct dirent64 *) (s->dents[0] + off);
@@ -342,7 +542,7 @@ static int sample_schedstat(struct sampler *s, const struct kroot *root, int pro
         ssize_t len;
         int r;
 
-        len = read_whole(s, root, "proc/schedstat");
+        len = read_kept(s, root, "proc/schedstat", &s->schedstat_fd);
         if (len < 0)
                 return (int) len;
         r = sample_parse_schedstat(s->buf, s->cpu_now, s->n_cpus, &seen);
@@ -376,7 +576,7 @@ static void choose_source(struct sampler *s, const struct kroot *root)
 
         if (s->source != SAMPLER_SOURCE_AUTO)
                 return;
-        if (read_whole(s, root, "proc/schedstat") >= 0)
+        if (read_kept(s, root, "proc/schedstat", &s->schedstat_fd) >= 0)
                 r = sample_parse_schedstat(s->buf, c, 1, &seen);
         s->source = r >= 0 ? SAMPLER_SOURCE_SCHEDSTAT : SAMPLER_SOURCE_THREADS;
         log_info("sampling load from %s%s%s", sampler_source_to_string(s->source),
@@ -424,10 +624,14 @@ static void track_domains(struct sampler *s, const struct domain *doms, size_t n
                         now[i] = prev[k];
                         now[i].baseline = s->primed;
                 } else
-                        now[i] = (struct sample_dom){ .virt_id = d->id, .pid = d->pid, .id = s->next_id++ };
+                        now[i] = (struct sample_dom){ .virt_id = d->id, .pid = d->pid, .id = s->next_id++,
+                                                      .taskfd = -1 };
                 now[i].ns = 0;
                 now[i].load = 0;
         }
+        for (size_t k = 0; k < s->n_doms; k++)
+                if (!prev[k].claimed)
+                        dom_close_task(s, &prev[k]);  /* gone */
         s->doms_prev = prev;
         s->doms = now;
         s->n_doms = n;
@@ -486,21 +690,33 @@ static int sample_counters(struct sampler *s, const struct kroot *root, int proc
         struct thread_table *now = &s->threads[s->cur];
         int r;
 
+        threads_close(s, now);  /* left by a tick that failed */
         pidmap_clear(&now->map);
         now->n = 0;
         memset(s->cpu_ns, 0, s->n_cpus * sizeof(uint64_t));
         for (size_t i = 0; i < topo->n_nodes; i++) {
-                r = topology_read_meminfo(root, topo, topo->nodes[i].id, &s->node_mem[topo->nodes[i].id]);
+                unsigned id = topo->nodes[i].id;
+                char path[64];
+                ssize_t len;
+
+                r = topology_meminfo_path(topo, id, path, sizeof(path));
                 if (r < 0)
                         return r;
-                s->stats.files++;
+                len = read_kept(s, root, path, &s->meminfo_fd[id]);
+                if (len < 0)
+                        return (int) len;
+                r = topology_parse_meminfo(s->buf, &s->node_mem[id]);
+                if (r < 0)
+                        return r;
         }
         r = s->source == SAMPLER_SOURCE_SCHEDSTAT ? sample_schedstat(s, root, procfd) : sample_all_threads(s, procfd);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < s->n_doms; i++)
                 sample_memory(s, root, &doms[i], &s->doms[i]);
-        s->cur = !s->cur;  /* this tick's counters are the next one's baseline */
+        threads_close(s, &s->threads[!s->cur]);  /* threads gone since */
+        s->cur = !s->cur;
+        s->flips++;  /* this tick's counters are the next one's baseline */
         return 0;
 }
 
@@ -528,26 +744,40 @@ static void finish_tick(struct sampler *s, const struct topology *topo, uint64_t
 int sampler_tick(struct sampler *s, const struct kroot *root, const struct topology *topo,
                  const struct domain *doms, size_t n, uint64_t now_usec)
 {
-        _cleanup_close_ int procfd = -1;
+        struct timespec cpu0, cpu1;
         int r;
 
         if (s->primed && now_usec <= s->prev_usec)
                 return -EINVAL;
-        procfd = kfile_open_dirfd(root, "proc");
-        if (procfd < 0)
-                return procfd;
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+        if (s->procfd < 0) {
+                s->procfd = kfile_open_dirfd(root, "proc");
+                if (s->procfd < 0)
+                        return s->procfd;
+        }
         s->stats = (struct sampler_stats){ .interval_usec = 0 };
         choose_source(s, root);
         s->stats.source = s->source;
         size_arrays(s, topo, n);
         track_domains(s, doms, n);
-        r = sample_counters(s, root, procfd, topo, doms);
+        r = sample_counters(s, root, s->procfd, topo, doms);
         if (r < 0) {
                 s->primed = s->ready = false;
                 return r;
         }
         finish_tick(s, topo, now_usec);
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+        s->stats.cpu_usec = (uint64_t) ((cpu1.tv_sec - cpu0.tv_sec) * 1000000 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1000);
         return 0;
+}
+
+void sampler_reset(struct sampler *s)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++)
+                threads_close(s, &s->threads[i]);
+        for (size_t i = 0; i < s->n_doms; i++)
+                dom_close_task(s, &s->doms[i]);
+        s->primed = s->ready = false;
 }
 
 /* --- the snapshot ------------------------------------------------------- */

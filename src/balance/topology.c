@@ -251,18 +251,28 @@ const struct topology_node *topology_node_by_id(const struct topology *t, unsign
         return NULL;
 }
 
+int topology_meminfo_path(const struct topology *t, unsigned node, char *buf, size_t size)
+{
+        int n;
+
+        if (t->numa)
+                n = snprintf(buf, size, NODE_DIR "/node%u/meminfo", node);
+        else if (node == 0)
+                n = snprintf(buf, size, "proc/meminfo");
+        else
+                return -ENOENT;
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
 int topology_read_meminfo(const struct kroot *root, const struct topology *t, unsigned node,
                           struct topology_meminfo *ret)
 {
         char path[64], buf[8192];
         int r;
 
-        if (t->numa)
-                snprintf(path, sizeof(path), NODE_DIR "/node%u/meminfo", node);
-        else if (node == 0)
-                snprintf(path, sizeof(path), "proc/meminfo");
-        else
-                return -ENOENT;
+        r = topology_meminfo_path(t, node, path, sizeof(path));
+        if (r < 0)
+                return r;
         r = kfile_read(root, path, buf, sizeof(buf));
         if (r < 0)
                 return r;

@@ -564,3 +564,60 @@ int kfile_write(const struct kroot *r, const char *relpath, const char *value)
                 return -EIO;
         return 0;
 }
+
+/* --- kept-open files ----------------------------------------------------- */
+
+int kfile_open_kept(const struct kroot *r, const char *relpath)
+{
+        return open_read(r->dirfd, relpath, 0);
+}
+
+int kfile_open_kept_at(int dirfd, const char *relpath)
+{
+        return open_read(dirfd, relpath, 0);
+}
+
+/* read_to_end() with pread(2) from offset 0: the file position of a kept fd
+ * never matters, and a seq_file or sysfs attribute read at offset 0 is
+ * generated afresh. */
+ssize_t kfile_pread(int fd, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        if (size < 1)
+                return -E2BIG;
+        for (;;) {
+                char extra;
+                bool full = len + 1 >= size;
+                ssize_t n = pread(fd, full ? &extra : buf + len, full ? 1 : size - 1 - len, (off_t) len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return gone_as_enoent(-errno);
+                if (n == 0)
+                        break;
+                if (full)
+                        return -E2BIG;
+                len += (size_t) n;
+        }
+        buf[len] = '\0';
+        return (ssize_t) len;
+}
+
+ssize_t kfile_pread_once(int fd, char *buf, size_t size)
+{
+        ssize_t n;
+
+        if (size < 2)
+                return -E2BIG;
+        do
+                n = pread(fd, buf, size - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return gone_as_enoent(-errno);
+        if ((size_t) n == size - 1)
+                return -E2BIG;  /* maybe more: not a file for this */
+        buf[n] = '\0';
+        return n;
+}

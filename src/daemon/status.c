@@ -78,6 +78,11 @@ static void print_balancer_text(FILE *out, const struct daemon *d)
         else
                 fputs("not running (no libvirt)", out);
         fputc('\n', out);
+        if (d->balancer) {
+                fputs("sampling: ", out);
+                balancer_print_sampling(d->balancer, out, false);
+                fputc('\n', out);
+        }
 }
 
 static void print_balancer_json(FILE *out, const struct daemon *d)
@@ -88,6 +93,11 @@ static void print_balancer_json(FILE *out, const struct daemon *d)
                 b->interval_sec);
         if (d->balancer)
                 balancer_print_status(d->balancer, out, true);
+        else
+                fputs("null", out);
+        fputs(",\"sampling\":", out);
+        if (d->balancer)
+                balancer_print_sampling(d->balancer, out, true);
         else
                 fputs("null", out);
         fputc('}', out);

@@ -295,6 +295,8 @@ int ksm_configure(struct ksm *k, const struct profile *p)
         if (!k->timer)
                 return 0;
         r = sd_event_source_set_time_relative(k->timer, c.interval_sec * USEC_PER_SEC);
+        if (r >= 0) /* a fifth of slack: one wakeup with the balancer's */
+                r = sd_event_source_set_time_accuracy(k->timer, c.interval_sec * USEC_PER_SEC / 5);
         if (r >= 0)
                 r = sd_event_source_set_enabled(k->timer, SD_EVENT_ONESHOT);
         return r;

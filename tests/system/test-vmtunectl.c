@@ -519,18 +519,24 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 /* --- domains and plan: names that need escaping ---------------------------------- */
 
-/* A one-node fixture kernel with the QEMU process of domain NAME (pid, a
- * vCPU thread on CPUs 0-1, its cgroup), so that the balancer samples it
- * and lists it on node0 in its node table. */
+/* A two-node fixture kernel (one node has nothing to balance: no tick)
+ * with the QEMU process of domain NAME (pid, a vCPU thread on CPUs 0-1,
+ * its cgroup), so that the balancer samples it and lists it on node0 in
+ * its node table. */
 static void write_sampled_domain(const struct tl_env *e, const char *name, int pid)
 {
         char rel[256], text[256];
 
-        tl_write(e->root, "sys/devices/system/node/online", "0\n");
-        tl_write(e->root, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        tl_write(e->root, "sys/devices/system/node/node0/distance", "10\n");
-        tl_write(e->root, "sys/devices/system/node/node0/meminfo",
-                 "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
+        tl_write(e->root, "sys/devices/system/node/online", "0-1\n");
+        for (int node = 0; node < 2; node++) {
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", node);
+                tl_write(e->root, rel, node ? "2-3\n" : "0-1\n");
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/distance", node);
+                tl_write(e->root, rel, node ? "20 10\n" : "10 20\n");
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", node);
+                snprintf(text, sizeof(text), "Node %d MemTotal: 4194304 kB\nNode %d MemFree: 2097152 kB\n", node, node);
+                tl_write(e->root, rel, text);
+        }
         snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
         snprintf(text, sizeof(text), "%d\n", pid);
         tl_write(e->root, rel, text);
@@ -589,6 +595,44 @@ static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_n
         assert_json(out);
         assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
         assert_contains(out, "\"domains\":[{\"name\":\"web\\\"01\",");
+        free(out);
+        /* No proc/schedstat in this kernel: status says the walk it costs. */
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "\nsampling: every thread of the host (no proc/schedstat), last tick 2 threads, ");
+        free(out);
+        stop(e);
+        assert_originals(e);
+}
+
+/* No movable VM (the one domain excluded): the balancer ticks but reads
+ * nothing, and says so; on two nodes, so that it ticks at all. */
+static void test_balancer_without_a_movable_vm_samples_nothing_and_says_why(void **state)
+{
+        struct tl_env *e = *state;
+        char node_xml[512], conf[1024], *out = NULL;
+        bool idle = false;
+
+        write_sampled_domain(e, "web01", 4242);
+        tl_write(e->dir, "node.xml",
+                 "<node><domain type='test'><name>web01</name><memory unit='MiB'>1024</memory>"
+                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
+        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
+        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test://%s\nexclude = web*\n"
+                 "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", node_xml);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        start(e);
+        for (int i = 0; i < 100 && !idle; i++) {
+                free(out);
+                assert_int_equal(ctl(e, &out, "status", NULL), 0);
+                idle = strstr(out, "\nsampling: idle: no movable VM: nothing sampled\n") != NULL;
+                if (!idle)
+                        usleep(100 * 1000);
+        }
+        if (!idle)
+                fail_msg("no idle tick after 10 s:\n%s", out);
+        free(out);
+        assert_int_equal(ctl(e, &out, "plan", NULL), 0);
+        assert_contains(out, "no plan: no movable VM: nothing sampled");
         free(out);
         stop(e);
         assert_originals(e);
@@ -1399,6 +1443,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_balancer_without_a_movable_vm_samples_nothing_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_ksm_auto_plan_is_the_same_for_apply_verify_status_and_check_config, setup, tl_env_teardown),

@@ -4,6 +4,7 @@
  * tests/fixtures/sample/README), and the load math on fixture roots: two
  * ticks of proc files with known counter deltas must give known loads. The
  * roots are temporary trees whose sys/devices links to a nodes-N fixture. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,9 @@
 #include "base/kfile.h"
 #include "base/bitmap.h"
 #include "base/procparse.h"
+#include "balance/balancer.h"
 #include "balance/sample.h"
+#include "config/conf.h"
 #include "testlib.h"
 #include "balance/topology.h"
 #include "base/util.h"
@@ -497,6 +500,18 @@ static void test_snapshot_is_refused_before_an_interval_or_for_other_domains(voi
         root_close(&r);
 }
 
+/* Node 0 with CPUs 0-1, node 1 with memory only. */
+static void put_cpu_node_and_memory_node(const char *dir)
+{
+        tl_write(dir, "sys/devices/system/node/online", "0-1\n");
+        tl_write(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
+        tl_write(dir, "sys/devices/system/node/node1/cpulist", "\n");
+        tl_write(dir, "sys/devices/system/node/node0/distance", "10 20\n");
+        tl_write(dir, "sys/devices/system/node/node1/distance", "20 10\n");
+        tl_write(dir, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 2048 kB\nNode 0 MemFree: 1024 kB\n");
+        tl_write(dir, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 4096 kB\nNode 1 MemFree: 4096 kB\n");
+}
+
 static void test_memory_only_node_is_left_out_of_the_snapshot(void **state)
 {
         _cleanup_free_ char *dir = tl_mkdtemp("sample");
@@ -505,13 +520,7 @@ static void test_memory_only_node_is_left_out_of_the_snapshot(void **state)
         struct topology *t = NULL;
         struct kroot root;
 
-        tl_write(dir, "sys/devices/system/node/online", "0-1\n");
-        tl_write(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        tl_write(dir, "sys/devices/system/node/node1/cpulist", "\n");
-        tl_write(dir, "sys/devices/system/node/node0/distance", "10 20\n");
-        tl_write(dir, "sys/devices/system/node/node1/distance", "20 10\n");
-        tl_write(dir, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 2048 kB\nNode 0 MemFree: 1024 kB\n");
-        tl_write(dir, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 4096 kB\nNode 1 MemFree: 4096 kB\n");
+        put_cpu_node_and_memory_node(dir);
         tl_write(dir, "proc/uptime", "1.00 1.00\n");
         assert_int_equal(kroot_open(dir, false, &root), 0);
         assert_int_equal(topology_read(&root, &t), 0);
@@ -524,6 +533,207 @@ static void test_memory_only_node_is_left_out_of_the_snapshot(void **state)
         sampler_free(smp);
         topology_free(t);
         kroot_close(&root);
+        tl_rm_rf(dir);
+}
+
+/* --- kept-open files, reset, the idle balancer (issue 15) ------------- */
+
+/* A file kfile_open_kept() opened is read again through its fd: with its
+ * path gone, a read by path would fail; the kept fd sees the new contents. */
+static void test_kept_file_is_read_again_from_its_start_without_opening(void **state)
+{
+        _cleanup_free_ char *dir = tl_mkdtemp("sample");
+        _cleanup_free_ char *path = NULL;
+        struct kroot root;
+        char buf[64];
+        FILE *w;
+        int fd;
+
+        tl_write(dir, "proc/schedstat", "version 15\n");
+        assert_int_equal(kroot_open(dir, false, &root), 0);
+        assert_int_equal(kfile_open_kept(&root, "proc/missing"), -ENOENT);
+        assert_int_equal(kfile_open_kept(&root, "proc/../proc/schedstat"), -EINVAL);
+        fd = kfile_open_kept(&root, "proc/schedstat");
+        assert_true(fd >= 0);
+        assert_int_equal(kfile_pread(fd, buf, sizeof(buf)), 11);
+        assert_string_equal(buf, "version 15\n");
+        assert_int_equal(kfile_pread(fd, buf, sizeof(buf)), 11);  /* again from offset 0 */
+        assert_int_equal(kfile_pread(fd, buf, 12), 11);
+        assert_int_equal(kfile_pread(fd, buf, 11), -E2BIG);
+
+        path = xasprintf("%s/proc/schedstat", dir);
+        w = fopen(path, "w");  /* the same inode, truncated */
+        assert_non_null(w);
+        assert_int_equal(unlink(path), 0);
+        assert_true(fputs("version 17\ncpu0 1\n", w) >= 0);
+        assert_int_equal(fclose(w), 0);
+        assert_int_equal(kfile_pread(fd, buf, sizeof(buf)), 18);
+        assert_string_equal(buf, "version 17\ncpu0 1\n");
+        /* One read: an exact fit cannot be told from a longer file. */
+        memset(buf, 0, sizeof(buf));
+        assert_int_equal(kfile_pread_once(fd, buf, 20), 18);
+        assert_string_equal(buf, "version 17\ncpu0 1\n");
+        assert_int_equal(kfile_pread_once(fd, buf, 19), -E2BIG);
+        close(fd);
+        kroot_close(&root);
+        tl_rm_rf(dir);
+}
+
+/* proc/schedstat is opened at the first tick and kept: the second reads
+ * it through the same fd, here after its path is gone. */
+static void test_sampler_reads_proc_schedstat_through_the_fd_it_kept(void **state)
+{
+        uint64_t run[32] = { 0 }, wait[32] = { 0 };
+        _cleanup_free_ char *path = NULL;
+        struct balance_snapshot s;
+        struct root r = { 0 };
+
+        root_open(&r, "nodes-2", SAMPLER_SOURCE_SCHEDSTAT);
+        put_schedstat(&r, run, wait);
+        assert_int_equal(tick(&r, NULL, 0, 1), 0);
+        run[8] = 5 * SEC;  /* node1: 1.0 over 5 s */
+        put_schedstat(&r, run, wait);  /* in place: the same inode */
+        path = xasprintf("%s/proc/schedstat", r.dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(tick(&r, NULL, 0, 6), 0);
+        snap(&r, NULL, 0, &s);
+        assert_float_equal(node_of(&s, 1)->nr_running, 1.0, 1e-9);
+        assert_float_equal(node_of(&s, 0)->nr_running, 0.0, 1e-9);
+        root_close(&r);
+}
+
+/* Open file descriptors of this process. */
+static unsigned count_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        unsigned n = 0;
+
+        assert_non_null(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n - 3;  /* ".", ".." and d's own */
+}
+
+/* A domain's threads are read through fds the sampler keeps: a thread
+ * whose schedstat path is gone (fixture stand-in for "not opened again")
+ * still counts, task/ is listed again only when its link count (one per
+ * thread) changes, and a thread gone from task/ has its fd closed. */
+static void test_domain_threads_are_read_through_kept_fds_closed_when_gone(void **state)
+{
+        struct domain doms[1] = { dom("vm-a", 1, 100) };
+        uint64_t run[32] = { 0 }, wait[32] = { 0 };
+        _cleanup_free_ char *path = NULL, *task = NULL;
+        struct balance_snapshot s;
+        struct sampler_stats st;
+        struct root r = { 0 };
+        unsigned fds;
+
+        root_open(&r, "nodes-2", SAMPLER_SOURCE_SCHEDSTAT);
+        put_schedstat(&r, run, wait);
+        put_tick1(&r);
+        assert_int_equal(tick(&r, doms, 1, 1), 0);
+        fds = count_fds();
+        put_thread(&r, 100, 101, 15 * SEC, 2 * SEC, 2);  /* +5 s: 1.0, in place */
+        path = xasprintf("%s/proc/100/task/101/schedstat", r.dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(tick(&r, doms, 1, 6), 0);
+        snap(&r, doms, 1, &s);
+        assert_float_equal(s.domains[0].load, 1.0, 1e-9);
+        assert_int_equal(count_fds(), fds);  /* nothing opened, nothing leaked */
+        sampler_get_stats(r.s, &st);
+        assert_int_equal(st.dirs_listed, 0);  /* the same threads: task/ not listed again */
+        assert_int_equal(st.threads, 3);
+
+        /* A thread more changes task/'s link count: listed, counted. */
+        put_thread(&r, 100, 103, 1 * SEC, 0, 9);
+        assert_int_equal(tick(&r, doms, 1, 11), 0);
+        sampler_get_stats(r.s, &st);
+        assert_int_equal(st.dirs_listed, 1);
+        assert_int_equal(st.threads, 4);
+        snap(&r, doms, 1, &s);
+        assert_float_equal(s.domains[0].load, 0.2, 1e-9);  /* born since: all of its 1 s */
+        assert_int_equal(count_fds(), fds + 1);
+
+        task = xasprintf("%s/proc/100/task/102", r.dir);
+        tl_rm_rf(task);
+        assert_int_equal(tick(&r, doms, 1, 16), 0);
+        sampler_get_stats(r.s, &st);
+        assert_int_equal(st.dirs_listed, 1);
+        assert_int_equal(st.threads, 3);
+        assert_int_equal(count_fds(), fds);
+        sampler_reset(r.s);  /* task/ and the 3 threads' files */
+        assert_int_equal(count_fds(), fds - 4);
+        root_close(&r);
+}
+
+static void test_reset_makes_the_next_tick_a_baseline(void **state)
+{
+        struct domain doms[1] = { dom("vm-a", 1, 100) };
+        struct balance_snapshot s;
+        struct root r = { 0 };
+
+        root_open(&r, "nodes-2", SAMPLER_SOURCE_THREADS);
+        put_tick1(&r);
+        assert_int_equal(tick(&r, doms, 1, 1), 0);
+        put_tick2(&r);
+        assert_int_equal(tick(&r, doms, 1, 6), 0);
+        snap(&r, doms, 1, &s);
+        sampler_reset(r.s);
+        assert_int_equal(sampler_snapshot(r.s, r.topo, doms, 1, &s), -EAGAIN);
+        /* Ten minutes later: a baseline, not one long average. */
+        assert_int_equal(tick(&r, doms, 1, 600), 0);
+        assert_int_equal(sampler_snapshot(r.s, r.topo, doms, 1, &s), -EAGAIN);
+        put_thread(&r, 100, 101, 19 * SEC, 3 * SEC, 2);  /* +5 s over 5 s */
+        assert_int_equal(tick(&r, doms, 1, 605), 0);
+        snap(&r, doms, 1, &s);
+        assert_float_equal(s.domains[0].load, 1.0, 1e-9);
+        root_close(&r);
+}
+
+/* What `vmtunectl status` prints of the balancer's sampling. */
+static char *sampling_line(const struct balancer *b, bool json)
+{
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_non_null(f);
+        balancer_print_sampling(b, f, json);
+        assert_int_equal(fclose(f), 0);
+        return text;
+}
+
+/* One node with CPUs (a memory-only node beside it changes nothing): no
+ * timer at all, said in status; two: a timer, nothing sampled yet. */
+static void test_balancer_on_one_cpu_node_never_ticks(void **state)
+{
+        const struct balancer_conf conf = { .enabled = true, .interval_sec = 5, .max_moves_per_tick = 1 };
+        _cleanup_free_ char *dir = tl_mkdtemp("sample");
+        _cleanup_free_ char *text = NULL, *json = NULL;
+        struct balancer *b = NULL;
+        struct kroot root;
+        sd_event *e = NULL;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        put_cpu_node_and_memory_node(dir);
+        assert_int_equal(kroot_open(dir, false, &root), 0);
+        assert_int_equal(balancer_new(e, &root, NULL, &conf, &b), 0);
+        text = sampling_line(b, false);
+        assert_string_equal(text, "idle: one NUMA node: nothing to balance");
+        json = sampling_line(b, true);
+        assert_non_null(strstr(json, "{\"idle\":\"one NUMA node: nothing to balance\","));
+        balancer_free(b);
+        b = NULL;
+
+        tl_write(dir, "sys/devices/system/node/node1/cpulist", "2-3\n");
+        assert_int_equal(balancer_new(e, &root, NULL, &conf, &b), 0);
+        free(text);
+        text = sampling_line(b, false);
+        assert_string_equal(text, "no tick yet");
+        balancer_free(b);
+        kroot_close(&root);
+        sd_event_unref(e);
         tl_rm_rf(dir);
 }
 
@@ -546,6 +756,11 @@ int main(void)
                 cmocka_unit_test(test_reused_tid_counts_all_of_the_new_threads_time),
                 cmocka_unit_test(test_snapshot_is_refused_before_an_interval_or_for_other_domains),
                 cmocka_unit_test(test_memory_only_node_is_left_out_of_the_snapshot),
+                cmocka_unit_test(test_kept_file_is_read_again_from_its_start_without_opening),
+                cmocka_unit_test(test_sampler_reads_proc_schedstat_through_the_fd_it_kept),
+                cmocka_unit_test(test_domain_threads_are_read_through_kept_fds_closed_when_gone),
+                cmocka_unit_test(test_reset_makes_the_next_tick_a_baseline),
+                cmocka_unit_test(test_balancer_on_one_cpu_node_never_ticks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
