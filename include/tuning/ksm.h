@@ -188,6 +188,10 @@ int ksm_tick(struct ksm *k, uint64_t committed_kib);
 /* The administrator's run=2 (unmerge everything), held until released
  * with false; takes effect at once (one tick). */
 int ksm_set_unmerge(struct ksm *k, bool unmerge);
+/* Is a next decision scheduled? Only mode=auto, or a merge_across_nodes
+ * waiting for nothing to be merged, wakes the module: mode=on and off
+ * decide once, when configured. */
+bool ksm_ticking(const struct ksm *k);
 /* Before the daemon restores journal entries: pauses the module's
  * decisions, and unmerges first (run=2, journaled; the restore puts run
  * back) only where the configuration asks for it, pages are merged, and

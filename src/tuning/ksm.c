@@ -240,13 +240,29 @@ static uint64_t committed(struct ksm *k)
         return k->committed_kib ? k->committed_kib(k->userdata) : 0;
 }
 
+/* Only what can change a decision wakes the module: mode=auto's memory
+ * figures, or a merge_across_nodes waiting for nothing to be merged.
+ * mode=on and mode=off decide once, when configured; status reads KSM's
+ * counters when asked. */
+static bool wants_ticks(const struct ksm *k)
+{
+        return k->configured && (k->conf.mode == KSM_MODE_AUTO || k->last.numa_pending);
+}
+
+bool ksm_ticking(const struct ksm *k)
+{
+        int enabled = SD_EVENT_OFF;
+
+        return k->timer && sd_event_source_get_enabled(k->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF;
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct ksm *k = userdata;
 
         (void) ksm_tick(k, committed(k));
         (void) sd_event_source_set_time_relative(s, k->conf.interval_sec * USEC_PER_SEC);
-        return sd_event_source_set_enabled(s, k->configured ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        return sd_event_source_set_enabled(s, wants_ticks(k) ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
 }
 
 int ksm_new(sd_event *event, const struct ksm_options *o, struct ksm **ret)
@@ -298,7 +314,7 @@ int ksm_configure(struct ksm *k, const struct profile *p)
         if (r >= 0) /* a fifth of slack: one wakeup with the balancer's */
                 r = sd_event_source_set_time_accuracy(k->timer, c.interval_sec * USEC_PER_SEC / 5);
         if (r >= 0)
-                r = sd_event_source_set_enabled(k->timer, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(k->timer, wants_ticks(k) ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
         return r;
 }
 

@@ -916,6 +916,32 @@ static void test_only_a_stop_with_unmerge_on_stop_unmerges(void **state)
         assert_knob(f, "run", "1");
 }
 
+/* Issue 15: KSM woke every 10 s in every mode, reading 8 files that can
+ * change no decision in mode=on. Now only auto or a pending change wakes it. */
+static void test_only_auto_or_a_pending_change_wakes_the_module(void **state)
+{
+        struct fixture *f = *state;
+        sd_event *event = NULL;
+        struct ksm *k = NULL;
+
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(ksm_new(event, &(struct ksm_options){ .root = &f->root, .rollback = f->rb }, &k), 0);
+        assert_int_equal(ksm_configure(k, PROFILE(SET("mode", "on"), SET("run", "1"))), 0);
+        assert_false(ksm_ticking(k));
+        assert_int_equal(ksm_configure(k, PROFILE(SET("mode", "off"))), 0);
+        assert_false(ksm_ticking(k));
+        assert_int_equal(ksm_configure(k, PROFILE(SET("mode", "auto"))), 0);
+        assert_true(ksm_ticking(k));
+        /* mode=on with merge_across_nodes waiting for nothing merged. */
+        merged_host(f, "0-1", 1000);
+        assert_int_equal(ksm_configure(k, PROFILE(SET("mode", "on"), SET("merge_across_nodes", "0"))), 0);
+        assert_true(ksm_ticking(k));
+        assert_int_equal(ksm_configure(k, NULL), 0);
+        assert_false(ksm_ticking(k));
+        ksm_free(k);
+        sd_event_unref(event);
+}
+
 static void test_report_prints_mode_state_profit_and_domains(void **state)
 {
         struct fixture *f = *state;
@@ -1005,6 +1031,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_restore_leaves_merge_across_nodes_while_pages_are_merged,
                                                 setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_only_a_stop_with_unmerge_on_stop_unmerges, setup_root,
+                                                teardown_root),
+                cmocka_unit_test_setup_teardown(test_only_auto_or_a_pending_change_wakes_the_module, setup_root,
                                                 teardown_root),
                 cmocka_unit_test_setup_teardown(test_report_prints_mode_state_profit_and_domains, setup_root, teardown_root),
         };
