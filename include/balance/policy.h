@@ -29,7 +29,8 @@
  *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots.
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM, else they go back.
- *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together.
+ *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, cheapest VM
+ *     first with a fair share each, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
  *  8. At most max_moves_per_tick CPU moves a tick, and a VM that moved stays cooldown_ticks.

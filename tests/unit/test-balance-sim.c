@@ -79,6 +79,21 @@ static void test_churn_places_every_vm_and_moves_less_memory(void **state)
         assert_true(v.local_fraction >= 0.95);
 }
 
+/* Memory order: two 64 GiB VMs' memory follows them over many ticks; the
+ * small VMs moved meanwhile do not wait behind them (they waited ~100
+ * ticks when the busiest VM's memory went first), in the mixed host nor
+ * under churn. */
+static void test_small_vm_memory_does_not_wait_behind_big_vm(void **state)
+{
+        struct sim_result v;
+
+        run("mixed", SIM_VMTUNED, &v);
+        assert_true(v.moves >= 4);
+        assert_true(v.small_wait_max <= 8);
+        run("churn", SIM_VMTUNED, &v);
+        assert_true(v.small_wait_max <= 8);
+}
+
 /* A VM bigger than a node is placed once, across two nodes, and nothing
  * churns around it. */
 static void test_big_vm_is_placed_once_without_churn(void **state)
@@ -114,6 +129,7 @@ int main(void)
                 cmocka_unit_test(test_seed40_balances_in_as_few_moves_as_seed_rule),
                 cmocka_unit_test(test_noisy_demand_does_not_ping_pong),
                 cmocka_unit_test(test_churn_places_every_vm_and_moves_less_memory),
+                cmocka_unit_test(test_small_vm_memory_does_not_wait_behind_big_vm),
                 cmocka_unit_test(test_big_vm_is_placed_once_without_churn),
                 cmocka_unit_test(test_mem_tight_moves_only_what_fits),
         };
