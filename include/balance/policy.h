@@ -27,8 +27,10 @@
  * comment of the policy, the balancer or the tests means this list:
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
  *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
- *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots.
- *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM, else they go back.
+ *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots
+ *     (reverses more than half of the difference between the two nodes).
+ *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
+ *     bar than the trigger's), else they go back.
  *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, cheapest VM
  *     first with a fair share each, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
@@ -77,6 +79,18 @@ struct balance_params {
  * busy for one interval does not move, nor a node busy for one interval
  * trigger; the plan's own moves correct the averages at once. */
 #define BALANCE_LOAD_ALPHA 0.5
+/* Hysteresis (rule 3): a move may leave the target ahead of the source by
+ * at most this share of the source's lead before it (nor so far that the
+ * trigger fires the other way), so it never invites the move back. */
+#define BALANCE_MAX_REVERSE 0.5
+/* Hysteresis (rule 4): probation keeps a move if, without it, the nodes
+ * would still meet the trigger with its lead (difference, ratio above 1)
+ * cut to LEAD and the busiest load's floor to LOAD: noise that takes a
+ * pair just below the trigger does not undo a move made on it, while a
+ * burst that is over (the busiest node then well below min_load_high)
+ * still does. */
+#define BALANCE_VERDICT_LEAD 0.5
+#define BALANCE_VERDICT_LOAD 0.75
 /* Memory that follows a move is done once this share of it is local. */
 #define BALANCE_LOCAL_DONE_PERMILLE 980
 

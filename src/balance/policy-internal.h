@@ -53,6 +53,10 @@ int bp_validate(const struct balance_params *p, const struct balance_snapshot *s
 /* Start a tick's work on snap; empties plan. */
 void bp_work_init(struct bp_work *w, const struct balance_params *p, const struct balance_snapshot *snap,
                   struct balance_state *state, struct balance_plan *plan);
+/* Rule 4's verdict: would the source, without the move, still lead the
+ * target by the verdict's lower bar (BALANCE_VERDICT_*, policy.h)? */
+bool bp_verdict_keeps(const struct balance_params *p, double nr_src, unsigned cpus_src, double nr_dst,
+                      unsigned cpus_dst);
 unsigned bp_distance(const struct bp_work *w, unsigned a, unsigned b);
 unsigned bp_mask_cpus(const struct bp_work *w, uint64_t mask);
 /* MiB resident anywhere, on the nodes of mask; what it will occupy where it lives. */

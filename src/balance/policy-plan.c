@@ -11,18 +11,32 @@
 
 #include "policy-internal.h"
 
+/* The trigger with its lead (the difference and the ratio's margin above
+ * 1) scaled by lead and the busiest load's floor by load (1, 1: rule 1's). */
+static bool trigger_at(const struct balance_params *p, double lead, double load, double nr_high,
+                       unsigned cpus_high, double nr_low, unsigned cpus_low)
+{
+        double load_high = nr_high / cpus_high, load_low = nr_low / cpus_low;
+
+        if (nr_high - nr_low < lead * p->min_nr_running_diff)
+                return false;
+        if (load_high <= load * p->min_load_high)
+                return false;
+        /* An idle node has an infinite ratio: load_high > 0 holds here. */
+        return load_low <= 0 || load_high / load_low > 1 + lead * (p->min_load_ratio - 1);
+}
+
 /* Rule 1's trigger on one pair of nodes. */
 bool balance_trigger(const struct balance_params *p, double nr_high, unsigned cpus_high,
                      double nr_low, unsigned cpus_low)
 {
-        double load_high = nr_high / cpus_high, load_low = nr_low / cpus_low;
+        return trigger_at(p, 1, 1, nr_high, cpus_high, nr_low, cpus_low);
+}
 
-        if (nr_high - nr_low < p->min_nr_running_diff)
-                return false;
-        if (load_high <= p->min_load_high)
-                return false;
-        /* An idle node has an infinite ratio: load_high > 0 holds here. */
-        return load_low <= 0 || load_high / load_low > p->min_load_ratio;
+bool bp_verdict_keeps(const struct balance_params *p, double nr_src, unsigned cpus_src, double nr_dst,
+                      unsigned cpus_dst)
+{
+        return trigger_at(p, BALANCE_VERDICT_LEAD, BALANCE_VERDICT_LOAD, nr_src, cpus_src, nr_dst, cpus_dst);
 }
 
 int bp_validate(const struct balance_params *p, const struct balance_snapshot *snap)

@@ -92,19 +92,22 @@ static double gain(const struct bp_work *w, unsigned s, unsigned d, double net)
         return 2 * net * (bp_node_load(w, s) - bp_node_load(w, d)) - net * net * (1 / cs + 1 / cd);
 }
 
-/* Rule 3: the target must not end busier than the source ends, beyond
- * what the trigger tolerates: a move that would trigger the move back is
- * an overshoot, and so is one leaving the target busier than the source
- * was. Within the tolerance it is no ping-pong, and VMs of equal size can
- * still even out two nodes whose difference is one VM plus some noise. */
+/* Rule 3 with hysteresis: after the move the target may lead the source
+ * by at most BALANCE_MAX_REVERSE of what the source led by before (in
+ * load, nr_running / cpus), and never so far that the pair meets the
+ * trigger the other way. A move that hands the lead on whole would only
+ * invite the move back; one that halves it leaves both nodes nearer the
+ * mean, so VMs of equal size can still even out two nodes whose difference
+ * is one VM plus some noise. */
 static bool overshoots(const struct bp_work *w, unsigned s, unsigned d, double net)
 {
         double nr_s = w->nr[s] - net, nr_d = w->nr[d] + net;
         unsigned cs = w->node[s]->cpus, cd = w->node[d]->cpus;
+        double before = w->nr[s] / cs - w->nr[d] / cd, after = nr_d / cd - nr_s / cs;
 
-        if (nr_d / cd <= nr_s / cs + 1e-9)
+        if (after <= 1e-9)
                 return false;
-        return nr_d / cd > w->nr[s] / cs || balance_trigger(w->p, nr_d, cd, nr_s, cs);
+        return after > BALANCE_MAX_REVERSE * before + 1e-9 || balance_trigger(w->p, nr_d, cd, nr_s, cs);
 }
 
 static double mib_to(const struct balance_domain *dom, unsigned d)
@@ -395,7 +398,9 @@ static void revert(struct bp_work *w, size_t i, const char *why)
 }
 
 /* The verdict on the means over the probation: with the VM (or the swap)
- * undone, would the source still meet the trigger against the target? */
+ * undone, would the source still be busier than the target by a good part
+ * of the trigger (bp_verdict_keeps())? A lower bar than the trigger, so
+ * that noise around the trigger does not undo a move made on it. */
 static void verdict(struct bp_work *w, size_t i, long j)
 {
         struct balance_vm *vm = &w->state->vms[i];
@@ -409,7 +414,7 @@ static void verdict(struct bp_work *w, size_t i, long j)
                 net -= w->state->vms[j].sum_load / t;
         src += net;
         dst -= net;
-        if (balance_trigger(w->p, src, w->node[s]->cpus, dst, w->node[d]->cpus)) {
+        if (bp_verdict_keeps(w->p, src, w->node[s]->cpus, dst, w->node[d]->cpus)) {
                 keep(vm, src, dst);
                 if (j >= 0)
                         keep(&w->state->vms[j], dst, src);

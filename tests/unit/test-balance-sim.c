@@ -64,6 +64,34 @@ static void test_noisy_demand_does_not_ping_pong(void **state)
         assert_true(v.local_fraction >= 0.98);
 }
 
+/* Hysteresis: day and night each call for moves, but none is reverted,
+ * and a small fraction of the seed rule's moves. */
+static void test_day_night_reverts_nothing(void **state)
+{
+        struct sim_result seed, v;
+
+        run("day-night", SIM_SEED, &seed);
+        run("day-night", SIM_VMTUNED, &v);
+        assert_int_equal(v.reverts, 0);
+        assert_true(v.moves <= seed.moves / 4);
+        assert_true(v.max_moves_per_vm <= 4);
+}
+
+/* Hysteresis under noise and churn: a move is not undone by noise. */
+static void test_noise_and_churn_revert_nothing(void **state)
+{
+        struct sim_result v;
+
+        run("noisy", SIM_VMTUNED, &v);
+        assert_int_equal(v.reverts, 0);
+        run("churn", SIM_VMTUNED, &v);
+        assert_int_equal(v.reverts, 0);
+        run("at-trigger", SIM_VMTUNED, &v);
+        assert_int_equal(v.reverts, 0);
+        assert_true(v.moves <= 2);
+        assert_true(v.ticks_to_balance >= 0);
+}
+
 /* VMs coming and going: all placed, far less memory moved than the seed
  * rule, and memory kept local. */
 static void test_churn_places_every_vm_and_moves_less_memory(void **state)
@@ -129,6 +157,8 @@ int main(void)
                 cmocka_unit_test(test_seed40_balances_in_as_few_moves_as_seed_rule),
                 cmocka_unit_test(test_noisy_demand_does_not_ping_pong),
                 cmocka_unit_test(test_churn_places_every_vm_and_moves_less_memory),
+                cmocka_unit_test(test_day_night_reverts_nothing),
+                cmocka_unit_test(test_noise_and_churn_revert_nothing),
                 cmocka_unit_test(test_small_vm_memory_does_not_wait_behind_big_vm),
                 cmocka_unit_test(test_big_vm_is_placed_once_without_churn),
                 cmocka_unit_test(test_mem_tight_moves_only_what_fits),
