@@ -66,15 +66,22 @@ struct balance_params {
          * new VM is not counted: it is never held back. 0: no moves. */
         long max_moves_per_tick;
         long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
+        /* A VM (or a swap's net load) below this many runnable threads is
+         * not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
+         * of the mean VM load when that is less (see balance_plan()). */
+        double idle_floor;
         /* Not in vmtuned.conf; balance_params_from_conf() sets the defaults. */
         long move_cost_mib;            /* fixed cost of any move, as MiB to migrate */
         long local_min_permille;       /* memory locality: migrate below this local share */
-        double min_load_moved;         /* smaller load shifts fix nothing: not worth a move */
 };
 
 #define BALANCE_DEFAULT_MOVE_COST_MIB 256
 #define BALANCE_DEFAULT_LOCAL_MIN_PERMILLE 500  /* "most memory elsewhere" */
-#define BALANCE_DEFAULT_MIN_LOAD_MOVED 0.5
+/* The idle floor follows the host down: on a host of light VMs (0.4
+ * each) a fixed 0.5 left every VM "too idle to help" while one node ran at
+ * 1.34 and another at 0.23. Half the mean load of the movable, placed VMs
+ * still keeps the idle ones among them where they are. */
+#define BALANCE_IDLE_FLOOR_SHARE 0.5
 /* Loads are smoothed over ticks, x += ALPHA * (sample - x), so that a VM
  * busy for one interval does not move, nor a node busy for one interval
  * trigger; the plan's own moves correct the averages at once. */

@@ -25,6 +25,7 @@ struct bp_work {
         long moves_left;                     /* of max_moves_per_tick */
         double mib_left;                     /* of max_migrate_mib_per_tick */
         long cpu_moves;                      /* CPU moves planned this tick */
+        double idle_floor;                   /* p->idle_floor, or lower on a host of light VMs */
 };
 
 #define bp_for_each_node(w, id) \

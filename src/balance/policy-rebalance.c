@@ -67,7 +67,7 @@ static enum reject check_vm(const struct bp_work *w, size_t i, unsigned on)
                 return R_COOLDOWN;
         if (vm->migrating)
                 return R_MIGRATING;
-        if (bp_dom_load(w, d) < w->p->min_load_moved)
+        if (bp_dom_load(w, d) < w->idle_floor)
                 return R_IDLE;
         return OK;
 }
@@ -171,7 +171,7 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
                         struct candidate c;
                         double net = bp_dom_load(w, a) - bp_dom_load(w, b);
 
-                        if (net < w->p->min_load_moved || overshoots(w, s, d, net))
+                        if (net < w->idle_floor || overshoots(w, s, d, net))
                                 continue;
                         if (check_vm(w, j, d) != OK || check_dest(w, j, s) != OK)
                                 continue;

@@ -126,9 +126,10 @@ int main(int argc, char **argv)
         for (int i = 0; i < argc; i++)
                 printf(" %s", argv[i]);
         printf("\n# vmtuned params: diff >= %.0f, ratio > %.2f, load > %.2f, probation %ld, cooldown %ld, "
-               "%ld moves/tick, %ld MiB/tick, move cost %ld MiB, memory follows below %ld%% local\n",
+               "%ld moves/tick, %ld MiB/tick, idle floor %.2f, move cost %ld MiB, memory follows below %ld%% local\n",
                p.min_nr_running_diff, p.min_load_ratio, p.min_load_high, p.probation_ticks, p.cooldown_ticks,
-               p.max_moves_per_tick, p.max_migrate_mib_per_tick, p.move_cost_mib, p.local_min_permille / 10);
+               p.max_moves_per_tick, p.max_migrate_mib_per_tick, p.idle_floor, p.move_cost_mib,
+               p.local_min_permille / 10);
 
         if (first >= argc)
                 for (const struct sim_scenario *sc = sim_scenarios; sc->name; sc++)

@@ -9,6 +9,8 @@
 
 #include "simmodel.h"
 #include "base/util.h"
+#include "config/conf.h"
+#include "config/ini.h"
 
 /* numad, per the anchors: candidates above 0.5 CPU and 300 MB, skipped
  * for 300 s after a move, 5 s between cycles after a move, 15 s otherwise,
@@ -31,17 +33,18 @@ double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
         return (double) (x >> 11) / (double) (UINT64_C(1) << 53);
 }
 
-/* vmtuned.conf's defaults (src/conf.c), and balance.h's for the rest. */
+/* vmtuned.conf's defaults, from its option table (a configuration file
+ * that does not exist is all defaults), and policy.h's for the rest, as
+ * the daemon gets them: never typed again here. */
 void sim_params_default(struct balance_params *ret)
 {
-        *ret = (struct balance_params) {
-                .min_nr_running_diff = 2, .min_load_ratio = 1.1, .min_load_high = 1.0,
-                .probation_ticks = 3, .cooldown_ticks = 12, .max_moves_per_tick = 1,
-                .max_migrate_mib_per_tick = 1024,
-                .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
-                .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
-                .min_load_moved = BALANCE_DEFAULT_MIN_LOAD_MOVED,
-        };
+        struct vmtuned_conf *conf = NULL;
+        struct conf_error err = {};
+
+        if (conf_load("/nonexistent/vmtuned.conf", false, &conf, &err) < 0)
+                abort();
+        balance_params_from_conf(&conf->balancer, ret);
+        conf_free(conf);
 }
 
 const char *sim_policy_name(enum sim_policy policy)

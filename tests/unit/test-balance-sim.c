@@ -107,6 +107,21 @@ static void test_churn_places_every_vm_and_moves_less_memory(void **state)
         assert_true(v.local_fraction >= 0.95);
 }
 
+/* Idle floor: a host of light VMs (0.4 each, node loads 1.4 vs 0.3)
+ * balances as the seed rule does, with no more moves, where a fixed floor
+ * of 0.5 left every VM "too idle to help". */
+static void test_host_of_light_vms_balances(void **state)
+{
+        struct sim_result seed, v;
+
+        run("light", SIM_SEED, &seed);
+        run("light", SIM_VMTUNED, &v);
+        assert_true(v.ticks_to_balance >= 0);
+        assert_true(v.ticks_to_balance <= seed.ticks_to_balance);
+        assert_true(v.moves <= seed.moves);
+        assert_int_equal(v.reverts, 0);
+}
+
 /* Memory order: two 64 GiB VMs' memory follows them over many ticks; the
  * small VMs moved meanwhile do not wait behind them (they waited ~100
  * ticks when the busiest VM's memory went first), in the mixed host nor
@@ -159,6 +174,7 @@ int main(void)
                 cmocka_unit_test(test_churn_places_every_vm_and_moves_less_memory),
                 cmocka_unit_test(test_day_night_reverts_nothing),
                 cmocka_unit_test(test_noise_and_churn_revert_nothing),
+                cmocka_unit_test(test_host_of_light_vms_balances),
                 cmocka_unit_test(test_small_vm_memory_does_not_wait_behind_big_vm),
                 cmocka_unit_test(test_big_vm_is_placed_once_without_churn),
                 cmocka_unit_test(test_mem_tight_moves_only_what_fits),

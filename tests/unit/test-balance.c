@@ -46,7 +46,7 @@ static int setup(void **state)
                 .probation_ticks = 3, .cooldown_ticks = 12, .max_moves_per_tick = 1,
                 .max_migrate_mib_per_tick = 1024, .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
                 .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
-                .min_load_moved = BALANCE_DEFAULT_MIN_LOAD_MOVED,
+                .idle_floor = 0.5,
         };
         *state = f;
         return 0;
