@@ -27,7 +27,8 @@
  * comment of the policy, the balancer or the tests means this list:
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
  *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
- *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots
+ *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
+ *     never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
  *     bar than the trigger's), else they go back.

@@ -115,6 +115,16 @@ static double mib_to(const struct balance_domain *dom, unsigned d)
         return (double) (bp_vm_resident(dom) - bp_vm_resident_in(dom, BALANCE_NODE_BIT(d)));
 }
 
+/* What a move from s to d costs, in MiB: its memory and the fixed cost,
+ * times the distance relative to local (10). Pages cross a longer link
+ * more slowly, and until they have, every access to them from the new
+ * node pays that distance; so of two nodes with room the nearer wins
+ * unless the farther one helps that much more. */
+static double move_cost(const struct bp_work *w, unsigned s, unsigned d, double mib, int n_moves)
+{
+        return (mib + n_moves * (double) w->p->move_cost_mib) * bp_distance(w, s, d) / 10.0;
+}
+
 static void consider(struct candidate *best, const struct candidate *c)
 {
         if (best->a < 0 || c->score > best->score)
@@ -148,7 +158,7 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
                                                  .mib = mib_to(dom, d) };
-                        c.score = gain(w, s, d, c.net) / (c.mib + (double) w->p->move_cost_mib);
+                        c.score = gain(w, s, d, c.net) / move_cost(w, s, d, c.mib, 1);
                         consider(best, &c);
                 }
         }
@@ -177,7 +187,7 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
                                                  .mib = mib_to(a, d) + mib_to(b, s) };
-                        c.score = gain(w, s, d, net) / (c.mib + 2.0 * (double) w->p->move_cost_mib);
+                        c.score = gain(w, s, d, net) / move_cost(w, s, d, c.mib, 2);
                         consider(best, &c);
                 }
         }

@@ -122,6 +122,22 @@ static void test_host_of_light_vms_balances(void **state)
         assert_int_equal(v.reverts, 0);
 }
 
+/* Distance: node0 overloaded, node1 next to it (12) and nodes 4-7 across
+ * the sockets (32) have room. The near node takes VMs until it is nearly
+ * as busy; every move went to distance 32 when distance was ignored. */
+static void test_nearer_node_with_room_is_preferred(void **state)
+{
+        struct sim_result seed, v;
+
+        run("dist8", SIM_SEED, &seed);
+        run("dist8", SIM_VMTUNED, &v);
+        assert_true(v.moves >= 3);
+        assert_true(v.move_distance_avg <= 24);
+        assert_true(v.move_distance_avg < seed.move_distance_avg);
+        assert_true(v.ticks_to_balance >= 0 && v.ticks_to_balance <= seed.ticks_to_balance);
+        assert_true(v.moves <= seed.moves);
+}
+
 /* Memory order: two 64 GiB VMs' memory follows them over many ticks; the
  * small VMs moved meanwhile do not wait behind them (they waited ~100
  * ticks when the busiest VM's memory went first), in the mixed host nor
@@ -175,6 +191,7 @@ int main(void)
                 cmocka_unit_test(test_day_night_reverts_nothing),
                 cmocka_unit_test(test_noise_and_churn_revert_nothing),
                 cmocka_unit_test(test_host_of_light_vms_balances),
+                cmocka_unit_test(test_nearer_node_with_room_is_preferred),
                 cmocka_unit_test(test_small_vm_memory_does_not_wait_behind_big_vm),
                 cmocka_unit_test(test_big_vm_is_placed_once_without_churn),
                 cmocka_unit_test(test_mem_tight_moves_only_what_fits),
