@@ -36,7 +36,8 @@
  *     first with a fair share each, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
- *  8. At most max_moves_per_tick CPU moves a tick, and a VM that moved stays cooldown_ticks.
+ *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs (the memory they send within what
+ *     probation and cooldown let follow), never a VM twice a tick; a VM that moved stays cooldown_ticks.
  *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
  */
 #pragma once
@@ -99,6 +100,12 @@ struct balance_params {
  * still does. */
 #define BALANCE_VERDICT_LEAD 0.5
 #define BALANCE_VERDICT_LOAD 0.75
+/* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. The
+ * moves beyond max_moves_per_tick stop once the memory that will have to
+ * follow them passes what max_migrate_mib_per_tick carries over
+ * probation_ticks + cooldown_ticks: a VM's memory has caught up with it by
+ * the time it may move again. */
+#define BALANCE_VMS_PER_MOVE 50
 /* Memory that follows a move is done once this share of it is local. */
 #define BALANCE_LOCAL_DONE_PERMILLE 980
 

@@ -25,6 +25,7 @@ struct bp_work {
         long moves_left;                     /* of max_moves_per_tick */
         double mib_left;                     /* of max_migrate_mib_per_tick */
         long cpu_moves;                      /* CPU moves planned this tick */
+        double mib_committed;                /* memory this tick's CPU moves will have follow */
         double idle_floor;                   /* p->idle_floor, or lower on a host of light VMs */
 };
 
@@ -71,6 +72,8 @@ void bp_work_reserve(struct bp_work *w, const struct balance_domain *d, uint64_t
 double bp_work_room(const struct bp_work *w, uint64_t mask);
 bool bp_work_fits(const struct bp_work *w, const struct balance_domain *d, uint64_t mask);
 bool bp_work_may_move(const struct bp_work *w, long n);
+/* Rule 8's move count for this host (policy.h, BALANCE_VMS_PER_MOVE). */
+long bp_moves_per_tick(const struct balance_params *p, const struct balance_snapshot *snap);
 /* A new move for domain i (NULL when the plan is full), or a note. */
 struct balance_move *bp_plan_add(struct bp_work *w, enum balance_move_kind kind, size_t i, uint64_t from,
                                  uint64_t to, uint64_t mib);

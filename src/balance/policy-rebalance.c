@@ -72,13 +72,16 @@ static enum reject check_vm(const struct bp_work *w, size_t i, unsigned on)
         return OK;
 }
 
-static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d)
+/* total: the domain's resident MiB (bp_vm_resident_in(dom, w->present)),
+ * worked out once per VM by the caller: this runs for every VM and node. */
+static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d, uint64_t total)
 {
         const struct balance_domain *dom = &w->snap->domains[i];
+        uint64_t need = dom->mem_size_mib > total ? dom->mem_size_mib : total, have = dom->mem_mib[d];
 
         if (dom->vcpus > w->node[d]->cpus)
                 return R_CPUS;
-        if (!bp_work_fits(w, dom, BALANCE_NODE_BIT(d)))
+        if (need > have && (double) (need - have) > w->room[d])   /* bp_work_fits() on one node */
                 return R_MEMORY;
         return OK;
 }
@@ -110,9 +113,9 @@ static bool overshoots(const struct bp_work *w, unsigned s, unsigned d, double n
         return after > BALANCE_MAX_REVERSE * before + 1e-9 || balance_trigger(w->p, nr_d, cd, nr_s, cs);
 }
 
-static double mib_to(const struct balance_domain *dom, unsigned d)
+static double mib_to(const struct balance_domain *dom, unsigned d, uint64_t total)
 {
-        return (double) (bp_vm_resident(dom) - bp_vm_resident_in(dom, BALANCE_NODE_BIT(d)));
+        return (double) (total - dom->mem_mib[d]);
 }
 
 /* What a move from s to d costs, in MiB: its memory and the fixed cost,
@@ -139,9 +142,11 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
         for (size_t i = 0; i < w->snap->n_domains; i++) {
                 const struct balance_domain *dom = &w->snap->domains[i];
                 enum reject r = check_vm(w, i, s);
+                uint64_t total;
 
                 if (r == R_ELSEWHERE)
                         continue;
+                total = bp_vm_resident_in(dom, w->present);
                 bp_for_each_node(w, d) {
                         enum reject rd = r;
                         struct candidate c;
@@ -149,7 +154,7 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                         if (!(targets & BALANCE_NODE_BIT(d)))
                                 continue;
                         if (rd == OK)
-                                rd = check_dest(w, i, d);
+                                rd = check_dest(w, i, d, total);
                         if (rd == OK && overshoots(w, s, d, bp_dom_load(w, dom)))
                                 rd = R_OVERSHOOT;
                         if (d == first)
@@ -157,7 +162,7 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                         if (rd != OK)
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
-                                                 .mib = mib_to(dom, d) };
+                                                 .mib = mib_to(dom, d, total) };
                         c.score = gain(w, s, d, c.net) / move_cost(w, s, d, c.mib, 1);
                         consider(best, &c);
                 }
@@ -173,8 +178,9 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
 
         for (size_t i = 0; i < snap->n_domains; i++) {
                 const struct balance_domain *a = &snap->domains[i];
+                uint64_t total_a = bp_vm_resident_in(a, w->present), total_b;
 
-                if (check_vm(w, i, s) != OK || check_dest(w, i, d) != OK)
+                if (check_vm(w, i, s) != OK || check_dest(w, i, d, total_a) != OK)
                         continue;
                 for (size_t j = 0; j < snap->n_domains; j++) {
                         const struct balance_domain *b = &snap->domains[j];
@@ -183,10 +189,13 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
 
                         if (net < w->idle_floor || overshoots(w, s, d, net))
                                 continue;
-                        if (check_vm(w, j, d) != OK || check_dest(w, j, s) != OK)
+                        if (check_vm(w, j, d) != OK)
+                                continue;
+                        total_b = bp_vm_resident_in(b, w->present);
+                        if (check_dest(w, j, s, total_b) != OK)
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
-                                                 .mib = mib_to(a, d) + mib_to(b, s) };
+                                                 .mib = mib_to(a, d, total_a) + mib_to(b, s, total_b) };
                         c.score = gain(w, s, d, net) / move_cost(w, s, d, c.mib, 2);
                         consider(best, &c);
                 }
@@ -241,6 +250,7 @@ static void pair_str(const struct bp_work *w, unsigned s, unsigned d, bool named
 
 static bool take(struct bp_work *w, const struct candidate *c)
 {
+        w->mib_committed += c->mib;
         const struct balance_domain *a = &w->snap->domains[c->a];
         const char *after = w->p->probation_ticks > 0 ? "after probation" : "now";
         struct balance_move *ma, *mb;
@@ -307,6 +317,23 @@ static void nodes_by_load(const struct bp_work *w, unsigned order[], size_t *n)
         }
 }
 
+/* Rule 8 at scale: moves beyond max_moves_per_tick only while the memory
+ * they will have follow fits what max_migrate_mib_per_tick carries over
+ * probation and cooldown (BALANCE_VMS_PER_MOVE in policy.h). */
+static bool memory_allows(struct bp_work *w, const struct candidate *c)
+{
+        double limit = (double) w->p->max_migrate_mib_per_tick *
+                       (double) (w->p->probation_ticks + w->p->cooldown_ticks);
+
+        if (w->cpu_moves < w->p->max_moves_per_tick || w->mib_committed + c->mib <= limit)
+                return true;
+        snprintf(w->plan->reason, sizeof(w->plan->reason), "%ld moves this tick: the next would send %.1f GiB "
+                 "of memory after %.1f GiB, beyond the %.1f GiB that max_migrate_mb_per_tick moves before they "
+                 "may move again", w->cpu_moves, bp_mib_to_gib(c->mib), bp_mib_to_gib(w->mib_committed),
+                 bp_mib_to_gib(limit));
+        return false;
+}
+
 /* One decision: busiest source first, single moves before swaps; a less
  * busy source only when no VM on a busier one can help. */
 static bool rebalance_once(struct bp_work *w)
@@ -337,6 +364,8 @@ static bool rebalance_once(struct bp_work *w)
                                         best_swap(w, s, order[di], &best);
                 if (best.a >= 0) {
                         w->plan->reason[0] = 0;
+                        if (!memory_allows(w, &best))
+                                return false;
                         return take(w, &best);
                 }
                 if (si == 0)
@@ -352,7 +381,13 @@ void bp_plan_rebalance(struct bp_work *w)
                 if (!rebalance_once(w))
                         return;
         }
-        if (!w->plan->reason[0])
+        if (w->plan->reason[0])
+                return;
+        if (w->cpu_moves > w->p->max_moves_per_tick)
+                snprintf(w->plan->reason, sizeof(w->plan->reason), "%ld moves this tick reached "
+                         "(max_moves_per_tick %ld per %d VMs)", w->cpu_moves, w->p->max_moves_per_tick,
+                         BALANCE_VMS_PER_MOVE);
+        else
                 snprintf(w->plan->reason, sizeof(w->plan->reason), "max_moves_per_tick (%ld) reached",
                          w->p->max_moves_per_tick);
 }

@@ -58,7 +58,7 @@ const struct conf_option conf_options[] = {
         INT_OPT("balancer", "cooldown_ticks", "12", 0, 100000, balancer.cooldown_ticks,
                 "Ticks before a moved VM may be moved again."),
         INT_OPT("balancer", "max_moves_per_tick", "1", 0, 100, balancer.max_moves_per_tick,
-                "Most VMs moved in one tick."),
+                "Most VMs moved in one tick, for every 50 VMs (begun) on the host."),
         INT_OPT("balancer", "max_migrate_mb_per_tick", "1024", 0, 1048576, balancer.max_migrate_mb_per_tick,
                 "Most MiB of VM memory migrated in one tick."),
         DOUBLE_OPT("balancer", "idle_floor", "0.5", 0, 1000, balancer.idle_floor,

@@ -138,6 +138,20 @@ static void test_nearer_node_with_room_is_preferred(void **state)
         assert_true(v.moves <= seed.moves);
 }
 
+/* Scale: 1,000 VMs on 8 nodes need ~165 moves; at one move a tick they
+ * were not balanced in 60 ticks. Several moves a tick, bounded by the
+ * memory that will follow them, and still no VM moved twice. */
+static void test_thousand_vms_balance_with_several_moves_per_tick(void **state)
+{
+        struct sim_result v;
+
+        run("many", SIM_VMTUNED, &v);
+        assert_true(v.ticks_to_balance >= 0 && v.ticks_to_balance <= 16);
+        assert_true(v.max_moves_per_vm <= 1);
+        assert_int_equal(v.reverts, 0);
+        assert_true(v.moves <= 200);
+}
+
 /* Memory order: two 64 GiB VMs' memory follows them over many ticks; the
  * small VMs moved meanwhile do not wait behind them (they waited ~100
  * ticks when the busiest VM's memory went first), in the mixed host nor
@@ -192,6 +206,7 @@ int main(void)
                 cmocka_unit_test(test_noise_and_churn_revert_nothing),
                 cmocka_unit_test(test_host_of_light_vms_balances),
                 cmocka_unit_test(test_nearer_node_with_room_is_preferred),
+                cmocka_unit_test(test_thousand_vms_balance_with_several_moves_per_tick),
                 cmocka_unit_test(test_small_vm_memory_does_not_wait_behind_big_vm),
                 cmocka_unit_test(test_big_vm_is_placed_once_without_churn),
                 cmocka_unit_test(test_mem_tight_moves_only_what_fits),
