@@ -165,6 +165,31 @@ static void build_many(struct sim_host *h)
         }
 }
 
+/* A VM named prefix and its number k. */
+static struct sim_vm *add_nth(struct sim_host *h, const char *prefix, unsigned k, unsigned vcpus, double gib,
+                              double level)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "%s%02u", prefix, k);
+        return sim_host_add_vm(h, name, vcpus, gib, level);
+}
+
+/* on[n] VMs alike on each node n, named prefix and their number. */
+static void crowd(struct sim_host *h, const char *prefix, const unsigned *on, unsigned vcpus, double gib,
+                  double level, double jitter)
+{
+        unsigned k = 0;
+
+        for (unsigned n = 0; n < h->n_nodes; n++)
+                for (unsigned j = 0; j < on[n]; j++, k++) {
+                        struct sim_vm *vm = add_nth(h, prefix, k, vcpus, gib, level);
+
+                        vm->jitter = jitter;
+                        put(vm, n);
+                }
+}
+
 /* Load right at the trigger: every node runs eight VMs of 2.0; node0 has
  * two more of 1.0, so it leads by 2 runnable threads at a ratio of 1.11,
  * and the jitter takes it above and below the trigger. One move of a 1.0
@@ -173,11 +198,8 @@ static void build_at_trigger(struct sim_host *h)
 {
         sim_host_init(h, 4, 16, 64, 23);
         for (unsigned k = 0; k < 34; k++) {
-                char name[32];
-                struct sim_vm *vm;
+                struct sim_vm *vm = add_nth(h, k < 32 ? "vm" : "extra", k, k < 32 ? 2 : 1, 2, k < 32 ? 2.0 : 1.0);
 
-                snprintf(name, sizeof(name), "%s%02u", k < 32 ? "vm" : "extra", k);
-                vm = sim_host_add_vm(h, name, k < 32 ? 2 : 1, 2, k < 32 ? 2.0 : 1.0);
                 vm->jitter = 0.4;
                 put(vm, k < 32 ? k % 4 : 0);
         }
@@ -196,11 +218,8 @@ static void build_day_night(struct sim_host *h)
         for (unsigned n = 0; n < 4; n++)
                 for (unsigned j = 0; j < 8; j++, k++) {
                         bool office = j < office_on[n];
-                        char name[32];
-                        struct sim_vm *vm;
+                        struct sim_vm *vm = add_nth(h, office ? "office" : "steady", k, 4, 4, office ? 2.5 : 3.0);
 
-                        snprintf(name, sizeof(name), "%s%02u", office ? "office" : "steady", k);
-                        vm = sim_host_add_vm(h, name, 4, 4, office ? 2.5 : 3.0);
                         if (office) {
                                 vm->level_lo = 0.1;
                                 vm->period = 240;
@@ -215,19 +234,9 @@ static void build_day_night(struct sim_host *h)
 static void build_light(struct sim_host *h)
 {
         static const unsigned on[4] = { 50, 40, 20, 10 };
-        unsigned k = 0;
 
         sim_host_init(h, 4, 16, 64, 31);
-        for (unsigned n = 0; n < 4; n++)
-                for (unsigned j = 0; j < on[n]; j++, k++) {
-                        char name[32];
-                        struct sim_vm *vm;
-
-                        snprintf(name, sizeof(name), "light%03u", k);
-                        vm = sim_host_add_vm(h, name, 1, 1, 0.4);
-                        vm->jitter = 0.1;
-                        put(vm, n);
-                }
+        crowd(h, "light", on, 1, 1, 0.4, 0.1);
 }
 
 /* Two 16-vCPU, 64 GiB VMs start unplaced with their memory spread over all
@@ -238,21 +247,15 @@ static void build_mixed(struct sim_host *h)
 {
         sim_host_init(h, 4, 24, 192, 37);
         for (unsigned k = 0; k < 2; k++) {
-                char name[32];
-                struct sim_vm *vm;
+                struct sim_vm *vm = add_nth(h, "big", k, 16, 64, 12.0);
 
-                snprintf(name, sizeof(name), "big%u", k);
-                vm = sim_host_add_vm(h, name, 16, 64, 12.0);
                 vm->jitter = 0.5;
                 for (unsigned n = 0; n < 4; n++)
                         vm->resident[n] = vm->mem_size_mib / 4;
         }
         for (unsigned k = 0; k < 48; k++) {
-                char name[32];
-                struct sim_vm *vm;
+                struct sim_vm *vm = add_nth(h, "small", k, 1, 1, 0.9);
 
-                snprintf(name, sizeof(name), "small%02u", k);
-                vm = sim_host_add_vm(h, name, 1, 1, 0.9);
                 vm->jitter = 0.2;
                 put(vm, k % 3 == 2 ? 1 : 0);
         }
@@ -264,22 +267,12 @@ static void build_mixed(struct sim_host *h)
 static void build_dist8(struct sim_host *h)
 {
         static const unsigned on[8] = { 8, 2, 3, 3, 1, 1, 1, 1 };
-        unsigned k = 0;
 
         sim_host_init(h, 8, 8, 32, 41);
         for (unsigned a = 0; a < 8; a++)
                 for (unsigned b = 0; b < 8; b++)
                         h->distance[a][b] = a == b ? 10 : a / 2 == b / 2 ? 12 : a / 4 == b / 4 ? 20 : 32;
-        for (unsigned n = 0; n < 8; n++)
-                for (unsigned j = 0; j < on[n]; j++, k++) {
-                        char name[32];
-                        struct sim_vm *vm;
-
-                        snprintf(name, sizeof(name), "vm%02u", k);
-                        vm = sim_host_add_vm(h, name, 2, 2, 1.5);
-                        vm->jitter = 0.2;
-                        put(vm, n);
-                }
+        crowd(h, "vm", on, 2, 2, 1.5, 0.2);
 }
 
 const struct sim_scenario sim_scenarios[] = {
