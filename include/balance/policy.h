@@ -63,9 +63,10 @@ struct balance_params {
         double min_load_high;
         long probation_ticks;          /* CPUs first; memory after this many ticks */
         long cooldown_ticks;           /* a VM that moved stays this many ticks */
-        /* CPU moves and reverts; a swap's two halves count as two, but a
-         * swap may be the only decision of a tick when this is 1. Placing a
-         * new VM is not counted: it is never held back. 0: no moves. */
+        /* CPU moves and reverts per BALANCE_VMS_PER_MOVE movable VMs
+         * (begun); a swap's two halves count as two, but a swap may be the
+         * only decision of a tick when this is 1. Placing a new VM is not
+         * counted: it is never held back. 0: no moves. */
         long max_moves_per_tick;
         long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
         /* A VM (or a swap's net load) below this many runnable threads is
