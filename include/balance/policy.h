@@ -32,8 +32,8 @@
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
  *     bar than the trigger's), else they go back.
- *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, cheapest VM
- *     first with a fair share each, so a small VM never waits behind a big one.
+ *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, in shares: the
+ *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
  *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs (the memory they send within what
@@ -107,6 +107,9 @@ struct balance_params {
  * probation_ticks + cooldown_ticks: a VM's memory has caught up with it by
  * the time it may move again. */
 #define BALANCE_VMS_PER_MOVE 50
+/* Rule 5: a tick's memory budget is shared by at most this many VMs: the
+ * one waiting longest, then the cheapest (least remote MiB) first. */
+#define BALANCE_MEMORY_SHARES 4
 /* Memory that follows a move is done once this share of it is local. */
 #define BALANCE_LOCAL_DONE_PERMILLE 980
 
@@ -169,6 +172,7 @@ struct balance_vm {
         bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */
+        uint64_t waiting_since;    /* first tick its memory waited to follow it; 0: not waiting */
 };
 
 struct balance_state {

@@ -472,6 +472,34 @@ static void test_memory_follows_cpus_rate_limited_over_ticks(void **state)
         assert_int_equal(f->plan.n_moves, 0);     /* local now: nothing more */
 }
 
+/* Rule 5's order: a busy 8 GiB VM and a light 512 MiB one both wait for
+ * their memory. The small one gets all it needs at once, and the big one
+ * (waiting as long, listed first) still moves the rest of the budget: the
+ * busiest VM no longer takes it all. */
+static void test_small_vm_memory_is_not_queued_behind_a_big_one(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *big = NULL, *small = NULL;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "big", 1, 3, 8 * 1024, 0);
+        fx_vm(f, "small", 1, 0.5, 512, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        for (size_t k = 0; k < f->plan.n_moves; k++) {
+                const struct balance_move *m = &f->plan.moves[k];
+
+                if (m->kind == BALANCE_MOVE_MEMORY && m->domain == 0)
+                        big = m;
+                if (m->kind == BALANCE_MOVE_MEMORY && m->domain == 1)
+                        small = m;
+        }
+        assert_non_null(small);
+        assert_int_equal(small->migrate_mib, 512);
+        assert_non_null(big);
+        assert_int_equal(big->migrate_mib, 512);
+}
+
 static void test_mostly_local_vm_memory_is_left_alone(void **state)
 {
         struct fx *f = *state;
@@ -804,6 +832,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_probation_moves_memory_only_after_probation, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probation_reverts_cpus_when_imbalance_vanishes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_memory_follows_cpus_rate_limited_over_ticks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_small_vm_memory_is_not_queued_behind_a_big_one, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mostly_local_vm_memory_is_left_alone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_bigger_than_node_spans_fewest_closest_nodes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pinned_vm_is_never_moved, setup, teardown),
