@@ -250,7 +250,6 @@ static void pair_str(const struct bp_work *w, unsigned s, unsigned d, bool named
 
 static bool take(struct bp_work *w, const struct candidate *c)
 {
-        w->mib_committed += c->mib;
         const struct balance_domain *a = &w->snap->domains[c->a];
         const char *after = w->p->probation_ticks > 0 ? "after probation" : "now";
         struct balance_move *ma, *mb;
@@ -264,6 +263,7 @@ static bool take(struct bp_work *w, const struct candidate *c)
                 snprintf(ma->reason, sizeof(ma->reason), "%s; %s load %.1f, %.1f GiB to migrate %s",
                          pair, a->name, bp_dom_load(w, a), bp_mib_to_gib(c->mib), after);
                 start_move(w, (size_t) c->a, c->s, c->d, -1);
+                w->mib_committed += c->mib;
                 return true;
         }
         if (w->plan->n_moves + 2 > BALANCE_PLAN_MAX_MOVES)
@@ -277,6 +277,7 @@ static bool take(struct bp_work *w, const struct candidate *c)
         snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f", a->name, bp_dom_load(w, b));
         start_move(w, (size_t) c->a, c->s, c->d, c->b);
         start_move(w, (size_t) c->b, c->d, c->s, c->a);
+        w->mib_committed += c->mib;
         return true;
 }
 
