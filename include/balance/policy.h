@@ -27,12 +27,17 @@
  * comment of the policy, the balancer or the tests means this list:
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
  *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
- *  3. Move the VM that reduces the imbalance most per MiB to migrate, never one that overshoots.
- *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM, else they go back.
- *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together.
+ *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
+ *     never one that overshoots
+ *     (reverses more than half of the difference between the two nodes).
+ *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
+ *     bar than the trigger's), else they go back.
+ *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, in shares: the
+ *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
- *  8. At most max_moves_per_tick CPU moves a tick, and a VM that moved stays cooldown_ticks.
+ *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs (the memory they send within what
+ *     probation and cooldown let follow), never a VM twice a tick; a VM that moved stays cooldown_ticks.
  *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
  */
 #pragma once
@@ -58,24 +63,53 @@ struct balance_params {
         double min_load_high;
         long probation_ticks;          /* CPUs first; memory after this many ticks */
         long cooldown_ticks;           /* a VM that moved stays this many ticks */
-        /* CPU moves and reverts; a swap's two halves count as two, but a
-         * swap may be the only decision of a tick when this is 1. Placing a
-         * new VM is not counted: it is never held back. 0: no moves. */
+        /* CPU moves and reverts per BALANCE_VMS_PER_MOVE movable VMs
+         * (begun); a swap's two halves count as two, but a swap may be the
+         * only decision of a tick when this is 1. Placing a new VM is not
+         * counted: it is never held back. 0: no moves. */
         long max_moves_per_tick;
         long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
+        /* A VM (or a swap's net load) below this many runnable threads is
+         * not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
+         * of the mean VM load when that is less (see balance_plan()). */
+        double idle_floor;
         /* Not in vmtuned.conf; balance_params_from_conf() sets the defaults. */
         long move_cost_mib;            /* fixed cost of any move, as MiB to migrate */
         long local_min_permille;       /* memory locality: migrate below this local share */
-        double min_load_moved;         /* smaller load shifts fix nothing: not worth a move */
 };
 
 #define BALANCE_DEFAULT_MOVE_COST_MIB 256
 #define BALANCE_DEFAULT_LOCAL_MIN_PERMILLE 500  /* "most memory elsewhere" */
-#define BALANCE_DEFAULT_MIN_LOAD_MOVED 0.5
+/* The idle floor follows the host down: on a host of light VMs (0.4
+ * each) a fixed 0.5 left every VM "too idle to help" while one node ran at
+ * 1.34 and another at 0.23. Half the mean load of the movable, placed VMs
+ * still keeps the idle ones among them where they are. */
+#define BALANCE_IDLE_FLOOR_SHARE 0.5
 /* Loads are smoothed over ticks, x += ALPHA * (sample - x), so that a VM
  * busy for one interval does not move, nor a node busy for one interval
  * trigger; the plan's own moves correct the averages at once. */
 #define BALANCE_LOAD_ALPHA 0.5
+/* Hysteresis (rule 3): a move may leave the target ahead of the source by
+ * at most this share of the source's lead before it (nor so far that the
+ * trigger fires the other way), so it never invites the move back. */
+#define BALANCE_MAX_REVERSE 0.5
+/* Hysteresis (rule 4): probation keeps a move if, without it, the nodes
+ * would still meet the trigger with its lead (difference, ratio above 1)
+ * cut to LEAD and the busiest load's floor to LOAD: noise that takes a
+ * pair just below the trigger does not undo a move made on it, while a
+ * burst that is over (the busiest node then well below min_load_high)
+ * still does. */
+#define BALANCE_VERDICT_LEAD 0.5
+#define BALANCE_VERDICT_LOAD 0.75
+/* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. The
+ * moves beyond max_moves_per_tick stop once the memory that will have to
+ * follow them passes what max_migrate_mib_per_tick carries over
+ * probation_ticks + cooldown_ticks: a VM's memory has caught up with it by
+ * the time it may move again. */
+#define BALANCE_VMS_PER_MOVE 50
+/* Rule 5: a tick's memory budget is shared by at most this many VMs: the
+ * one waiting longest, then the cheapest (least remote MiB) first. */
+#define BALANCE_MEMORY_SHARES 4
 /* Memory that follows a move is done once this share of it is local. */
 #define BALANCE_LOCAL_DONE_PERMILLE 980
 
@@ -138,6 +172,7 @@ struct balance_vm {
         bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */
+        uint64_t waiting_since;    /* first tick its memory waited to follow it; 0: not waiting */
 };
 
 struct balance_state {

@@ -26,6 +26,7 @@ struct balancer_conf {
         long cooldown_ticks;
         long max_moves_per_tick;
         long max_migrate_mb_per_tick;
+        double idle_floor;             /* VMs below this load stay (lowered on light hosts) */
         char *kernel_numa_balancing;   /* "off", "on" or "keep" */
 };
 

@@ -25,6 +25,8 @@ struct bp_work {
         long moves_left;                     /* of max_moves_per_tick */
         double mib_left;                     /* of max_migrate_mib_per_tick */
         long cpu_moves;                      /* CPU moves planned this tick */
+        double mib_committed;                /* memory this tick's CPU moves will have follow */
+        double idle_floor;                   /* p->idle_floor, or lower on a host of light VMs */
 };
 
 #define bp_for_each_node(w, id) \
@@ -53,6 +55,10 @@ int bp_validate(const struct balance_params *p, const struct balance_snapshot *s
 /* Start a tick's work on snap; empties plan. */
 void bp_work_init(struct bp_work *w, const struct balance_params *p, const struct balance_snapshot *snap,
                   struct balance_state *state, struct balance_plan *plan);
+/* Rule 4's verdict: would the source, without the move, still lead the
+ * target by the verdict's lower bar (BALANCE_VERDICT_*, policy.h)? */
+bool bp_verdict_keeps(const struct balance_params *p, double nr_src, unsigned cpus_src, double nr_dst,
+                      unsigned cpus_dst);
 unsigned bp_distance(const struct bp_work *w, unsigned a, unsigned b);
 unsigned bp_mask_cpus(const struct bp_work *w, uint64_t mask);
 /* MiB resident anywhere, on the nodes of mask; what it will occupy where it lives. */
@@ -66,6 +72,8 @@ void bp_work_reserve(struct bp_work *w, const struct balance_domain *d, uint64_t
 double bp_work_room(const struct bp_work *w, uint64_t mask);
 bool bp_work_fits(const struct bp_work *w, const struct balance_domain *d, uint64_t mask);
 bool bp_work_may_move(const struct bp_work *w, long n);
+/* Rule 8's move count for this host (policy.h, BALANCE_VMS_PER_MOVE). */
+long bp_moves_per_tick(const struct balance_params *p, const struct balance_snapshot *snap);
 /* A new move for domain i (NULL when the plan is full), or a note. */
 struct balance_move *bp_plan_add(struct bp_work *w, enum balance_move_kind kind, size_t i, uint64_t from,
                                  uint64_t to, uint64_t mib);

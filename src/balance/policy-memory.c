@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The memory stage of the pure policy (rule 5 of include/balance/policy.h),
- * the last of balance_plan()'s stages: memory follows the CPUs, in chunks
- * of at most max_migrate_mib_per_tick over all VMs together, so that it
+ * the last of balance_plan()'s stages: memory follows the CPUs, in shares
+ * of max_migrate_mib_per_tick over all VMs together, so that it
  * follows this plan's CPU moves when probation_ticks is 0 and a big VM's
  * memory moves over several ticks. balance_record_result() (policy.c)
  * stops the chase for memory that does not move. */
@@ -12,35 +12,49 @@
 #include "policy-internal.h"
 
 /* Rule 5: memory follows the CPUs. A settled VM with most of its memory off
- * its home nodes, or one whose memory is already following a move, gets
- * it moved, the busiest VM first, within max_migrate_mib_per_tick. */
-static long pick_memory_vm(struct bp_work *w)
+ * its home nodes, or one whose memory is already following a move, is
+ * waiting. Returns the cheapest of those not served yet this tick (the
+ * least remote MiB, the busier on a tie), with their count in *n_waiting
+ * and the one waiting longest in *oldest. */
+static long pick_memory_vm(struct bp_work *w, size_t *n_waiting, long *oldest)
 {
         const struct balance_snapshot *snap = w->snap;
-        double best_score = -1;
+        uint64_t best_remote = 0;
         long best = -1;
 
+        *n_waiting = 0;
+        *oldest = -1;
         for (size_t i = 0; i < snap->n_domains; i++) {
                 const struct balance_domain *d = &snap->domains[i];
                 struct balance_vm *vm = &w->state->vms[i];
-                uint64_t total, local;
-                double score;
+                uint64_t total = 0, local = 0, remote;
+                bool waiting = false;
 
-                if (!d->movable || vm->phase != BALANCE_VM_SETTLED || !vm->home)
-                        continue;
-                if (vm->memory_tick == w->state->tick)
-                        continue;
-                total = bp_vm_resident(d);
-                local = bp_vm_resident_in(d, vm->home);
-                if (total == 0 || local * 1000 >= total * BALANCE_LOCAL_DONE_PERMILLE) {
-                        vm->migrating = false;
+                if (d->movable && vm->phase == BALANCE_VM_SETTLED && vm->home) {
+                        if (vm->memory_tick == w->state->tick)
+                                continue;  /* served this tick: still waiting */
+                        /* present nodes only: this runs once per VM served */
+                        total = bp_vm_resident_in(d, w->present);
+                        local = bp_vm_resident_in(d, vm->home);
+                        if (total == 0 || local * 1000 >= total * BALANCE_LOCAL_DONE_PERMILLE)
+                                vm->migrating = false;
+                        else
+                                waiting = vm->migrating ||
+                                          (long) (local * 1000 / total) < w->p->local_min_permille;
+                }
+                if (!waiting) {
+                        vm->waiting_since = 0;
                         continue;
                 }
-                if (!vm->migrating && (long) (local * 1000 / total) >= w->p->local_min_permille)
-                        continue;
-                score = (vm->load_avg + 0.01) * (double) (total - local);
-                if (score > best_score) {
-                        best_score = score;
+                if (!vm->waiting_since)
+                        vm->waiting_since = w->state->tick;
+                remote = total - local;
+                (*n_waiting)++;
+                if (*oldest < 0 || vm->waiting_since < w->state->vms[*oldest].waiting_since)
+                        *oldest = (long) i;
+                if (best < 0 || remote < best_remote ||
+                    (remote == best_remote && vm->load_avg > w->state->vms[best].load_avg)) {
+                        best_remote = remote;
                         best = (long) i;
                 }
         }
@@ -65,11 +79,26 @@ static void memory_reason(struct bp_work *w, size_t i, struct balance_move *m, u
                  remote, bp_vm_resident(d), m->migrate_mib, w->p->max_migrate_mib_per_tick);
 }
 
+/* The tick's budget in shares: the VM waiting longest first, then the
+ * cheapest first, each getting what it still needs or an equal share of
+ * what is left among the BALANCE_MEMORY_SHARES shares not yet given,
+ * whichever is less. So a small VM never waits behind a big one (1 GiB VMs
+ * waited 48-67 ticks behind a 64 GiB one when the busiest VM went first),
+ * a big one still moves while small ones do, and with hundreds waiting the
+ * budget is not cut into crumbs that fill the plan. */
 void bp_plan_memory(struct bp_work *w)
 {
-        long i;
+        size_t n_waiting, served = 0;
+        long i, oldest;
 
-        while (w->mib_left >= 1 && (i = pick_memory_vm(w)) >= 0) {
+        while (w->mib_left >= 1 && (i = pick_memory_vm(w, &n_waiting, &oldest)) >= 0) {
+                /* shares left: what a VM leaves of its share goes on */
+                size_t shares = served < BALANCE_MEMORY_SHARES ? BALANCE_MEMORY_SHARES - served : 1;
+
+                if (shares > n_waiting)
+                        shares = n_waiting;
+                if (served++ == 0)
+                        i = oldest;
                 const struct balance_domain *d = &w->snap->domains[i];
                 struct balance_vm *vm = &w->state->vms[i];
                 uint64_t remote = bp_vm_resident(d) - bp_vm_resident_in(d, vm->home), from = 0;
@@ -83,7 +112,7 @@ void bp_plan_memory(struct bp_work *w)
                         else if (d->mem_mib[id])
                                 from |= BALANCE_NODE_BIT(id);
                 }
-                chunk = fmin(fmin((double) remote, w->mib_left), floor(free_mib));
+                chunk = fmin(fmin((double) remote, floor(w->mib_left / (double) shares)), floor(free_mib));
                 vm->memory_tick = w->state->tick;
                 if (chunk < 1) {
                         bp_plan_note(w, (size_t) i, "%s: %.1f GiB of memory remote, but %s has %.1f GiB free",

@@ -67,18 +67,21 @@ static enum reject check_vm(const struct bp_work *w, size_t i, unsigned on)
                 return R_COOLDOWN;
         if (vm->migrating)
                 return R_MIGRATING;
-        if (bp_dom_load(w, d) < w->p->min_load_moved)
+        if (bp_dom_load(w, d) < w->idle_floor)
                 return R_IDLE;
         return OK;
 }
 
-static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d)
+/* total: the domain's resident MiB (bp_vm_resident_in(dom, w->present)),
+ * worked out once per VM by the caller: this runs for every VM and node. */
+static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d, uint64_t total)
 {
         const struct balance_domain *dom = &w->snap->domains[i];
+        uint64_t need = dom->mem_size_mib > total ? dom->mem_size_mib : total, have = dom->mem_mib[d];
 
         if (dom->vcpus > w->node[d]->cpus)
                 return R_CPUS;
-        if (!bp_work_fits(w, dom, BALANCE_NODE_BIT(d)))
+        if (need > have && (double) (need - have) > w->room[d])   /* bp_work_fits() on one node */
                 return R_MEMORY;
         return OK;
 }
@@ -92,24 +95,37 @@ static double gain(const struct bp_work *w, unsigned s, unsigned d, double net)
         return 2 * net * (bp_node_load(w, s) - bp_node_load(w, d)) - net * net * (1 / cs + 1 / cd);
 }
 
-/* Rule 3: the target must not end busier than the source ends, beyond
- * what the trigger tolerates: a move that would trigger the move back is
- * an overshoot, and so is one leaving the target busier than the source
- * was. Within the tolerance it is no ping-pong, and VMs of equal size can
- * still even out two nodes whose difference is one VM plus some noise. */
+/* Rule 3 with hysteresis: after the move the target may lead the source
+ * by at most BALANCE_MAX_REVERSE of what the source led by before (in
+ * load, nr_running / cpus), and never so far that the pair meets the
+ * trigger the other way. A move that hands the lead on whole would only
+ * invite the move back; one that halves it leaves both nodes nearer the
+ * mean, so VMs of equal size can still even out two nodes whose difference
+ * is one VM plus some noise. */
 static bool overshoots(const struct bp_work *w, unsigned s, unsigned d, double net)
 {
         double nr_s = w->nr[s] - net, nr_d = w->nr[d] + net;
         unsigned cs = w->node[s]->cpus, cd = w->node[d]->cpus;
+        double before = w->nr[s] / cs - w->nr[d] / cd, after = nr_d / cd - nr_s / cs;
 
-        if (nr_d / cd <= nr_s / cs + 1e-9)
+        if (after <= 1e-9)
                 return false;
-        return nr_d / cd > w->nr[s] / cs || balance_trigger(w->p, nr_d, cd, nr_s, cs);
+        return after > BALANCE_MAX_REVERSE * before + 1e-9 || balance_trigger(w->p, nr_d, cd, nr_s, cs);
 }
 
-static double mib_to(const struct balance_domain *dom, unsigned d)
+static double mib_to(const struct balance_domain *dom, unsigned d, uint64_t total)
 {
-        return (double) (bp_vm_resident(dom) - bp_vm_resident_in(dom, BALANCE_NODE_BIT(d)));
+        return (double) (total - dom->mem_mib[d]);
+}
+
+/* What a move from s to d costs, in MiB: its memory and the fixed cost,
+ * times the distance relative to local (10). Pages cross a longer link
+ * more slowly, and until they have, every access to them from the new
+ * node pays that distance; so of two nodes with room the nearer wins
+ * unless the farther one helps that much more. */
+static double move_cost(const struct bp_work *w, unsigned s, unsigned d, double mib, int n_moves)
+{
+        return (mib + n_moves * (double) w->p->move_cost_mib) * bp_distance(w, s, d) / 10.0;
 }
 
 static void consider(struct candidate *best, const struct candidate *c)
@@ -126,9 +142,11 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
         for (size_t i = 0; i < w->snap->n_domains; i++) {
                 const struct balance_domain *dom = &w->snap->domains[i];
                 enum reject r = check_vm(w, i, s);
+                uint64_t total;
 
                 if (r == R_ELSEWHERE)
                         continue;
+                total = bp_vm_resident_in(dom, w->present);
                 bp_for_each_node(w, d) {
                         enum reject rd = r;
                         struct candidate c;
@@ -136,7 +154,7 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                         if (!(targets & BALANCE_NODE_BIT(d)))
                                 continue;
                         if (rd == OK)
-                                rd = check_dest(w, i, d);
+                                rd = check_dest(w, i, d, total);
                         if (rd == OK && overshoots(w, s, d, bp_dom_load(w, dom)))
                                 rd = R_OVERSHOOT;
                         if (d == first)
@@ -144,8 +162,8 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                         if (rd != OK)
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
-                                                 .mib = mib_to(dom, d) };
-                        c.score = gain(w, s, d, c.net) / (c.mib + (double) w->p->move_cost_mib);
+                                                 .mib = mib_to(dom, d, total) };
+                        c.score = gain(w, s, d, c.net) / move_cost(w, s, d, c.mib, 1);
                         consider(best, &c);
                 }
         }
@@ -160,21 +178,25 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
 
         for (size_t i = 0; i < snap->n_domains; i++) {
                 const struct balance_domain *a = &snap->domains[i];
+                uint64_t total_a = bp_vm_resident_in(a, w->present), total_b;
 
-                if (check_vm(w, i, s) != OK || check_dest(w, i, d) != OK)
+                if (check_vm(w, i, s) != OK || check_dest(w, i, d, total_a) != OK)
                         continue;
                 for (size_t j = 0; j < snap->n_domains; j++) {
                         const struct balance_domain *b = &snap->domains[j];
                         struct candidate c;
                         double net = bp_dom_load(w, a) - bp_dom_load(w, b);
 
-                        if (net < w->p->min_load_moved || overshoots(w, s, d, net))
+                        if (net < w->idle_floor || overshoots(w, s, d, net))
                                 continue;
-                        if (check_vm(w, j, d) != OK || check_dest(w, j, s) != OK)
+                        if (check_vm(w, j, d) != OK)
+                                continue;
+                        total_b = bp_vm_resident_in(b, w->present);
+                        if (check_dest(w, j, s, total_b) != OK)
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
-                                                 .mib = mib_to(a, d) + mib_to(b, s) };
-                        c.score = gain(w, s, d, net) / (c.mib + 2.0 * (double) w->p->move_cost_mib);
+                                                 .mib = mib_to(a, d, total_a) + mib_to(b, s, total_b) };
+                        c.score = gain(w, s, d, net) / move_cost(w, s, d, c.mib, 2);
                         consider(best, &c);
                 }
         }
@@ -241,6 +263,7 @@ static bool take(struct bp_work *w, const struct candidate *c)
                 snprintf(ma->reason, sizeof(ma->reason), "%s; %s load %.1f, %.1f GiB to migrate %s",
                          pair, a->name, bp_dom_load(w, a), bp_mib_to_gib(c->mib), after);
                 start_move(w, (size_t) c->a, c->s, c->d, -1);
+                w->mib_committed += c->mib;
                 return true;
         }
         if (w->plan->n_moves + 2 > BALANCE_PLAN_MAX_MOVES)
@@ -254,6 +277,7 @@ static bool take(struct bp_work *w, const struct candidate *c)
         snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f", a->name, bp_dom_load(w, b));
         start_move(w, (size_t) c->a, c->s, c->d, c->b);
         start_move(w, (size_t) c->b, c->d, c->s, c->a);
+        w->mib_committed += c->mib;
         return true;
 }
 
@@ -294,6 +318,23 @@ static void nodes_by_load(const struct bp_work *w, unsigned order[], size_t *n)
         }
 }
 
+/* Rule 8 at scale: moves beyond max_moves_per_tick only while the memory
+ * they will have follow fits what max_migrate_mib_per_tick carries over
+ * probation and cooldown (BALANCE_VMS_PER_MOVE in policy.h). */
+static bool memory_allows(struct bp_work *w, const struct candidate *c)
+{
+        double limit = (double) w->p->max_migrate_mib_per_tick *
+                       (double) (w->p->probation_ticks + w->p->cooldown_ticks);
+
+        if (w->cpu_moves < w->p->max_moves_per_tick || w->mib_committed + c->mib <= limit)
+                return true;
+        snprintf(w->plan->reason, sizeof(w->plan->reason), "%ld moves this tick: the next would send %.1f GiB "
+                 "of memory after %.1f GiB, beyond the %.1f GiB that max_migrate_mb_per_tick moves before they "
+                 "may move again", w->cpu_moves, bp_mib_to_gib(c->mib), bp_mib_to_gib(w->mib_committed),
+                 bp_mib_to_gib(limit));
+        return false;
+}
+
 /* One decision: busiest source first, single moves before swaps; a less
  * busy source only when no VM on a busier one can help. */
 static bool rebalance_once(struct bp_work *w)
@@ -324,6 +365,8 @@ static bool rebalance_once(struct bp_work *w)
                                         best_swap(w, s, order[di], &best);
                 if (best.a >= 0) {
                         w->plan->reason[0] = 0;
+                        if (!memory_allows(w, &best))
+                                return false;
                         return take(w, &best);
                 }
                 if (si == 0)
@@ -339,7 +382,13 @@ void bp_plan_rebalance(struct bp_work *w)
                 if (!rebalance_once(w))
                         return;
         }
-        if (!w->plan->reason[0])
+        if (w->plan->reason[0])
+                return;
+        if (w->cpu_moves > w->p->max_moves_per_tick)
+                snprintf(w->plan->reason, sizeof(w->plan->reason), "%ld moves this tick reached "
+                         "(max_moves_per_tick %ld per %d VMs)", w->cpu_moves, w->p->max_moves_per_tick,
+                         BALANCE_VMS_PER_MOVE);
+        else
                 snprintf(w->plan->reason, sizeof(w->plan->reason), "max_moves_per_tick (%ld) reached",
                          w->p->max_moves_per_tick);
 }
@@ -395,7 +444,9 @@ static void revert(struct bp_work *w, size_t i, const char *why)
 }
 
 /* The verdict on the means over the probation: with the VM (or the swap)
- * undone, would the source still meet the trigger against the target? */
+ * undone, would the source still be busier than the target by a good part
+ * of the trigger (bp_verdict_keeps())? A lower bar than the trigger, so
+ * that noise around the trigger does not undo a move made on it. */
 static void verdict(struct bp_work *w, size_t i, long j)
 {
         struct balance_vm *vm = &w->state->vms[i];
@@ -409,7 +460,7 @@ static void verdict(struct bp_work *w, size_t i, long j)
                 net -= w->state->vms[j].sum_load / t;
         src += net;
         dst -= net;
-        if (balance_trigger(w->p, src, w->node[s]->cpus, dst, w->node[d]->cpus)) {
+        if (bp_verdict_keeps(w->p, src, w->node[s]->cpus, dst, w->node[d]->cpus)) {
                 keep(vm, src, dst);
                 if (j >= 0)
                         keep(&w->state->vms[j], dst, src);

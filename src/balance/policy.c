@@ -24,9 +24,9 @@ void balance_params_from_conf(const struct balancer_conf *conf, struct balance_p
                 .cooldown_ticks = conf->cooldown_ticks,
                 .max_moves_per_tick = conf->max_moves_per_tick,
                 .max_migrate_mib_per_tick = conf->max_migrate_mb_per_tick,
+                .idle_floor = conf->idle_floor,
                 .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
                 .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
-                .min_load_moved = BALANCE_DEFAULT_MIN_LOAD_MOVED,
         };
 }
 
@@ -114,6 +114,23 @@ static void smooth(struct bp_work *w)
         }
 }
 
+/* The idle floor for this tick: the configured one, or BALANCE_IDLE_FLOOR_SHARE
+ * of the mean load of the VMs that could move if that is lower. */
+static void idle_floor(struct bp_work *w)
+{
+        double sum = 0;
+        size_t n = 0;
+
+        for (size_t i = 0; i < w->snap->n_domains; i++)
+                if (w->snap->domains[i].movable && w->state->vms[i].phase != BALANCE_VM_NEW) {
+                        sum += w->state->vms[i].load_avg;
+                        n++;
+                }
+        w->idle_floor = w->p->idle_floor;
+        if (n && BALANCE_IDLE_FLOOR_SHARE * sum / (double) n < w->idle_floor)
+                w->idle_floor = BALANCE_IDLE_FLOOR_SHARE * sum / (double) n;
+}
+
 int balance_plan(const struct balance_params *p, const struct balance_snapshot *snap,
                  struct balance_state *state, struct balance_plan *ret)
 {
@@ -131,6 +148,7 @@ int balance_plan(const struct balance_params *p, const struct balance_snapshot *
         for (size_t i = 0; i < snap->n_domains; i++)
                 reconcile(&w, i);
         smooth(&w);
+        idle_floor(&w);
         for (size_t i = 0; i < snap->n_domains; i++)
                 if (state->vms[i].phase != BALANCE_VM_NEW)
                         bp_work_reserve(&w, &snap->domains[i], state->vms[i].home, +1);

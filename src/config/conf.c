@@ -58,9 +58,12 @@ const struct conf_option conf_options[] = {
         INT_OPT("balancer", "cooldown_ticks", "12", 0, 100000, balancer.cooldown_ticks,
                 "Ticks before a moved VM may be moved again."),
         INT_OPT("balancer", "max_moves_per_tick", "1", 0, 100, balancer.max_moves_per_tick,
-                "Most VMs moved in one tick."),
+                "Most VMs moved in one tick, for every 50 VMs (begun) on the host."),
         INT_OPT("balancer", "max_migrate_mb_per_tick", "1024", 0, 1048576, balancer.max_migrate_mb_per_tick,
                 "Most MiB of VM memory migrated in one tick."),
+        DOUBLE_OPT("balancer", "idle_floor", "0.5", 0, 1000, balancer.idle_floor,
+                   "A VM with less load (runnable threads) is never moved; lowered to half the mean VM load "
+                   "on a host of light VMs."),
         { .section = "balancer", .key = "kernel_numa_balancing", .type = OPT_ENUM, .default_value = "off",
           .choices = numa_balancing_modes, FIELD(balancer.kernel_numa_balancing),
           .help = "The kernel's own NUMA balancing (kernel.numa_balancing) while the balancer runs; "

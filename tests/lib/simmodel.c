@@ -9,6 +9,8 @@
 
 #include "simmodel.h"
 #include "base/util.h"
+#include "config/conf.h"
+#include "config/ini.h"
 
 /* numad, per the anchors: candidates above 0.5 CPU and 300 MB, skipped
  * for 300 s after a move, 5 s between cycles after a move, 15 s otherwise,
@@ -19,8 +21,6 @@
 #define NUMAD_MIN_MIB 300.0
 #define NUMAD_LOCAL_OK 0.9
 #define NUMAD_TARGET_UTIL 0.85
-/* Balanced: the busiest node's load within 10 % of the average. */
-#define SIM_BALANCED_RATIO 1.1
 #define SIM_FINAL_TICKS 10
 
 double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
@@ -33,17 +33,18 @@ double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
         return (double) (x >> 11) / (double) (UINT64_C(1) << 53);
 }
 
-/* vmtuned.conf's defaults (src/conf.c), and balance.h's for the rest. */
+/* vmtuned.conf's defaults, from its option table (a configuration file
+ * that does not exist is all defaults), and policy.h's for the rest, as
+ * the daemon gets them: never typed again here. */
 void sim_params_default(struct balance_params *ret)
 {
-        *ret = (struct balance_params) {
-                .min_nr_running_diff = 2, .min_load_ratio = 1.1, .min_load_high = 1.0,
-                .probation_ticks = 3, .cooldown_ticks = 12, .max_moves_per_tick = 1,
-                .max_migrate_mib_per_tick = 1024,
-                .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
-                .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
-                .min_load_moved = BALANCE_DEFAULT_MIN_LOAD_MOVED,
-        };
+        struct vmtuned_conf *conf = NULL;
+        struct conf_error err = {};
+
+        if (conf_load("/nonexistent/vmtuned.conf", false, &conf, &err) < 0)
+                abort();
+        balance_params_from_conf(&conf->balancer, ret);
+        conf_free(conf);
 }
 
 const char *sim_policy_name(enum sim_policy policy)
@@ -79,7 +80,7 @@ struct sim_vm *sim_host_add_vm(struct sim_host *h, const char *name, unsigned vc
         *vm = (struct sim_vm) {
                 .id = (unsigned) h->n_vms, .vcpus = vcpus, .mem_size_mib = mem_gib * 1024,
                 .grow_mib_per_tick = 1024, .level_hi = level, .leave = -1, .movable = true,
-                .numad_moved = -NUMAD_COOLDOWN_TICKS,
+                .numad_moved = -NUMAD_COOLDOWN_TICKS, .remote_since = -1,
         };
         snprintf(vm->name, sizeof(vm->name), "%s", name);
         return vm;
@@ -113,7 +114,7 @@ struct run {
         struct balance_state state;            /* vms re-pointed every tick */
         long numad_next;
         struct sim_result res;
-        double local_sum, load_max_sum, load_min_sum;
+        double local_sum, load_max_sum, load_min_sum, distance_sum;
         long last_unbalanced;
 };
 
@@ -263,6 +264,36 @@ static void node_nr(const struct run *r, bool levels, double nr[SIM_MAX_NODES])
         }
 }
 
+/* A VM whose whole memory one tick's budget could move should not wait
+ * long with most of it elsewhere (behind a big VM, say). Placed VMs only:
+ * an unplaced one has no home to be local to. */
+static void track_wait(struct run *r, struct sim_vm *vm, double local, double total)
+{
+        bool small = vm->mem_size_mib <= (double) r->p->max_migrate_mib_per_tick;
+
+        if (!vm->cpu_nodes || total <= 0 || 2 * local >= total) {
+                vm->remote_since = -1;
+                return;
+        }
+        if (vm->remote_since < 0)
+                vm->remote_since = r->t;
+        if (small && r->t + 1 - vm->remote_since > r->res.small_wait_max)
+                r->res.small_wait_max = r->t + 1 - vm->remote_since;
+}
+
+/* Balanced: no two nodes meet the trigger on the demand levels (jitter
+ * apart), the very test the policies act on. */
+static bool triggered(const struct run *r, const double level[SIM_MAX_NODES])
+{
+        const struct sim_host *h = r->h;
+
+        for (unsigned a = 0; a < h->n_nodes; a++)
+                for (unsigned b = 0; b < h->n_nodes; b++)
+                        if (a != b && balance_trigger(r->p, level[a], h->cpus[a], level[b], h->cpus[b]))
+                                return true;
+        return false;
+}
+
 /* Chance that a vCPU's access finds its memory on its own node. */
 static void measure(struct run *r, const double nr[SIM_MAX_NODES])
 {
@@ -271,20 +302,27 @@ static void measure(struct run *r, const double nr[SIM_MAX_NODES])
         unsigned cpus = 0;
 
         for (size_t i = 0; i < h->n_vms; i++) {
-                const struct sim_vm *vm = &h->vms[i];
+                struct sim_vm *vm = &h->vms[i];
                 uint64_t mask = vm_mask(r, vm);
                 unsigned mcpus = mask_cpus_of(r, mask);
+                double vm_local = 0, vm_total = vm_resident_total(r, vm);
 
-                if (!vm->alive)
+                if (!vm->alive) {
+                        vm->remote_since = -1;
                         continue;
+                }
                 for (unsigned n = 0; n < h->n_nodes; n++)
                         if (mask & BALANCE_NODE_BIT(n))
-                                local += vm->resident[n] * h->cpus[n] / mcpus;
-                total += vm_resident_total(r, vm);
+                                vm_local += vm->resident[n] * h->cpus[n] / mcpus;
+                local += vm_local;
+                total += vm_total;
+                track_wait(r, vm, vm_local, vm_total);
         }
         r->local_sum += total > 0 ? local / total : 1;
 
         node_nr(r, true, level);
+        if (triggered(r, level))
+                r->last_unbalanced = r->t;
         for (unsigned n = 0; n < h->n_nodes; n++) {
                 lmax = fmax(lmax, level[n] / h->cpus[n]);
                 lsum += level[n];
@@ -293,8 +331,6 @@ static void measure(struct run *r, const double nr[SIM_MAX_NODES])
                 nmin = fmin(nmin, nr[n] / h->cpus[n]);
         }
         r->res.final_max_over_avg = lsum > 0 ? lmax / (lsum / cpus) : 1;
-        if (lmax > SIM_BALANCED_RATIO * lsum / cpus && lmax > r->p->min_load_high)
-                r->last_unbalanced = r->t;
         if (r->t >= r->res.ticks - SIM_FINAL_TICKS) {
                 r->load_max_sum += nmax;
                 r->load_min_sum += nmin;
@@ -461,6 +497,9 @@ static void apply(struct run *r)
                 case BALANCE_MOVE_CPU:
                 case BALANCE_MOVE_SWAP:
                         r->res.moves++;
+                        if (m->from_nodes && m->to_nodes)
+                                r->distance_sum += r->h->distance[__builtin_ctzll(m->from_nodes)]
+                                                                 [__builtin_ctzll(m->to_nodes)];
                         vm->moves++;
                         if (vm->moves > r->res.max_moves_per_vm)
                                 r->res.max_moves_per_vm = vm->moves;
@@ -537,6 +576,7 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
                 res->final_min_load = r->load_min_sum / (double) final;
                 res->local_fraction = r->local_sum / (double) ticks;
                 res->decide_usec_avg /= (double) ticks;
+                res->move_distance_avg = res->moves ? r->distance_sum / (double) res->moves : 0;
                 *ret = *res;
         }
         free(r->demand);

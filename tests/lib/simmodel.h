@@ -41,6 +41,7 @@ struct sim_vm {
         struct balance_vm bstate;         /* vmtuned's per-VM state */
         long numad_moved;                 /* tick of the numad-like policy's last move */
         long moves;
+        long remote_since;                /* first tick of its memory mostly elsewhere; -1: local */
 };
 
 struct sim_host {
@@ -87,6 +88,10 @@ struct sim_result {
         long max_moves_per_vm;
         double mem_moved_gib;
         double local_fraction;        /* VM memory on its CPUs' nodes, time average */
+        /* Longest a VM that one tick's migrate budget could move whole
+         * spent with its memory mostly (> half) off its CPUs' nodes. */
+        long small_wait_max;
+        double move_distance_avg;     /* node distance of CPU moves (first node to first node); 0: none */
         double decide_usec_avg;       /* the policy call alone; a benchmark figure */
         double decide_usec_max;
 };

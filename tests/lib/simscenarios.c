@@ -165,10 +165,129 @@ static void build_many(struct sim_host *h)
         }
 }
 
+/* A VM named prefix and its number k. */
+static struct sim_vm *add_nth(struct sim_host *h, const char *prefix, unsigned k, unsigned vcpus, double gib,
+                              double level)
+{
+        char name[32];
+
+        snprintf(name, sizeof(name), "%s%02u", prefix, k);
+        return sim_host_add_vm(h, name, vcpus, gib, level);
+}
+
+/* on[n] VMs alike on each node n, named prefix and their number. */
+static void crowd(struct sim_host *h, const char *prefix, const unsigned *on, unsigned vcpus, double gib,
+                  double level, double jitter)
+{
+        unsigned k = 0;
+
+        for (unsigned n = 0; n < h->n_nodes; n++)
+                for (unsigned j = 0; j < on[n]; j++, k++) {
+                        struct sim_vm *vm = add_nth(h, prefix, k, vcpus, gib, level);
+
+                        vm->jitter = jitter;
+                        put(vm, n);
+                }
+}
+
+/* Load right at the trigger: every node runs eight VMs of 2.0; node0 has
+ * two more of 1.0, so it leads by 2 runnable threads at a ratio of 1.11,
+ * and the jitter takes it above and below the trigger. One move of a 1.0
+ * VM settles it; moving a 2.0 VM only hands the lead to its target. */
+static void build_at_trigger(struct sim_host *h)
+{
+        sim_host_init(h, 4, 16, 64, 23);
+        for (unsigned k = 0; k < 34; k++) {
+                struct sim_vm *vm = add_nth(h, k < 32 ? "vm" : "extra", k, k < 32 ? 2 : 1, 2, k < 32 ? 2.0 : 1.0);
+
+                vm->jitter = 0.4;
+                put(vm, k < 32 ? k % 4 : 0);
+        }
+}
+
+/* Day and night, shortened: 16 "office" VMs busy (2.5) for 240 ticks
+ * (20 minutes), then idle (0.1) as long; 16 steady VMs at 3.0. The office
+ * VMs start crowded on nodes 0-1, the steady ones on 2-3, so day and night
+ * each call for the opposite moves unless every node gets a share of both. */
+static void build_day_night(struct sim_host *h)
+{
+        static const unsigned office_on[4] = { 6, 5, 3, 2 };
+        unsigned k = 0;
+
+        sim_host_init(h, 4, 16, 64, 29);
+        for (unsigned n = 0; n < 4; n++)
+                for (unsigned j = 0; j < 8; j++, k++) {
+                        bool office = j < office_on[n];
+                        struct sim_vm *vm = add_nth(h, office ? "office" : "steady", k, 4, 4, office ? 2.5 : 3.0);
+
+                        if (office) {
+                                vm->level_lo = 0.1;
+                                vm->period = 240;
+                        }
+                        vm->jitter = 0.3;
+                        put(vm, n);
+                }
+}
+
+/* 120 light VMs (1 vCPU, 0.4 each): 50 on node0, 40 on node1, 20 and 10
+ * on the others, node loads 1.4 vs 0.3. No one VM is busy, the host is. */
+static void build_light(struct sim_host *h)
+{
+        static const unsigned on[4] = { 50, 40, 20, 10 };
+
+        sim_host_init(h, 4, 16, 64, 31);
+        crowd(h, "light", on, 1, 1, 0.4, 0.1);
+}
+
+/* Two 16-vCPU, 64 GiB VMs start unplaced with their memory spread over all
+ * nodes (booted before any balancer), among 48 small 1-vCPU, 1 GiB VMs
+ * crowded on node0-1: the small ones' memory must not wait behind the big
+ * ones' 48 GiB each. */
+static void build_mixed(struct sim_host *h)
+{
+        sim_host_init(h, 4, 24, 192, 37);
+        for (unsigned k = 0; k < 2; k++) {
+                struct sim_vm *vm = add_nth(h, "big", k, 16, 64, 12.0);
+
+                vm->jitter = 0.5;
+                for (unsigned n = 0; n < 4; n++)
+                        vm->resident[n] = vm->mem_size_mib / 4;
+        }
+        for (unsigned k = 0; k < 48; k++) {
+                struct sim_vm *vm = add_nth(h, "small", k, 1, 1, 0.9);
+
+                vm->jitter = 0.2;
+                put(vm, k % 3 == 2 ? 1 : 0);
+        }
+}
+
+/* 8 nodes of 8 CPUs in pairs {0,1} {2,3} {4,5} {6,7}: 12 within a pair,
+ * 20 to the other pair of the same socket, 32 across sockets. Node0 is
+ * overloaded; node1 next to it has room, and so do the far nodes 4-7. */
+static void build_dist8(struct sim_host *h)
+{
+        static const unsigned on[8] = { 8, 2, 3, 3, 1, 1, 1, 1 };
+
+        sim_host_init(h, 8, 8, 32, 41);
+        for (unsigned a = 0; a < 8; a++)
+                for (unsigned b = 0; b < 8; b++)
+                        h->distance[a][b] = a == b ? 10 : a / 2 == b / 2 ? 12 : a / 4 == b / 4 ? 20 : 32;
+        crowd(h, "vm", on, 2, 2, 1.5, 0.2);
+}
+
 const struct sim_scenario sim_scenarios[] = {
         { "seed-40", "seed 004: 40 dbench VMs (4 vCPU, 2 GiB) on 4 nodes x 20 CPUs, the seed's random placement",
           60, build_seed40 },
         { "seed-20", "seed 004: the 20 VMs of nodes 0-1 only; nodes 2-3 idle", 60, build_seed20 },
+        { "at-trigger", "node0 leads by 2.0 runnable threads, ratio 1.11: right at the trigger, jitter 0.4 per VM",
+          120, build_at_trigger },
+        { "day-night", "16 office VMs busy 20 min then idle 20 min, 16 steady; office crowded on nodes 0-1", 1440,
+          build_day_night },
+        { "light", "120 light VMs (1 vCPU, load 0.4) crowded 50/40/20/10 on 4 nodes x 16 CPUs", 60, build_light },
+        { "mixed", "two 16-vCPU 64 GiB VMs with memory everywhere, 48 1-vCPU 1 GiB VMs crowded on nodes 0-1", 120,
+          build_mixed },
+        { "dist8", "8 nodes x 8 CPUs, distances 12/20/32; node0 overloaded, node1 (12) and nodes 4-7 (32) have room",
+          60, build_dist8 },
         { "noisy", "32 VMs, half flipping busy/idle every 2-6 ticks, 4 steady busy VMs on node0", 120, build_noisy },
         { "churn", "80 VMs of 1-8 vCPUs, 1-8 GiB arrive unplaced every 2 ticks, leave after 30-150", 240,
           build_churn },

@@ -46,7 +46,7 @@ static int setup(void **state)
                 .probation_ticks = 3, .cooldown_ticks = 12, .max_moves_per_tick = 1,
                 .max_migrate_mib_per_tick = 1024, .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
                 .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
-                .min_load_moved = BALANCE_DEFAULT_MIN_LOAD_MOVED,
+                .idle_floor = 0.5,
         };
         *state = f;
         return 0;
@@ -334,6 +334,60 @@ static void test_overshooting_move_is_not_chosen(void **state)
         assert_non_null(strstr(f->plan.reason, "1 would overshoot"));
 }
 
+/* Hysteresis: 18 vs 15 on 16 CPUs, a lead of 3. A load-2.4 VM would leave
+ * 15.6 vs 17.4, below the trigger but a lead of 1.8 the other way, more
+ * than half of 3: it would invite the move back. A load-1.5 one halves
+ * the lead. */
+static void test_move_never_reverses_more_than_half_the_difference(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "too-big", 0, 2.4, 1024, 0);
+        f->background[0] = 15.6;
+        f->background[1] = 15;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "1 would overshoot"));
+
+        fx_vm(f, "half", 0, 1.5, 1024, 0);
+        f->background[0] = 14.1;
+        memset(f->vms, 0, sizeof(f->vms));
+        memset(&f->state, 0, sizeof(f->state));
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 1);
+        assert_string_equal(f->doms[f->plan.moves[0].domain].name, "half");
+}
+
+/* Probation judges with a lower bar than the trigger: node0 led by 2.1
+ * (20 vs 17.9 on 16 CPUs), then node1 gets busier and the lead without
+ * the move is 1.6, just below the trigger. Noise that small must not undo
+ * the move. */
+static void test_probation_keeps_move_when_imbalance_only_dips_below_trigger(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 1, 2048, 0);
+        f->background[0] = 19;
+        f->background[1] = 17.9;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        f->background[1] = 18.4;
+        fx_apply(f);
+        for (int tick = 1; tick < 3; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                fx_apply(f);
+        }
+        assert_int_equal(fx_plan(f), 0);
+        assert_null(find_kind(f, BALANCE_MOVE_REVERT));
+        assert_non_null(find_kind(f, BALANCE_MOVE_MEMORY));
+        assert_int_equal(f->vms[0].reverts, 0);
+}
+
 static void test_probation_moves_memory_only_after_probation(void **state)
 {
         struct fx *f = *state;
@@ -416,6 +470,34 @@ static void test_memory_follows_cpus_rate_limited_over_ticks(void **state)
         assert_int_equal(f->doms[0].mem_mib[1], 3 * 1024);
         assert_int_equal(fx_plan(f), 0);
         assert_int_equal(f->plan.n_moves, 0);     /* local now: nothing more */
+}
+
+/* Rule 5's order: a busy 8 GiB VM and a light 512 MiB one both wait for
+ * their memory. The small one gets all it needs at once, and the big one
+ * (waiting as long, listed first) still moves the rest of the budget: the
+ * busiest VM no longer takes it all. */
+static void test_small_vm_memory_is_not_queued_behind_a_big_one(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *big = NULL, *small = NULL;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "big", 1, 3, 8 * 1024, 0);
+        fx_vm(f, "small", 1, 0.5, 512, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        for (size_t k = 0; k < f->plan.n_moves; k++) {
+                const struct balance_move *m = &f->plan.moves[k];
+
+                if (m->kind == BALANCE_MOVE_MEMORY && m->domain == 0)
+                        big = m;
+                if (m->kind == BALANCE_MOVE_MEMORY && m->domain == 1)
+                        small = m;
+        }
+        assert_non_null(small);
+        assert_int_equal(small->migrate_mib, 512);
+        assert_non_null(big);
+        assert_int_equal(big->migrate_mib, 512);
 }
 
 static void test_mostly_local_vm_memory_is_left_alone(void **state)
@@ -744,9 +826,13 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_never_moves_vm_whose_memory_does_not_fit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cheapest_vm_per_mib_is_chosen, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overshooting_move_is_not_chosen, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_move_never_reverses_more_than_half_the_difference, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_probation_keeps_move_when_imbalance_only_dips_below_trigger, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_probation_moves_memory_only_after_probation, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probation_reverts_cpus_when_imbalance_vanishes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_memory_follows_cpus_rate_limited_over_ticks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_small_vm_memory_is_not_queued_behind_a_big_one, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mostly_local_vm_memory_is_left_alone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_bigger_than_node_spans_fewest_closest_nodes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pinned_vm_is_never_moved, setup, teardown),

@@ -230,7 +230,7 @@ static void test_errors_name_file_line_and_key(void **state)
         load_fails(f, "[balancer]\nintervall = 5\n",
                    "2: [balancer] intervall: unknown key (allowed: enabled, interval, min_nr_running_diff, "
                    "min_load_ratio, min_load_high, probation_ticks, cooldown_ticks, max_moves_per_tick, "
-                   "max_migrate_mb_per_tick, kernel_numa_balancing)");
+                   "max_migrate_mb_per_tick, idle_floor, kernel_numa_balancing)");
         load_fails(f, "[balancer]\nkernel_numa_balancing = auto\n",
                    "2: [balancer] kernel_numa_balancing: 'auto' is not a choice (allowed: off, on, keep)");
         load_fails(f, "[vmtuned]\nlog_level = verbose\n",
@@ -315,7 +315,7 @@ static void test_option_table_defaults_pass_their_own_checks(void **state)
                 if (o->default_value && option_check_value(o, o->default_value, &err) < 0)
                         fail_msg("%s", err.message);
         }
-        assert_int_equal(n, 15);
+        assert_int_equal(n, 16);
 }
 
 static void test_list_options_names_every_option_and_key(void **state)
@@ -330,7 +330,7 @@ static void test_list_options_names_every_option_and_key(void **state)
                 lines += *c == '\n';
         for (const struct setting_key *k = profile_keys; k->section; k++)
                 n_keys++;
-        assert_int_equal(lines, 15 + 2 + n_keys);
+        assert_int_equal(lines, 16 + 2 + n_keys);
         assert_non_null(strstr(out, "vmtuned profile\n"));
         assert_non_null(strstr(out, "balancer kernel_numa_balancing\n"));
         assert_non_null(strstr(out, "main include\n"));
