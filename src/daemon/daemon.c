@@ -3,6 +3,7 @@
  * stop, and put every value back on the way out. */
 #include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
@@ -564,6 +565,21 @@ static int daemon_start(struct daemon *d)
         return EXIT_OK;
 }
 
+/* The sampler keeps each VM thread's schedstat open (half the soft limit
+ * at most). systemd gives services a soft limit of 1024, enough for about
+ * 100 VMs, and a high hard one, expecting a daemon that uses poll/epoll
+ * (as sd-event and libvirt do, never select) to raise the soft limit
+ * itself. */
+static void raise_fd_limit(void)
+{
+        struct rlimit nofile;
+
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+}
+
 int daemon_run(const struct args *args, daemon_commands_fn commands)
 {
         struct daemon d = { .args = args, .commands = commands };
@@ -573,6 +589,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
         /* A closed stderr or client socket is an error to handle where it
          * happens, never a reason to die without restoring. */
         (void) signal(SIGPIPE, SIG_IGN);
+        raise_fd_limit();
 
         r = daemon_start(&d);
         if (r != EXIT_OK)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -474,6 +475,35 @@ static void test_switch_writes_only_what_changes_and_keeps_first_originals(void 
         assert_originals(e);
 }
 
+/* Issue 15: under systemd's soft limit of 1024 files the sampler kept
+ * files open for only about 100 VMs. The daemon raises it to the hard limit. */
+static void test_daemon_raises_its_soft_file_limit_to_the_hard_one(void **state)
+{
+        struct tl_env *e = *state;
+        struct rlimit saved, low;
+        _cleanup_free_ char *limits = NULL;
+        const char *line;
+        char proc[64];
+
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        if (saved.rlim_max <= 256 || saved.rlim_max == RLIM_INFINITY) {
+                skip();
+                return;
+        }
+        low = (struct rlimit){ .rlim_cur = 256, .rlim_max = saved.rlim_max };
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        start_ok(e, &e->d);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        snprintf(proc, sizeof(proc), "/proc/%d", (int) e->d.pid);
+        limits = tl_read(proc, "limits");
+        assert_non_null(limits);
+        /* "Max open files            20000                20000                files" */
+        line = strstr(limits, "Max open files");
+        assert_non_null(line);
+        assert_int_equal(strtoull(line + strlen("Max open files"), NULL, 10), saved.rlim_max);
+        assert_int_equal(tl_daemon_stop(&e->d, SIGTERM), 0);
+}
+
 static void test_sighup_with_bad_config_keeps_running_configuration(void **state)
 {
         struct tl_env *e = *state;
@@ -702,6 +732,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_sighup_switches_profile_and_restores_keys_it_drops, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_sighup_with_bad_config_keeps_running_configuration, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_unchanged_reload_writes_nothing, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_raises_its_soft_file_limit_to_the_hard_one, setup,
+                                                tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_switch_writes_only_what_changes_and_keeps_first_originals, setup,
                                                 tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_configuration_names_file_line_key_and_changes_nothing, setup, tl_env_teardown),
