@@ -420,3 +420,13 @@ void balancer_print_status(const struct balancer *b, FILE *out, bool json)
                      " MiB migrated",
                 b->ticks, b->moves, b->reverts, b->moves_failed, b->migrated_mib);
 }
+
+void balancer_get_counters(const struct balancer *b, struct balancer_counters *ret)
+{
+        *ret = (struct balancer_counters){
+                .ticks = b->ticks, .moves = b->moves, .moves_failed = b->moves_failed, .reverts = b->reverts,
+                .migrated_mib = b->migrated_mib, .last_tick_realtime_usec = b->last_tick_realtime_usec,
+                .nodes = b->have_snapshot ? b->snapshot.nodes : NULL,
+                .n_nodes = b->have_snapshot ? b->snapshot.n_nodes : 0,
+        };
+}
