@@ -519,39 +519,6 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 /* --- domains and plan: names that need escaping ---------------------------------- */
 
-/* A one-node fixture kernel with the QEMU process of domain NAME (pid, a
- * vCPU thread on CPUs 0-1, its cgroup), so that the balancer samples it
- * and lists it on node0 in its node table. */
-static void write_sampled_domain(const struct tl_env *e, const char *name, int pid)
-{
-        char rel[256], text[256];
-
-        tl_write(e->root, "sys/devices/system/node/online", "0\n");
-        tl_write(e->root, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        tl_write(e->root, "sys/devices/system/node/node0/distance", "10\n");
-        tl_write(e->root, "sys/devices/system/node/node0/meminfo",
-                 "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
-        snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
-        snprintf(text, sizeof(text), "%d\n", pid);
-        tl_write(e->root, rel, text);
-        snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
-        tl_write(e->root, rel, "0::/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator\n");
-        snprintf(rel, sizeof(rel), "proc/%d/numa_maps", pid);
-        tl_write(e->root, rel, "7f0000000000 default anon=256 dirty=256 N0=256 kernelpagesize_kB=4\n");
-        for (int tid = pid; tid <= pid + 1; tid++) {
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
-                tl_write(e->root, rel, tid == pid ? "qemu-system-x86\n" : "CPU 0/KVM\n");
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", pid, tid);
-                tl_write(e->root, rel, "Name:\tqemu\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n");
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/schedstat", pid, tid);
-                tl_write(e->root, rel, "1000000 500000 10\n");
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", pid, tid);
-                snprintf(text, sizeof(text), "%d (qemu) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 0 0 0 0 0 0 "
-                         "0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0\n", tid);
-                tl_write(e->root, rel, text);
-        }
-}
-
 /* libvirt takes any name but "/"; `web"01` once came out of the node table
  * as "name":"web"01" and no JSON parser read `vmtunectl --json domains` or
  * `--json plan`. Every string now goes through the one JSON writer. */
@@ -561,7 +528,7 @@ static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_n
         char node_xml[512], conf[1024], *out = NULL;
         bool planned = false;
 
-        write_sampled_domain(e, "web\"01", 4242);
+        tl_write_sampled_domain(e->root, "web\"01", 4242);
         tl_write(e->dir, "node.xml",
                  "<node><domain type='test'><name>web&quot;01</name><memory unit='MiB'>1024</memory>"
                  "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
@@ -1486,7 +1453,7 @@ static void test_metrics_file_is_written_rewritten_moved_by_reload_and_removed_a
         char node_xml[512], conf[1024], *out = NULL, *text, *want, *got;
         struct stat st;
 
-        write_sampled_domain(e, "web\"01\\x", 4242);
+        tl_write_sampled_domain(e->root, "web\"01\\x", 4242);
         tl_write(e->dir, "node.xml",
                  "<node><domain type='test'><name>web&quot;01\\x</name><memory unit='MiB'>1024</memory>"
                  "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
