@@ -192,24 +192,27 @@ static void domain_labels(FILE *out, const struct metrics_domain *d)
 
 static void format_domains(FILE *out, const struct metrics_snapshot *s)
 {
-        bool any_ratio = false;
+        bool any_node = false, any_ratio = false;
 
         sample_u64(out, "vmtuned_libvirt_connected", "gauge", "1 while the daemon is connected to libvirt.",
                    s->libvirt_connected);
         sample_u64(out, "vmtuned_domains_running", "gauge", "Running libvirt domains the daemon follows.",
                    s->n_domains_running);
-        if (s->n_domains == 0)
-                return;
-        family(out, "vmtuned_domain_node_info", "gauge",
-               "The NUMA nodes a running domain's vCPUs may run on, one series per node, always 1.");
+        /* A family without a sample is valid, but says nothing: left out
+         * too (domains without a process, such as libvirt's test driver's). */
+        for (size_t i = 0; i < s->n_domains; i++) {
+                any_node |= s->domains[i].n_nodes > 0;
+                any_ratio |= s->domains[i].local_memory_ratio >= 0;
+        }
+        if (any_node)
+                family(out, "vmtuned_domain_node_info", "gauge",
+                       "The NUMA nodes a running domain's vCPUs may run on, one series per node, always 1.");
         for (size_t i = 0; i < s->n_domains; i++)
                 for (size_t j = 0; j < s->domains[i].n_nodes; j++) {
                         fputs("vmtuned_domain_node_info", out);
                         domain_labels(out, &s->domains[i]);
                         fprintf(out, ",node=\"%u\"} 1\n", s->domains[i].nodes[j]);
                 }
-        for (size_t i = 0; i < s->n_domains; i++)
-                any_ratio |= s->domains[i].local_memory_ratio >= 0;
         if (!any_ratio)
                 return;
         family(out, "vmtuned_domain_local_memory_ratio", "gauge",

@@ -352,12 +352,16 @@ static void test_a_full_snapshot_gives_exactly_this_text(void **state)
         free(got);
 }
 
-/* Off, no libvirt, no balancer, no KSM: the families without a figure are
- * left out, not written as zeros that would look like measurements. */
+/* Off, no libvirt, no balancer, no KSM, a domain without a process: the
+ * families without a figure are left out, not written as zeros that would
+ * look like measurements, nor as a HELP and TYPE without a sample. */
 static void test_what_the_daemon_does_not_know_is_left_out(void **state)
 {
+        /* A domain without a process (libvirt's test driver): no node, no memory. */
+        struct metrics_domain dom = { .name = (char *) "test", .uuid = (char *) "u", .local_memory_ratio = -1 };
         struct metrics_snapshot s = {
                 .version = "0.1.0", .profile = "balanced", .profile_source = "vmtunectl", .dry_run = true,
+                .domains = &dom, .n_domains = 1, .n_domains_running = 1,
         };
         char *got = formatted(&s);
 
@@ -365,6 +369,7 @@ static void test_what_the_daemon_does_not_know_is_left_out(void **state)
         assert_non_null(strstr(got, "\nvmtuned_applied 0\n"));
         assert_non_null(strstr(got, "\nvmtuned_dry_run 1\n"));
         assert_non_null(strstr(got, "\nvmtuned_libvirt_connected 0\n"));
+        assert_non_null(strstr(got, "\nvmtuned_domains_running 1\n"));
         assert_non_null(strstr(got, "\nvmtuned_profile_info{profile=\"balanced\",source=\"vmtunectl\"} 1\n"));
         assert_null(strstr(got, "vmtuned_settings"));
         assert_null(strstr(got, "vmtuned_last_apply_timestamp_seconds"));
