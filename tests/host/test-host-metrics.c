@@ -7,7 +7,8 @@
  * the test fetches http://127.0.0.1:PORT/metrics and finds vmtuned's
  * series there with sane values, and node_exporter's own verdict on the
  * file (node_textfile_scrape_error 0). Then `promtool check metrics`
- * (Debian's prometheus package) lints `vmtunectl metrics`. Everything it
+ * (Debian's prometheus package) lints `vmtunectl metrics`, and `promtool
+ * test rules` runs the README's alert rules on made-up series. Everything it
  * started is stopped, also when an assertion fails. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -251,10 +252,89 @@ static void test_node_exporter_serves_vmtuned_metrics_and_promtool_finds_them_cl
         assert_false(tl_exists(e->dir, "textfile/vmtuned.prom"));
 }
 
+/* The README's alert rules, as written there (its ```yaml block). */
+static char *readme_rules(void)
+{
+        _cleanup_free_ char *readme = tl_read(tl_srcdir(), "README.md");
+        char *begin, *end;
+
+        assert_non_null(readme);
+        begin = strstr(readme, "\n```yaml\ngroups:\n");
+        assert_non_null(begin);
+        begin += strlen("\n```yaml\n");
+        end = strstr(begin, "\n```\n");
+        assert_non_null(end);
+        return strndup(begin, (size_t) (end - begin + 1));
+}
+
+/* promtool's unit test of rules: host h1 drifts for 20 minutes, h2 one
+ * minute only; h3 migrates 1 GiB a minute (60 GiB an hour), h4 10 GiB an
+ * hour. Only h1 and h3 alert. */
+static const char rules_test[] =
+        "rule_files: [rules.yml]\n"
+        "evaluation_interval: 1m\n"
+        "tests:\n"
+        "  - interval: 1m\n"
+        "    input_series:\n"
+        "      - series: 'vmtuned_settings{instance=\"h1\",section=\"sysctl\",state=\"drifted\"}'\n"
+        "        values: '0 0 1x30'\n"
+        "      - series: 'vmtuned_settings{instance=\"h1\",section=\"sysctl\",state=\"ok\"}'\n"
+        "        values: '5x32'\n"
+        "      - series: 'vmtuned_settings{instance=\"h2\",section=\"vm\",state=\"drifted\"}'\n"
+        "        values: '0 1 0x30'\n"
+        "      - series: 'vmtuned_balancer_migrated_bytes_total{instance=\"h3\"}'\n"
+        "        values: '0+1073741824x90'\n"
+        "      - series: 'vmtuned_balancer_migrated_bytes_total{instance=\"h4\"}'\n"
+        "        values: '0+178956970x90'\n"
+        "    alert_rule_test:\n"
+        "      - eval_time: 10m\n"
+        "        alertname: VmtunedSettingsDrifted\n"
+        "        exp_alerts: []\n"
+        "      - eval_time: 25m\n"
+        "        alertname: VmtunedSettingsDrifted\n"
+        "        exp_alerts:\n"
+        "          - exp_labels: {instance: h1, section: sysctl, severity: warning}\n"
+        "            exp_annotations:\n"
+        "              summary: 'h1: 1 [sysctl] setting(s) changed since vmtuned applied them (vmtunectl verify)'\n"
+        "      - eval_time: 80m\n"
+        "        alertname: VmtunedBalancerMigratingALot\n"
+        "        exp_alerts:\n"
+        "          - exp_labels: {instance: h3, severity: warning}\n"
+        "            exp_annotations:\n"
+        "              summary: 'h3: the NUMA balancer migrated more than 20 GiB of VM memory in the last hour "
+        "(vmtunectl plan)'\n";
+
+static void test_readme_alert_rules_fire_on_drift_and_on_heavy_migration_only(void **state)
+{
+        struct tl_env *e = *state;
+        _cleanup_free_ char *rules = readme_rules();
+        _cleanup_free_ char *test = xasprintf("%s/rules-test.yml", e->dir);
+        _cleanup_free_ char *rules_file = xasprintf("%s/rules.yml", e->dir);
+        char *const check[] = { (char *) PROMTOOL, (char *) "check", (char *) "rules", rules_file, NULL };
+        char *const argv[] = { (char *) PROMTOOL, (char *) "test", (char *) "rules", test, NULL };
+        char *out = NULL;
+        int code;
+
+        if (access(PROMTOOL, X_OK) < 0)
+                skip();
+        tl_write(e->dir, "rules.yml", rules);
+        tl_write(e->dir, "rules-test.yml", rules_test);
+        code = tl_run(check, &out);
+        if (code != 0)
+                fail_msg("promtool check rules (exit %d):\n%s", code, out);
+        free(out);
+        code = tl_run(argv, &out);
+        if (code != 0)
+                fail_msg("promtool test rules (exit %d):\n%s", code, out);
+        free(out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_node_exporter_serves_vmtuned_metrics_and_promtool_finds_them_clean,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_readme_alert_rules_fire_on_drift_and_on_heavy_migration_only,
                                                 setup, teardown),
         };
         /* Also on an abort: the node_exporter we started must not outlive us. */
