@@ -75,9 +75,11 @@ static void print_double(FILE *out, double v)
                 fprintf(out, "%.17g", v);
 }
 
-static void print_seconds(FILE *out, uint64_t usec)
+/* A point in time (CLOCK_REALTIME, µs) as seconds since the epoch. */
+static void sample_seconds(FILE *out, const char *name, const char *help, uint64_t usec)
 {
-        fprintf(out, "%" PRIu64 ".%06" PRIu64, usec / 1000000, usec % 1000000);
+        family(out, name, "gauge", help);
+        fprintf(out, "%s %" PRIu64 ".%06" PRIu64 "\n", name, usec / 1000000, usec % 1000000);
 }
 
 static void format_daemon(FILE *out, const struct metrics_snapshot *s)
@@ -85,10 +87,8 @@ static void format_daemon(FILE *out, const struct metrics_snapshot *s)
         family(out, "vmtuned_build_info", "gauge", "The vmtuned version running, always 1.");
         label(out, "vmtuned_build_info{", "version", s->version);
         fputs("} 1\n", out);
-        family(out, "vmtuned_start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.");
-        fputs("vmtuned_start_time_seconds ", out);
-        print_seconds(out, s->start_time_usec);
-        fputc('\n', out);
+        sample_seconds(out, "vmtuned_start_time_seconds", "When the daemon started, in seconds since the epoch.",
+                       s->start_time_usec);
         family(out, "vmtuned_profile_info", "gauge",
                "The profile selected, and who chose it (command-line, vmtunectl, configuration-file, "
                "built-in-default), always 1.");
@@ -99,13 +99,9 @@ static void format_daemon(FILE *out, const struct metrics_snapshot *s)
                    "1 if the profile's settings are in place, 0 after vmtunectl off.", s->applied);
         sample_u64(out, "vmtuned_dry_run", "gauge", "1 if the daemon runs with --dry-run and writes nothing.",
                    s->dry_run);
-        if (s->applied_since_usec) {
-                family(out, "vmtuned_last_apply_timestamp_seconds", "gauge",
-                       "When the profile was last applied, in seconds since the epoch.");
-                fputs("vmtuned_last_apply_timestamp_seconds ", out);
-                print_seconds(out, s->applied_since_usec);
-                fputc('\n', out);
-        }
+        if (s->applied_since_usec)
+                sample_seconds(out, "vmtuned_last_apply_timestamp_seconds",
+                               "When the profile was last applied, in seconds since the epoch.", s->applied_since_usec);
         family(out, "vmtuned_last_apply_settings", "gauge",
                "Settings of the last apply: written (changed), already at the value, or skipped.");
         fprintf(out, "vmtuned_last_apply_settings{result=\"changed\"} %u\n", s->apply_changed);
@@ -142,13 +138,9 @@ static void format_balancer(FILE *out, const struct metrics_snapshot *s)
                    s->balancer_reverts);
         sample_u64(out, "vmtuned_balancer_migrated_bytes_total", "counter",
                    "VM memory migrated between NUMA nodes since start.", s->balancer_migrated_bytes);
-        if (s->balancer_last_tick_usec) {
-                family(out, "vmtuned_balancer_last_tick_timestamp_seconds", "gauge",
-                       "When the balancer last ticked, in seconds since the epoch.");
-                fputs("vmtuned_balancer_last_tick_timestamp_seconds ", out);
-                print_seconds(out, s->balancer_last_tick_usec);
-                fputc('\n', out);
-        }
+        if (s->balancer_last_tick_usec)
+                sample_seconds(out, "vmtuned_balancer_last_tick_timestamp_seconds",
+                               "When the balancer last ticked, in seconds since the epoch.", s->balancer_last_tick_usec);
 }
 
 static void format_nodes(FILE *out, const struct metrics_snapshot *s)
