@@ -43,7 +43,8 @@ DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \
                   libsystemd-dev libinih-dev libcmocka-dev libxml2-dev mandoc systemd
 DEB_FUZZ_DEPS  := clang libclang-rt-dev
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
-                  qemu-system-x86 busybox-static systemd util-linux debootstrap
+                  qemu-system-x86 busybox-static systemd util-linux debootstrap \
+                  prometheus-node-exporter prometheus
 
 ifeq ($(V),1)
 Q :=

@@ -41,6 +41,7 @@ static const char *const known_commands[][2] = {
         { "verify", "desired vs actual vs original value, per key (exit 1 on drift or a key not on this kernel)" },
         { "domains", "node loads, VMs and their NUMA placement" },
         { "plan", "the balancer's last decision and why" },
+        { "metrics", "the metrics for Prometheus, as metrics_file= gets them" },
         { "reload", "re-read the configuration" },
         { "off", "roll back every setting and keep running" },
 };

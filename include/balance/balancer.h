@@ -32,3 +32,15 @@ void balancer_print_status(const struct balancer *b, FILE *out, bool json);
 /* What the balancer reads a tick and what that cost, or why it reads
  * nothing (one line without newline; JSON: an object). */
 void balancer_print_sampling(const struct balancer *b, FILE *out, bool json);
+
+/* For the metrics (daemon/metrics.h): the counters since start and the
+ * last snapshot's nodes (NULL before the first measurement; owned by the
+ * sampler, valid until the next tick). */
+struct balance_node;
+struct balancer_counters {
+        uint64_t ticks, moves, moves_failed, reverts, migrated_mib;
+        uint64_t last_tick_realtime_usec;
+        const struct balance_node *nodes;
+        size_t n_nodes;
+};
+void balancer_get_counters(const struct balancer *b, struct balancer_counters *ret);

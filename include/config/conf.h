@@ -37,6 +37,7 @@ struct vmtuned_conf {
         char *libvirt_uri;
         char **exclude;             /* domain name globs never moved; NULL-terminated, never NULL */
         char *control_group;        /* group allowed on the control socket besides root; NULL: none */
+        char *metrics_file;         /* Prometheus text file rewritten by the daemon; NULL: none */
         struct balancer_conf balancer;
         /* Local overrides: [sysctl], [vm], [ksm], [disk] sections of the
          * config file, applied on top of the active profile. */

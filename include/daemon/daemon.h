@@ -20,6 +20,7 @@ struct control_command;
 struct daemon;
 struct hotplug;
 struct ksm;
+struct metrics;
 struct virt;
 
 /* A configuration and the profile it selects, resolved and validated
@@ -58,6 +59,7 @@ struct daemon {
         struct balancer *balancer;  /* NULL when [balancer] enabled=no */
         struct ksm *ksm;            /* [ksm] mode=auto's loop; NULL if it could not start */
         struct hotplug *hotplug;    /* [disk] rules for disks that appear later */
+        struct metrics *metrics;    /* metrics_file= and the start time; NULL until started */
         struct kroot root;
         struct tuning tuning;       /* the running configuration */
         struct rollback *rollback;

@@ -521,3 +521,13 @@ void balancer_print_sampling(const struct balancer *b, FILE *out, bool json)
                                                             : "proc/schedstat and the VMs' threads",
                         st.threads, st.files, st.cpu_usec / 1000.0);
 }
+
+void balancer_get_counters(const struct balancer *b, struct balancer_counters *ret)
+{
+        *ret = (struct balancer_counters){
+                .ticks = b->ticks, .moves = b->moves, .moves_failed = b->moves_failed, .reverts = b->reverts,
+                .migrated_mib = b->migrated_mib, .last_tick_realtime_usec = b->last_tick_realtime_usec,
+                .nodes = b->have_snapshot ? b->snapshot.nodes : NULL,
+                .n_nodes = b->have_snapshot ? b->snapshot.n_nodes : 0,
+        };
+}

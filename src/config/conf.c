@@ -22,6 +22,7 @@
           FIELD(f), .help = h }
 
 static bool group_name_valid(const char *name);
+static bool metrics_path_valid(const char *path);
 
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 static const char *const numa_balancing_modes[] = { "off", "on", "keep", NULL };
@@ -42,6 +43,11 @@ const struct conf_option conf_options[] = {
         { .section = "vmtuned", .key = "control_group", .type = OPT_STRING, .default_value = NULL,
           FIELD(control_group), .item_valid = group_name_valid, .item_rule = "a group name",
           .help = "Group whose members may use vmtunectl besides root." },
+        { .section = "vmtuned", .key = "metrics_file", .type = OPT_STRING, .default_value = NULL,
+          FIELD(metrics_file), .item_valid = metrics_path_valid,
+          .item_rule = "an absolute file path",
+          .help = "Metrics file for node_exporter's textfile collector "
+                  "(e.g. /var/lib/prometheus/node-exporter/vmtuned.prom)." },
 
         BOOL_OPT("balancer", "enabled", "yes", balancer.enabled,
                  "Balance VMs between NUMA nodes."),
@@ -86,6 +92,14 @@ static bool group_name_valid(const char *name)
                       (*name >= '0' && *name <= '9') || *name == '.' || *name == '_' || *name == '-'))
                         return false;
         return true;
+}
+
+/* An absolute path naming a file: the daemon writes PATH.tmp next to it
+ * and renames, so the directory part must exist and the name must not
+ * end in '/'. */
+static bool metrics_path_valid(const char *path)
+{
+        return path[0] == '/' && path[strlen(path) - 1] != '/';
 }
 
 static const struct conf_option *conf_option_lookup(const char *section, const char *key)

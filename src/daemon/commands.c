@@ -14,6 +14,7 @@
 #include "daemon/ctlproto.h"
 #include "balance/balancer.h"
 #include "daemon/control.h"
+#include "daemon/metrics.h"
 #include "daemon/daemon.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -388,6 +389,21 @@ static int cmd_plan(void *userdata, int argc, char **argv, bool json, FILE *out)
         return CTL_EXIT_OK;
 }
 
+/* The metrics_file= text (metrics.h); there is no JSON form of it. */
+static int cmd_metrics(void *userdata, int argc, char **argv, bool json, FILE *out)
+{
+        struct metrics_snapshot s;
+
+        if (argc != 1)
+                return usage(out, "metrics");
+        if (json)
+                return reply_error(out, json, "metrics: Prometheus text only, no --json");
+        metrics_gather(userdata, &s);
+        metrics_format(out, &s);
+        metrics_snapshot_done(&s);
+        return CTL_EXIT_OK;
+}
+
 size_t commands_table(struct daemon *d, const struct control_command **ret)
 {
         /* One daemon per process: the table can be static, its userdata
@@ -400,6 +416,7 @@ size_t commands_table(struct daemon *d, const struct control_command **ret)
                 { "verify", "verify", true, cmd_verify, NULL, NULL },
                 { "domains", "domains", true, cmd_domains, NULL, NULL },
                 { "plan", "plan", true, cmd_plan, NULL, NULL },
+                { "metrics", "metrics", true, cmd_metrics, NULL, NULL },
                 { "reload", "reload", false, cmd_reload, NULL, NULL },
                 { "off", "off", false, cmd_off, NULL, NULL },
         };

@@ -14,6 +14,7 @@
 #include "config/ini.h"
 #include "config/profile.h"
 #include "daemon/control.h"
+#include "daemon/metrics.h"
 #include "balance/balancer.h"
 #include "tuning/hotplug.h"
 #include "tuning/ksm.h"
@@ -158,8 +159,11 @@ void tuning_clear(struct tuning *t)
         *t = (struct tuning){};
 }
 
+/* After every change of state (start, switch, reload, off): systemd's
+ * status line, and metrics_file= written anew. */
 static void notify_status(struct daemon *d)
 {
+        metrics_update(d->metrics);
         if (!d->applied) {
                 sd_notifyf(false, "STATUS=Settings rolled back (off); profile %s not applied",
                            d->tuning.profile->name);
@@ -407,6 +411,8 @@ static int on_loop_exit(sd_event_source *s, void *userdata)
 
         control_free(d->control);
         d->control = NULL;
+        metrics_free(d->metrics);
+        d->metrics = NULL;
         balancer_free(d->balancer);
         d->balancer = NULL;
         ksm_free(d->ksm);
@@ -515,6 +521,9 @@ static void start_services(struct daemon *d)
         if (r < 0)
                 (void) log_error_errno(r, "cannot follow libvirt: %m; domains will not be balanced");
         start_balancer(d, &d->tuning.conf->balancer);
+        r = metrics_new(d->event, d, &d->metrics);
+        if (r < 0)
+                (void) log_error_errno(r, "cannot start the metrics: %m; metrics_file= is not written");
         r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
         if (r < 0)
                 (void) log_error_errno(r, "cannot open the control socket in %s: %m; vmtunectl will not work",

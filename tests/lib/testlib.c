@@ -384,6 +384,46 @@ void tl_assert_value(const char *root, const char *rel, const char *want)
                 fail_msg("%s: got '%s', want '%s'", rel, got, want);
 }
 
+/* A one-node fixture kernel with the QEMU process of domain NAME (pid, a
+ * vCPU thread on CPUs 0-1, its cgroup), so that the balancer samples it
+ * and lists it on node0 in its node table. */
+void tl_write_sampled_domain(const char *root, const char *name, int pid)
+{
+        char rel[256], text[256];
+
+        /* Two nodes: with one there is nothing to balance, and no tick. */
+        tl_write(root, "sys/devices/system/node/online", "0-1\n");
+        for (int node = 0; node < 2; node++) {
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", node);
+                tl_write(root, rel, node ? "2-3\n" : "0-1\n");
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/distance", node);
+                tl_write(root, rel, node ? "20 10\n" : "10 20\n");
+                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", node);
+                snprintf(text, sizeof(text), "Node %d MemTotal: 4194304 kB\nNode %d MemFree: 2097152 kB\n", node,
+                         node);
+                tl_write(root, rel, text);
+        }
+        snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
+        snprintf(text, sizeof(text), "%d\n", pid);
+        tl_write(root, rel, text);
+        snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
+        tl_write(root, rel, "0::/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator\n");
+        snprintf(rel, sizeof(rel), "proc/%d/numa_maps", pid);
+        tl_write(root, rel, "7f0000000000 default anon=256 dirty=256 N0=256 kernelpagesize_kB=4\n");
+        for (int tid = pid; tid <= pid + 1; tid++) {
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
+                tl_write(root, rel, tid == pid ? "qemu-system-x86\n" : "CPU 0/KVM\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", pid, tid);
+                tl_write(root, rel, "Name:\tqemu\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/schedstat", pid, tid);
+                tl_write(root, rel, "1000000 500000 10\n");
+                snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", pid, tid);
+                snprintf(text, sizeof(text), "%d (qemu) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 0 0 0 0 0 0 "
+                         "0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0\n", tid);
+                tl_write(root, rel, text);
+        }
+}
+
 void tl_assert_originals(const char *root, const struct tl_file *files, size_t n)
 {
         for (size_t i = 0; i < n; i++) {

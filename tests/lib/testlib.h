@@ -73,6 +73,10 @@ void tl_write_files(const char *dir, const struct tl_file *files, size_t n);
 char *tl_read_value(const char *root, const char *rel);
 /* Fail the test, naming the file, unless root/rel shows want (tl_read_value). */
 void tl_assert_value(const char *root, const char *rel, const char *want);
+/* A two-node fixture kernel below root with the QEMU process of domain
+ * NAME (pid, a vCPU thread on CPUs 0-1, its cgroup, 1 MiB on node 0), so
+ * that the balancer samples it and lists it on node0 in its node table. */
+void tl_write_sampled_domain(const char *root, const char *name, int pid);
 /* Fail the test unless each of files[0..n) below root shows the value it
  * was written with (as tl_read_value reads it): never changed, or restored. */
 void tl_assert_originals(const char *root, const struct tl_file *files, size_t n);

@@ -519,45 +519,6 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 /* --- domains and plan: names that need escaping ---------------------------------- */
 
-/* A two-node fixture kernel (one node has nothing to balance: no tick)
- * with the QEMU process of domain NAME (pid, a vCPU thread on CPUs 0-1,
- * its cgroup), so that the balancer samples it and lists it on node0 in
- * its node table. */
-static void write_sampled_domain(const struct tl_env *e, const char *name, int pid)
-{
-        char rel[256], text[256];
-
-        tl_write(e->root, "sys/devices/system/node/online", "0-1\n");
-        for (int node = 0; node < 2; node++) {
-                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", node);
-                tl_write(e->root, rel, node ? "2-3\n" : "0-1\n");
-                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/distance", node);
-                tl_write(e->root, rel, node ? "20 10\n" : "10 20\n");
-                snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", node);
-                snprintf(text, sizeof(text), "Node %d MemTotal: 4194304 kB\nNode %d MemFree: 2097152 kB\n", node, node);
-                tl_write(e->root, rel, text);
-        }
-        snprintf(rel, sizeof(rel), "run/libvirt/qemu/%s.pid", name);
-        snprintf(text, sizeof(text), "%d\n", pid);
-        tl_write(e->root, rel, text);
-        snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
-        tl_write(e->root, rel, "0::/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator\n");
-        snprintf(rel, sizeof(rel), "proc/%d/numa_maps", pid);
-        tl_write(e->root, rel, "7f0000000000 default anon=256 dirty=256 N0=256 kernelpagesize_kB=4\n");
-        for (int tid = pid; tid <= pid + 1; tid++) {
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
-                tl_write(e->root, rel, tid == pid ? "qemu-system-x86\n" : "CPU 0/KVM\n");
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", pid, tid);
-                tl_write(e->root, rel, "Name:\tqemu\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n");
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/schedstat", pid, tid);
-                tl_write(e->root, rel, "1000000 500000 10\n");
-                snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", pid, tid);
-                snprintf(text, sizeof(text), "%d (qemu) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 0 0 0 0 0 0 "
-                         "0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0\n", tid);
-                tl_write(e->root, rel, text);
-        }
-}
-
 /* libvirt takes any name but "/"; `web"01` once came out of the node table
  * as "name":"web"01" and no JSON parser read `vmtunectl --json domains` or
  * `--json plan`. Every string now goes through the one JSON writer. */
@@ -567,7 +528,7 @@ static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_n
         char node_xml[512], conf[1024], *out = NULL;
         bool planned = false;
 
-        write_sampled_domain(e, "web\"01", 4242);
+        tl_write_sampled_domain(e->root, "web\"01", 4242);
         tl_write(e->dir, "node.xml",
                  "<node><domain type='test'><name>web&quot;01</name><memory unit='MiB'>1024</memory>"
                  "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
@@ -612,7 +573,7 @@ static void test_balancer_without_a_movable_vm_samples_nothing_and_says_why(void
         char node_xml[512], conf[1024], *out = NULL;
         bool idle = false;
 
-        write_sampled_domain(e, "web01", 4242);
+        tl_write_sampled_domain(e->root, "web01", 4242);
         tl_write(e->dir, "node.xml",
                  "<node><domain type='test'><name>web01</name><memory unit='MiB'>1024</memory>"
                  "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
@@ -1431,6 +1392,160 @@ static void test_verify_fails_on_a_key_not_on_this_kernel_with_did_you_mean(void
         stop(e);
 }
 
+/* --- metrics ---------------------------------------------------------------- */
+
+/* The series of a metrics text: every sample line without its value, in
+ * order, one a line ("vmtuned_applied", "vmtuned_settings{...}"). */
+static char *metrics_series(const char *text)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_non_null(f);
+        for (const char *p = text; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n')) {
+                size_t len = strcspn(p, "\n");
+                const char *space = p + len;
+
+                if (*p == '#')
+                        continue;
+                while (space > p && *space != ' ')
+                        space--;
+                fprintf(f, "%.*s\n", (int) (space - p), p);
+        }
+        assert_int_equal(fclose(f), 0);
+        return buf;
+}
+
+/* `vmtunectl metrics`: the profile as an info metric, and the settings by
+ * section as verify finds them now, drift included. */
+static void test_metrics_show_the_profile_and_the_settings_by_section_with_drift(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_int_equal(ctl(e, &out, "metrics", NULL), 0);
+        assert_contains(out, "# TYPE vmtuned_profile_info gauge\n"
+                             "vmtuned_profile_info{profile=\"test\",source=\"configuration-file\"} 1\n");
+        assert_contains(out, "\nvmtuned_applied 1\n");
+        /* swappiness, dirty_ratio, dirty_background_ratio, numa_balancing;
+         * vm.no_such_knob is not on this kernel. */
+        assert_contains(out, "\nvmtuned_settings{section=\"sysctl\",state=\"ok\"} 4\n");
+        assert_contains(out, "\nvmtuned_settings{section=\"sysctl\",state=\"drifted\"} 0\n");
+        assert_contains(out, "\nvmtuned_settings{section=\"sysctl\",state=\"skipped\"} 1\n");
+        assert_contains(out, "\nvmtuned_settings{section=\"vm\",state=\"ok\"} 1\n");
+        assert_contains(out, "\nvmtuned_last_apply_settings{result=\"changed\"} 6\n");
+        assert_contains(out, "\nvmtuned_libvirt_connected 1\n");
+        assert_contains(out, "\nvmtuned_start_time_seconds ");
+        free(out);
+
+        tl_write(e->root, "proc/sys/vm/swappiness", "77\n");
+        assert_int_equal(ctl(e, &out, "metrics", NULL), 0);
+        assert_contains(out, "\nvmtuned_settings{section=\"sysctl\",state=\"ok\"} 3\n");
+        assert_contains(out, "\nvmtuned_settings{section=\"sysctl\",state=\"drifted\"} 1\n");
+        free(out);
+        tl_write(e->root, "proc/sys/vm/swappiness", "10\n");
+
+        assert_int_equal(ctl(e, &out, "off", NULL), 0);
+        free(out);
+        assert_int_equal(ctl(e, &out, "metrics", NULL), 0);
+        assert_contains(out, "\nvmtuned_applied 0\n");
+        if (strstr(out, "vmtuned_settings{"))
+                fail_msg("settings counted while off:\n%s", out);
+        free(out);
+
+        assert_int_equal(ctl(e, &out, "--json", "metrics", NULL), 1);
+        assert_json(out);
+        free(out);
+        assert_int_equal(ctl(e, &out, "metrics", "now", NULL), 2);
+        free(out);
+        stop(e);
+        assert_originals(e);
+}
+
+/* Wait up to 10 s for dir/rel to exist and hold want (NULL: anything). */
+static char *wait_for_file(const struct tl_env *e, const char *rel, const char *want)
+{
+        char *text = NULL;
+
+        for (int i = 0; i < 100; i++) {
+                free(text);
+                text = tl_read(e->dir, rel);
+                if (text && (!want || strstr(text, want)))
+                        return text;
+                usleep(100 * 1000);
+        }
+        fail_msg("%s/%s: not there or without \"%s\" after 10 s:\n%s", e->dir, rel, want ? want : "",
+                 text ? text : "(none)");
+        return NULL;
+}
+
+/* metrics_file=: written at start with the series `vmtunectl metrics`
+ * prints, rewritten every balancer interval (the node series appear once
+ * the balancer has measured), moved by a reload, removed at stop. The
+ * domain's name is outside input and stays one label value. */
+static void test_metrics_file_is_written_rewritten_moved_by_reload_and_removed_at_stop(void **state)
+{
+        struct tl_env *e = *state;
+        char node_xml[512], conf[1024], *out = NULL, *text, *want, *got;
+        struct stat st;
+
+        tl_write_sampled_domain(e->root, "web\"01\\x", 4242);
+        tl_write(e->dir, "node.xml",
+                 "<node><domain type='test'><name>web&quot;01\\x</name><memory unit='MiB'>1024</memory>"
+                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
+        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
+        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test://%s\n"
+                 "metrics_file = %s/a.prom\n[balancer]\nkernel_numa_balancing = off\ninterval = 1\n",
+                 node_xml, e->dir);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        start(e);
+
+        text = wait_for_file(e, "a.prom", "\nvmtuned_node_load_ratio{node=\"0\"} ");
+        assert_contains(text, "vmtuned_profile_info{profile=\"test\",source=\"configuration-file\"} 1\n");
+        assert_contains(text, "\nvmtuned_settings{section=\"sysctl\",state=\"ok\"} 4\n");
+        assert_contains(text, "\nvmtuned_domain_node_info{domain=\"web\\\"01\\\\x\",uuid=\"");
+        assert_contains(text, "\",node=\"0\"} 1\n");
+        assert_contains(text, "\nvmtuned_domain_local_memory_ratio{domain=\"web\\\"01\\\\x\",uuid=\"");
+        assert_contains(text, "\nvmtuned_node_memory_total_bytes{node=\"0\"} 4294967296\n");
+        assert_contains(text, "\nvmtuned_balancer_ticks_total ");
+        free(text);
+        {
+                char path[600];
+
+                snprintf(path, sizeof(path), "%s/a.prom", e->dir);
+                assert_int_equal(stat(path, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0644);
+        }
+        /* The same series as vmtunectl metrics; values move with every tick. */
+        assert_int_equal(ctl(e, &out, "metrics", NULL), 0);
+        text = tl_read(e->dir, "a.prom");
+        assert_non_null(text);
+        want = metrics_series(out);
+        got = metrics_series(text);
+        if (strcmp(want, got) != 0)
+                fail_msg("a.prom has other series than vmtunectl metrics:\n%s\n---\n%s", got, want);
+        free(want);
+        free(got);
+        free(text);
+        free(out);
+        assert_false(tl_exists(e->dir, "a.prom.tmp"));
+
+        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = other\nlibvirt_uri = test://%s\n"
+                 "metrics_file = %s/b.prom\n[balancer]\nkernel_numa_balancing = off\ninterval = 1\n",
+                 node_xml, e->dir);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        assert_int_equal(ctl(e, &out, "reload", NULL), 0);
+        free(out);
+        text = wait_for_file(e, "b.prom", "vmtuned_profile_info{profile=\"other\"");
+        free(text);
+        assert_false(tl_exists(e->dir, "a.prom"));
+        stop(e);
+        assert_false(tl_exists(e->dir, "b.prom"));
+        assert_originals(e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1461,6 +1576,9 @@ int main(void)
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
                 cmocka_unit_test(test_man_page_documents_every_message_id_and_journal_field),
                 cmocka_unit_test_setup_teardown(test_verify_fails_on_a_key_not_on_this_kernel_with_did_you_mean, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_metrics_show_the_profile_and_the_settings_by_section_with_drift, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_metrics_file_is_written_rewritten_moved_by_reload_and_removed_at_stop,
+                                                setup, tl_env_teardown),
         };
         return cmocka_run_group_tests_name("vmtunectl against the daemon on a fixture root", tests, NULL, NULL);
 }

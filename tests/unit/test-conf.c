@@ -75,6 +75,7 @@ static void assert_defaults(const struct vmtuned_conf *c)
         assert_non_null(c->exclude);
         assert_null(c->exclude[0]);
         assert_null(c->control_group);
+        assert_null(c->metrics_file);
         assert_true(c->balancer.enabled);
         assert_int_equal(c->balancer.interval_sec, 5);
         assert_int_equal(c->balancer.min_nr_running_diff, 2);
@@ -130,6 +131,7 @@ static void test_every_option_fills_its_field(void **state)
                 "libvirt_uri = qemu+ssh://root@host/system\n"
                 "exclude = test-*, !test-db,db?\n"
                 "control_group = vmtune\n"
+                "metrics_file = /var/lib/prometheus/node-exporter/vmtuned.prom\n"
                 "[balancer]\n"
                 "enabled = No\n"
                 "interval = 3600\n"
@@ -150,6 +152,7 @@ static void test_every_option_fills_its_field(void **state)
         assert_string_equal(conf->exclude[2], "db?");
         assert_null(conf->exclude[3]);
         assert_string_equal(conf->control_group, "vmtune");
+        assert_string_equal(conf->metrics_file, "/var/lib/prometheus/node-exporter/vmtuned.prom");
         assert_false(conf->balancer.enabled);
         assert_int_equal(conf->balancer.interval_sec, 3600);
         assert_int_equal(conf->balancer.min_nr_running_diff, 7);
@@ -243,6 +246,14 @@ static void test_errors_name_file_line_and_key(void **state)
                    "2: [vmtuned] profile: empty value (allowed: a profile name (vmtunectl profile list))");
         load_fails(f, "[vmtuned]\ncontrol_group = -wheel\n",
                    "2: [vmtuned] control_group: '-wheel' is not valid (allowed: a group name, or empty for none)");
+        /* The daemon writes FILE.tmp next to it: a relative path would
+         * depend on the working directory, a trailing '/' names no file. */
+        load_fails(f, "[vmtuned]\nmetrics_file = vmtuned.prom\n",
+                   "2: [vmtuned] metrics_file: 'vmtuned.prom' is not valid "
+                   "(allowed: an absolute file path, or empty for none)");
+        load_fails(f, "[vmtuned]\nmetrics_file = /var/lib/prometheus/\n",
+                   "2: [vmtuned] metrics_file: '/var/lib/prometheus/' is not valid "
+                   "(allowed: an absolute file path, or empty for none)");
         load_fails(f, "[vmtuned]\nexclude = a,,b\n",
                    "2: [vmtuned] exclude: empty item in 'a,,b' "
                    "(allowed: comma separated domain name globs, '!' negates, or empty for none)");
