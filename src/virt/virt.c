@@ -348,6 +348,13 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
         schedule_retry(v, 0);
 }
 
+/* qemu:///system, qemu+unix:///system, NULL (libvirt's default): a
+ * libvirtd on this host, reached over a unix socket. */
+static bool uri_is_local(const char *uri)
+{
+        return !uri || strstr(uri, ":///") || strstr(uri, "+unix:");
+}
+
 /* One attempt: open, set up callbacks, load the table. On failure all of
  * it is undone and *ret_error says why. */
 static int try_connect(struct virt *v, char **ret_error)
@@ -357,10 +364,14 @@ static int try_connect(struct virt *v, char **ret_error)
                 goto fail;
         if (virConnectRegisterCloseCallback(v->conn, on_close, v, NULL) < 0)
                 goto fail;
-        /* Ping every 5 s, give up after 3 missed answers: a hung libvirtd
-         * is noticed within 20 s. Drivers without keepalive (test://)
-         * refuse it, which is fine: they cannot go away. */
-        if (virConnectSetKeepAlive(v->conn, 5, 3) < 0)
+        /* Over a network, ping every 5 s and give up after 3 missed
+         * answers: a lost link sends no close, and a hung libvirtd is
+         * noticed within 20 s. A local one (a unix socket) that dies
+         * closes the socket, which on_close hears at once; keepalive would
+         * only add a ping each way every 5 s, a host's only wakeups while
+         * idle. Drivers without keepalive (test://) refuse it, which is
+         * fine: they cannot go away. */
+        if (!uri_is_local(v->uri) && virConnectSetKeepAlive(v->conn, 5, 3) < 0)
                 log_debug("no keepalive on %s: %s", v->uri, libvirt_message());
         v->lifecycle_cb = virConnectDomainEventRegisterAny(v->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                            VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), v, NULL);

@@ -326,7 +326,7 @@ static void test_option_table_defaults_pass_their_own_checks(void **state)
                 if (o->default_value && option_check_value(o, o->default_value, &err) < 0)
                         fail_msg("%s", err.message);
         }
-        assert_int_equal(n, 16);
+        assert_int_equal(n, 17);
 }
 
 static void test_list_options_names_every_option_and_key(void **state)
@@ -341,7 +341,7 @@ static void test_list_options_names_every_option_and_key(void **state)
                 lines += *c == '\n';
         for (const struct setting_key *k = profile_keys; k->section; k++)
                 n_keys++;
-        assert_int_equal(lines, 16 + 2 + n_keys);
+        assert_int_equal(lines, 17 + 2 + n_keys);
         assert_non_null(strstr(out, "vmtuned profile\n"));
         assert_non_null(strstr(out, "balancer kernel_numa_balancing\n"));
         assert_non_null(strstr(out, "main include\n"));
