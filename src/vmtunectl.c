@@ -43,6 +43,9 @@ static const char *const known_commands[][2] = {
         { "plan", "the balancer's last decision and why" },
         { "reload", "re-read the configuration" },
         { "off", "roll back every setting and keep running" },
+        { "advise [DOMAIN...]", "per-VM advice from the guides, each with its source (exit 1 if any)" },
+        { "recommend", "the profile that fits this host, and why" },
+        { "profile --recommended", "switch to that profile" },
 };
 
 static void help(FILE *f)
@@ -72,10 +75,12 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { "reset", no_argument, NULL, 'Z' },
+                { "recommended", no_argument, NULL, 'Y' },
                 {},
         };
         struct cli cli = { .runtime_dir = CTLPROTO_DEFAULT_RUNTIME_DIR };
         bool reset = false;
+        const char *profile_flag = "--reset";
         int c;
 
         /* GNU permutation on purpose: "vmtunectl domains --json" works too;
@@ -97,6 +102,10 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 case 'Z':
                         reset = true;
                         break;
+                case 'Y':
+                        reset = true;
+                        profile_flag = "--recommended";
+                        break;
                 default:
                         fprintf(stderr, "Try 'vmtunectl --help'.\n");
                         return CTL_EXIT_USAGE;
@@ -112,11 +121,12 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
         /* --reset belongs to "profile": hand it on as the argument it is. */
         if (reset) {
                 if (cli.argc != 1 || !streq(cli.argv[0], "profile")) {
-                        fprintf(stderr, "vmtunectl: --reset goes with profile only: vmtunectl profile --reset\n");
+                        fprintf(stderr, "vmtunectl: %s goes with profile only: vmtunectl profile %s\n",
+                                profile_flag, profile_flag);
                         return CTL_EXIT_USAGE;
                 }
                 cli.reset_argv[0] = cli.argv[0];
-                cli.reset_argv[1] = (char *) "--reset";
+                cli.reset_argv[1] = (char *) profile_flag;
                 cli.argc = 2;
         }
         *ret = cli;
