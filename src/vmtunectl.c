@@ -16,6 +16,7 @@
 #include "daemon/ctlproto.h"
 #include "args.h" /* VMTUNED_VERSION only */
 #include "base/util.h"
+#include "config/tuned-import.h"
 
 /* Applying a profile runs inside the daemon while we wait; give it time,
  * but do not hang forever on a daemon that is stuck. */
@@ -46,6 +47,7 @@ static const char *const known_commands[][2] = {
         { "advise [DOMAIN...]", "per-VM advice from the guides, each with its source (exit 1 if any)" },
         { "recommend", "the profile that fits this host, and why" },
         { "profile --recommended", "switch to that profile" },
+        { "import-tuned DIR", "a tuned profile directory as a vmtuned profile, on stdout (no daemon needed)" },
 };
 
 static void help(FILE *f)
@@ -294,6 +296,37 @@ static int run(const struct cli *cli)
         return print_response(&resp);
 }
 
+/* import-tuned runs here: it reads a directory and needs no daemon. */
+static int import_tuned(const struct cli *cli)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *profile = NULL;
+        const char *dir, *name;
+        size_t size = 0;
+        FILE *f;
+
+        if (cli->argc != 2 || cli->json) {
+                fprintf(stderr, "usage: vmtunectl import-tuned DIR\n");
+                return CTL_EXIT_USAGE;
+        }
+        dir = cli->argv[1];
+        name = strrchr(dir, '/') && strrchr(dir, '/')[1] ? strrchr(dir, '/') + 1 : dir;
+        path = xasprintf("%s/tuned.conf", dir);
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "vmtunectl: cannot read %s: %m\n", path);
+                return CTL_EXIT_FAILURE;
+        }
+        if (getdelim(&text, &size, '\0', f) < 0 && !feof(f)) {
+                fprintf(stderr, "vmtunectl: reading %s: %m\n", path);
+                fclose(f);
+                return CTL_EXIT_FAILURE;
+        }
+        fclose(f);
+        profile = tuned_import(name, text ? text : "");
+        fputs(profile, stdout);
+        return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli;
@@ -302,5 +335,7 @@ int main(int argc, char **argv)
         r = parse_argv(argc, argv, &cli);
         if (r >= 0)
                 return r;
+        if (streq(cli.argv[0], "import-tuned"))
+                return import_tuned(&cli);
         return run(&cli);
 }
