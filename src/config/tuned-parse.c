@@ -160,8 +160,7 @@ static void write_section(FILE *f, const struct section *s)
         }
         fputc('\n', f);
         if (why || cond) {
-                fprintf(f, "# [%s] is not carried over: it %s\n", s->name,
-                        why ? why : cond);
+                fprintf(f, "# [%.40s] is not carried over: it %s\n", s->name, why ? why : cond);
                 for (size_t i = 0; i < s->n_lines; i++)
                         if (s->lines[i].key)
                                 fprintf(f, "#- %.*s=%.*s\n", LINE_MAX_OUT / 2, s->lines[i].key,
@@ -175,7 +174,7 @@ static void write_section(FILE *f, const struct section *s)
 
                 if (!l->key)
                         continue;
-                orig = xasprintf("[%s] %s=%s", s->name, l->key, l->value);
+                orig = xasprintf("[%.40s] %s=%s", s->name, l->key, l->value);
                 if (strstr(l->value, "${") || strstr(l->key, "${"))
                         comment_out(f, orig, "uses a tuned variable: vmtuned has no ${} expansion");
                 else if (is_plugin_option(l->key))
@@ -192,7 +191,7 @@ static void write_section(FILE *f, const struct section *s)
                 }
         }
         if (!header)
-                fprintf(f, "# [%s]: nothing carried over, so no section\n", s->name);
+                fprintf(f, "# [%.40s]: nothing carried over, so no section\n", s->name);
 }
 
 static struct section *section_add(struct section **v, size_t *n, const char *name)
