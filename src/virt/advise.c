@@ -496,15 +496,16 @@ void advice_print(FILE *out, const struct advice_list *list, size_t n_domains, b
                 fputs("{\"advice\":[", out);
                 for (size_t i = 0; i < list->n; i++) {
                         const struct advice *a = &list->v[i];
+                        const char *const fields[][2] = {
+                                { "domain", a->domain }, { "rule", a->rule },
+                                { "text", a->text }, { "source", a->source },
+                        };
 
-                        fputs(i ? ",{\"domain\":" : "{\"domain\":", out);
-                        json_print_string(out, a->domain);
-                        fputs(",\"rule\":", out);
-                        json_print_string(out, a->rule);
-                        fputs(",\"text\":", out);
-                        json_print_string(out, a->text);
-                        fputs(",\"source\":", out);
-                        json_print_string(out, a->source);
+                        fputs(i ? "," : "", out);
+                        for (size_t k = 0; k < ARRAY_SIZE(fields); k++) {
+                                fprintf(out, "%s\"%s\":", k ? "," : "{", fields[k][0]);
+                                json_print_string(out, fields[k][1]);
+                        }
                         fputc('}', out);
                 }
                 fprintf(out, "],\"domains\":%zu}\n", n_domains);
