@@ -16,6 +16,7 @@
 #include "daemon/ctlproto.h"
 #include "args.h" /* VMTUNED_VERSION only */
 #include "base/util.h"
+#include "config/tuned-import.h"
 
 /* Applying a profile runs inside the daemon while we wait; give it time,
  * but do not hang forever on a daemon that is stuck. */
@@ -44,6 +45,10 @@ static const char *const known_commands[][2] = {
         { "metrics", "the metrics for Prometheus, as metrics_file= gets them" },
         { "reload", "re-read the configuration" },
         { "off", "roll back every setting and keep running" },
+        { "advise [DOMAIN...]", "per-VM advice from the guides, each with its source (exit 1 if any)" },
+        { "recommend", "the profile that fits this host, and why" },
+        { "profile --recommended", "switch to that profile" },
+        { "import-tuned DIR", "a tuned profile directory as a vmtuned profile, on stdout (no daemon needed)" },
 };
 
 static void help(FILE *f)
@@ -73,10 +78,12 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { "reset", no_argument, NULL, 'Z' },
+                { "recommended", no_argument, NULL, 'Y' },
                 {},
         };
         struct cli cli = { .runtime_dir = CTLPROTO_DEFAULT_RUNTIME_DIR };
         bool reset = false;
+        const char *profile_flag = "--reset";
         int c;
 
         /* GNU permutation on purpose: "vmtunectl domains --json" works too;
@@ -98,6 +105,10 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 case 'Z':
                         reset = true;
                         break;
+                case 'Y':
+                        reset = true;
+                        profile_flag = "--recommended";
+                        break;
                 default:
                         fprintf(stderr, "Try 'vmtunectl --help'.\n");
                         return CTL_EXIT_USAGE;
@@ -113,11 +124,12 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
         /* --reset belongs to "profile": hand it on as the argument it is. */
         if (reset) {
                 if (cli.argc != 1 || !streq(cli.argv[0], "profile")) {
-                        fprintf(stderr, "vmtunectl: --reset goes with profile only: vmtunectl profile --reset\n");
+                        fprintf(stderr, "vmtunectl: %s goes with profile only: vmtunectl profile %s\n",
+                                profile_flag, profile_flag);
                         return CTL_EXIT_USAGE;
                 }
                 cli.reset_argv[0] = cli.argv[0];
-                cli.reset_argv[1] = (char *) "--reset";
+                cli.reset_argv[1] = (char *) profile_flag;
                 cli.argc = 2;
         }
         *ret = cli;
@@ -285,6 +297,37 @@ static int run(const struct cli *cli)
         return print_response(&resp);
 }
 
+/* import-tuned runs here: it reads a directory and needs no daemon. */
+static int import_tuned(const struct cli *cli)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *profile = NULL;
+        const char *dir, *name;
+        size_t size = 0;
+        FILE *f;
+
+        if (cli->argc != 2 || cli->json) {
+                fprintf(stderr, "usage: vmtunectl import-tuned DIR\n");
+                return CTL_EXIT_USAGE;
+        }
+        dir = cli->argv[1];
+        name = strrchr(dir, '/') && strrchr(dir, '/')[1] ? strrchr(dir, '/') + 1 : dir;
+        path = xasprintf("%s/tuned.conf", dir);
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "vmtunectl: cannot read %s: %m\n", path);
+                return CTL_EXIT_FAILURE;
+        }
+        if (getdelim(&text, &size, '\0', f) < 0 && !feof(f)) {
+                fprintf(stderr, "vmtunectl: reading %s: %m\n", path);
+                fclose(f);
+                return CTL_EXIT_FAILURE;
+        }
+        fclose(f);
+        profile = tuned_import(name, text ? text : "");
+        fputs(profile, stdout);
+        return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli;
@@ -293,5 +336,7 @@ int main(int argc, char **argv)
         r = parse_argv(argc, argv, &cli);
         if (r >= 0)
                 return r;
+        if (streq(cli.argv[0], "import-tuned"))
+                return import_tuned(&cli);
         return run(&cli);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "daemon/commands.h"
+#include "daemon/commands-advise.h"
 
 #include "daemon/ctlproto.h"
 #include "balance/balancer.h"
@@ -195,7 +196,7 @@ static int profile_show(struct daemon *d, const char *name, bool json, FILE *out
         return CTL_EXIT_OK;
 }
 
-#define PROFILE_USAGE "profile list | profile show [NAME] | profile NAME | profile --reset"
+#define PROFILE_USAGE "profile list | profile show [NAME] | profile NAME | profile --reset | profile --recommended"
 
 static int cmd_profile(void *userdata, int argc, char **argv, bool json, FILE *out)
 {
@@ -210,6 +211,8 @@ static int cmd_profile(void *userdata, int argc, char **argv, bool json, FILE *o
                 return profile_show(d, argc == 3 ? argv[2] : NULL, json, out);
         if (argc == 2 && streq(argv[1], "--reset"))
                 return profile_reset(d, json, out);
+        if (argc == 2 && streq(argv[1], "--recommended"))
+                return profile_switch(d, commands_recommended_profile(d), json, out);
         if (argc == 2)
                 return profile_switch(d, argv[1], json, out);
         return usage(out, PROFILE_USAGE);
@@ -419,6 +422,8 @@ size_t commands_table(struct daemon *d, const struct control_command **ret)
                 { "metrics", "metrics", true, cmd_metrics, NULL, NULL },
                 { "reload", "reload", false, cmd_reload, NULL, NULL },
                 { "off", "off", false, cmd_off, NULL, NULL },
+                { "advise", "advise [DOMAIN...]", true, cmd_advise, NULL, NULL },
+                { "recommend", "recommend", true, cmd_recommend, NULL, NULL },
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(table); i++)

@@ -994,6 +994,8 @@ static void test_help_completion_and_man_page_list_exactly_the_daemons_commands(
 
         for (size_t i = 0; i < n; i++)
                 words_add(&w, cmds[i].name, strlen(cmds[i].name));
+        /* vmtunectl's own command, run without the daemon. */
+        words_add(&w, "import-tuned", strlen("import-tuned"));
         want = words_join(&w);
 
         assert_int_equal(tl_run(argv, &help), 0);
@@ -1546,6 +1548,85 @@ static void test_metrics_file_is_written_rewritten_moved_by_reload_and_removed_a
         assert_originals(e);
 }
 
+/* Issue 16: advise through the daemon's libvirt connection, on the test
+ * driver's default domain (8 GiB, a NIC without a model, no CPU mode):
+ * each line names its rule and source, exit 1 while there is advice;
+ * a domain that does not exist is an error, not "nothing to say". */
+static int ctl_connected(struct tl_env *e, char **out, const char *a1, const char *a2, const char *a3)
+{
+        int code = -1;
+
+        *out = NULL; /* the caller's last answer is freed already */
+        for (int i = 0; i < 100; i++) {
+                free(*out);
+                *out = NULL;
+                code = ctl(e, out, a1, a2, a3, NULL);
+                if (!strstr(*out, "libvirt is not connected"))
+                        break;
+                usleep(100 * 1000);
+        }
+        return code;
+}
+
+static void test_advise_names_rule_and_source_for_the_test_drivers_domain(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        assert_int_equal(ctl_connected(e, &out, "advise", NULL, NULL), 1);
+        assert_contains(out, "test: net-virtio: interface 1 aa:bb:cc:dd:ee:ff has model '(the hypervisor's "
+                             "default, emulated)'");
+        assert_contains(out, "\n    [IBM, Best practices for KVM, \"Configure para-virtualized network devices\"; "
+                             "SUSE, Virtualization Best Practices, 6.1.2 virtio net]\n");
+        assert_contains(out, "test: cpu-model: CPU mode 'default'");
+        assert_contains(out, "test: hugepages: 8192 MiB of memory in 4 KiB pages");
+        free(out);
+        assert_int_equal(ctl_connected(e, &out, "--json", "advise", "test"), 1);
+        assert_json(out);
+        assert_contains(out, "{\"advice\":[{\"domain\":\"test\",\"rule\":\"net-virtio\",");
+        assert_contains(out, "],\"domains\":1}\n");
+        free(out);
+        assert_int_equal(ctl(e, &out, "advise", "nosuch", NULL), 1);
+        assert_contains(out, "no such domain");
+        free(out);
+        assert_int_equal(ctl(e, &out, "advise", "--", "-x", NULL), 2);
+        free(out);
+        stop(e);
+}
+
+/* recommend reads the host at each call: no /dev/kvm, then a KVM host,
+ * then KSM sharing; profile --recommended switches to what it names. */
+static void test_recommend_follows_the_host_and_profile_recommended_switches(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->root, "proc/meminfo", "MemTotal:       16777216 kB\nHugepagesize:       2048 kB\n");
+        tl_write(e->profiles, "virtual-host-density.conf", "[main]\nsummary = density\n[sysctl]\n"
+                                                            "vm.swappiness = 30\n");
+        start(e);
+        assert_int_equal(ctl(e, &out, "recommend", NULL), 0);
+        assert_contains(out, "throughput-performance\n  - no /dev/kvm");
+        free(out);
+        tl_write(e->root, "dev/kvm", "");
+        assert_int_equal(ctl_connected(e, &out, "recommend", NULL, NULL), 0);
+        assert_contains(out, "virtual-host\n  - a KVM host with 1 running domain(s) (2048 of 16384 MiB)");
+        free(out);
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "10\n");
+        assert_int_equal(ctl(e, &out, "--json", "recommend", NULL), 0);
+        assert_json(out);
+        assert_contains(out, "{\"profile\":\"virtual-host-density\",\"reasons\":[\"KSM already shares pages");
+        free(out);
+        assert_int_equal(ctl(e, &out, "profile", "--recommended", NULL), 0);
+        assert_contains(out, "profile virtual-host-density applied");
+        free(out);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_int_equal(ctl(e, &out, "recommend", "x", NULL), 2);
+        free(out);
+        stop(e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1579,6 +1660,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_metrics_show_the_profile_and_the_settings_by_section_with_drift, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_metrics_file_is_written_rewritten_moved_by_reload_and_removed_at_stop,
                                                 setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_advise_names_rule_and_source_for_the_test_drivers_domain, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_recommend_follows_the_host_and_profile_recommended_switches, setup, tl_env_teardown),
         };
         return cmocka_run_group_tests_name("vmtunectl against the daemon on a fixture root", tests, NULL, NULL);
 }
