@@ -52,7 +52,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim bench lab \
+.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim bench lab lab-systemd \
         install uninstall clean
 
 all: $(PROGRAMS:%=$(BUILD)/%)
@@ -174,7 +174,12 @@ check-host: deps-host all $(HOST_TESTS) $(BUILD)/asan/vmtuned
 # Opt-in: a 4-NUMA-node kernel under QEMU with libvirtd, VMs and this
 # tree's vmtuned inside; judged on what that kernel reports (tests/lab/README.md).
 lab: deps-host all
-	$(Q)BUILD=$(BUILD) tests/lab/run
+	$(Q)BUILD=$(BUILD) LAB=$(LAB) tests/lab/run
+
+# The same lab with systemd as the guest's PID 1 and vmtuned installed and
+# driven as a packager and an administrator would (tests/lab/README.md).
+lab-systemd: deps-host all
+	$(Q)BUILD=$(BUILD) LAB=systemd tests/lab/run
 
 sim: $(BENCH)
 	$(Q)for b in $(BENCH); do $$b; done
