@@ -52,7 +52,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim bench lab lab-systemd \
+.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim bench lab lab-systemd FORCE \
         install uninstall clean
 
 all: $(PROGRAMS:%=$(BUILD)/%)
@@ -78,7 +78,16 @@ deps-fuzz: deps
 	$(call install_debs,$(DEB_FUZZ_DEPS))
 
 # --- build ---------------------------------------------------------------
-$(BUILD)/%.o: src/%.c
+# The paths compiled in (SYSCONFDIR, DATADIR): `make install PREFIX=/usr`
+# after a plain `make` must rebuild rather than install binaries that look
+# for their profiles in /usr/local. The stamp changes only when they do.
+PATHS_STAMP := $(BUILD)/paths.stamp
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo "$(SYSCONFDIR) $(DATADIR)" | cmp -s - $@ || echo "$(SYSCONFDIR) $(DATADIR)" > $@
+FORCE:
+
+$(BUILD)/%.o: src/%.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(HARDENING) -MMD -MP -c -o $@ $<
@@ -90,7 +99,7 @@ $(PROGRAMS:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libvmtuned.a
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/asan/%.o: src/%.c
+$(BUILD)/asan/%.o: src/%.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CC asan $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
@@ -200,7 +209,7 @@ FUZZ_SECONDS ?= 5
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,$(BUILD)/fuzz/fuzz-%,$(wildcard tests/fuzz/fuzz-*.c))
 
-$(BUILD)/fuzz/obj/%.o: src/%.c
+$(BUILD)/fuzz/obj/%.o: src/%.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CC fuzz $<"
 	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<

@@ -284,6 +284,25 @@ static int read_mems(const struct kroot *root, const char *dir, struct bitmap *r
         return kfile_read_list(root, path, ret);
 }
 
+/* A directory's cpuset.mems, and whether it is empty: under cgroup v2 an
+ * empty cpuset.mems (systemd's scopes, libvirt's vcpuN) inherits the
+ * parent's nodes, so what it allows is cpuset.mems.effective. Taking
+ * "empty" for "no node" made the first widening write the target alone
+ * into the VM's scope, which migrated the whole VM inside write(2). */
+static int read_mems_allowed(const struct kroot *root, const char *dir, struct bitmap *ret, bool *ret_inherited)
+{
+        _cleanup_free_ char *effective = xasprintf("%s/cpuset.mems.effective", dir);
+        int r;
+
+        *ret_inherited = false;
+        r = read_mems(root, dir, ret);
+        if (r < 0 || bitmap_count(ret) > 0 || !kfile_exists(root, effective))
+                return r;
+        *ret_inherited = true;
+        bitmap_done(ret);
+        return kfile_read_list(root, effective, ret);
+}
+
 static int write_mems(const struct kroot *root, const char *dir, const struct bitmap *mems,
                       struct move_result *res)
 {
@@ -343,12 +362,16 @@ static int cgroup_set_mems(const struct kroot *root, const struct cgroup_dirs *c
                 bool parent = i < cg->n_parents;
                 const char *dir = parent ? cg->parents[i] : cg->dirs[i - cg->n_parents];
                 _cleanup_(bitmap_done) struct bitmap cur = { 0 }, want = { 0 };
+                bool inherited;
 
-                r = read_mems(root, dir, &cur);
+                r = read_mems_allowed(root, dir, &cur, &inherited);
                 if (r < 0) {
                         move_say(res, "reading %s/cpuset.mems: %s", dir, strerror(-r));
                         return r;
                 }
+                /* A parent that inherits constrains nothing: leave it so. */
+                if (parent && inherited)
+                        continue;
                 bitmap_or(&want, &target);
                 if (parent || !exact)
                         bitmap_or(&want, &cur);
