@@ -505,12 +505,28 @@ static void start_setting_modules(struct daemon *d)
                 (void) log_error_errno(r, "cannot watch for new disks: %m; disks added later get no [disk] settings");
 }
 
-/* libvirt and the control socket. Neither failing stops the host settings:
- * the settings are the job that must not wait for anything. */
-static void start_services(struct daemon *d)
+/* The control socket, before READY=1: vmtunectl works as soon as
+ * `systemctl start` returns. Failing does not stop the host settings. */
+static void open_control(struct daemon *d)
 {
         const struct control_command *cmds;
         size_t n_cmds = d->commands(d, &cmds);
+        int r;
+
+        r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
+        if (r < 0)
+                (void) log_error_errno(r, "cannot open the control socket in %s: %m; vmtunectl will not work",
+                                       d->args->runtime_dir);
+}
+
+/* libvirt, the balancer and the metrics, after READY=1. The unit orders
+ * vmtuned before libvirtd, so that the profile is in the kernel before an
+ * autostarted guest starts; libvirtd (socket-activated or not) starts
+ * once vmtuned is ready, and a connection made before READY would wait
+ * for it while it waits for us. A libvirtd not there yet is retried with
+ * backoff (virt.c). None of this failing stops the host settings. */
+static void follow_libvirt(struct daemon *d)
+{
         int r;
 
         r = virt_new(d->event, &(struct virt_options){ .uri = d->tuning.conf->libvirt_uri,
@@ -524,10 +540,6 @@ static void start_services(struct daemon *d)
         r = metrics_new(d->event, d, &d->metrics);
         if (r < 0)
                 (void) log_error_errno(r, "cannot start the metrics: %m; metrics_file= is not written");
-        r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
-        if (r < 0)
-                (void) log_error_errno(r, "cannot open the control socket in %s: %m; vmtunectl will not work",
-                                       d->args->runtime_dir);
 }
 
 static int daemon_start(struct daemon *d)
@@ -570,7 +582,7 @@ static int daemon_start(struct daemon *d)
                 log_journal_failure(d, r, d->tuning.profile->name, "stopping");
                 return EXIT_RUNTIME;
         }
-        start_services(d);
+        open_control(d);
         return EXIT_OK;
 }
 
@@ -609,6 +621,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
                   "vmtuned " VMTUNED_VERSION " started with profile %s (%s)", d.tuning.profile->name, source);
         (void) sd_notify(false, "READY=1");
         notify_status(&d);
+        follow_libvirt(&d);
 
         r = sd_event_loop(d.event);
         if (r < 0) {
