@@ -71,7 +71,7 @@ const struct conf_option conf_options[] = {
         {},
 };
 
-static const char *const conf_sections[] = { "vmtuned", "balancer", "sysctl", "vm", "ksm", "disk", NULL };
+static const char *const conf_sections[] = { "vmtuned", "balancer", "sysctl", "vm", "ksm", "disk", "cpu", "hugepages", NULL };
 
 /* Portable group names (POSIX): letters, digits, '.', '_', '-', not
  * starting with '-'; 32 characters, as shadow's groupadd allows. */
@@ -158,7 +158,8 @@ static int conf_on_section(void *userdata, const char *section, struct conf_erro
         for (const char *const *s = conf_sections; *s; s++)
                 if (streq(*s, section))
                         return 0;
-        conf_error_set(err, "[%s]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk)", section);
+        conf_error_set(err, "[%s]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk, cpu, "
+                       "hugepages)", section);
         return -EINVAL;
 }
 

@@ -92,7 +92,7 @@ static int on_section(void *userdata, const char *section, struct conf_error *er
 {
         if (streq(section, "main") || profile_section_is_setting(section))
                 return 0;
-        conf_error_set(err, "[%s]: unknown section (allowed: main, sysctl, vm, ksm, disk)", section);
+        conf_error_set(err, "[%s]: unknown section (allowed: main, sysctl, vm, ksm, disk, cpu, hugepages)", section);
         return -EINVAL;
 }
 

@@ -247,7 +247,7 @@ static void test_errors_name_file_line_and_key(void **state)
                    "2: [vmtuned] exclude: empty item in 'a,,b' "
                    "(allowed: comma separated domain name globs, '!' negates, or empty for none)");
         load_fails(f, "[main]\nsummary = x\n",
-                   "1: [main]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk)");
+                   "1: [main]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk, cpu, hugepages)");
         load_fails(f, "[vmtuned]\nprofile = a\nbogus\n", "3: expected 'key = value' or '[section]'");
 }
 

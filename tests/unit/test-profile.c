@@ -288,7 +288,7 @@ static void test_unknown_section_is_rejected(void **state)
 
         put(f, "s", "[main]\nsummary = x\n\n[tuned]\n");
         load_fails(f, "s");
-        assert_error(f, "s", "4: [tuned]: unknown section (allowed: main, sysctl, vm, ksm, disk)");
+        assert_error(f, "s", "4: [tuned]: unknown section (allowed: main, sysctl, vm, ksm, disk, cpu, hugepages)");
 }
 
 static void test_unknown_key_is_rejected(void **state)
