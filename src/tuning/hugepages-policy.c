@@ -52,7 +52,7 @@ uint64_t hugepages_amount_pages(const struct hugepages_amount *a, uint64_t page_
         case HP_BYTES:
                 return a->value / 1024 / page_kb;
         case HP_PERCENT:
-                return mem_kb / 100 * a->value / page_kb;
+                return mem_kb * a->value / 100 / page_kb; /* mem_kb < 2^57: no overflow */
         }
         return 0;
 }
