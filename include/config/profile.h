@@ -48,6 +48,10 @@ extern const struct conf_option profile_main_options[];
 /* Look up a non-sysctl key; NULL if unknown. */
 const struct setting_key *profile_key_lookup(const char *section, const char *key);
 
+/* Is the key a list option ([main] include, [disk] devices, ...)? Its
+ * continuation lines are joined with commas (src/config/ini.c). */
+bool profile_key_is_list(const char *section, const char *key);
+
 /* Is this a valid sysctl key: dot-separated [A-Za-z0-9_-]+ components,
  * no '/', no empty component (so no "..", no leading or trailing dot)? */
 bool profile_sysctl_key_valid(const char *key);

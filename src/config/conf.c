@@ -213,12 +213,22 @@ static int conf_on_entry(void *userdata, const char *section, const char *key, c
         return 0;
 }
 
+static bool conf_is_list(void *userdata, const char *section, const char *key)
+{
+        const struct conf_option *opt;
+
+        if (profile_section_is_setting(section))
+                return profile_key_is_list(section, key);
+        opt = conf_option_lookup(section, key);
+        return opt && (opt->type == OPT_GLOB_LIST || opt->type == OPT_NAME_LIST);
+}
+
 int conf_load(const char *path, bool must_exist, struct vmtuned_conf **ret, struct conf_error *err)
 {
         _cleanup_free_ char *text = NULL;
         struct vmtuned_conf *conf;
         struct conf_parser parser = {
-                .file = path, .section = conf_on_section, .entry = conf_on_entry,
+                .file = path, .section = conf_on_section, .entry = conf_on_entry, .is_list = conf_is_list,
         };
         int r;
 

@@ -283,6 +283,16 @@ const struct setting_key *profile_key_lookup(const char *section, const char *ke
         return NULL;
 }
 
+bool profile_key_is_list(const char *section, const char *key)
+{
+        const struct setting_key *k;
+
+        if (streq(section, "main"))
+                return streq(key, "include");
+        k = profile_key_lookup(section, key);
+        return k && (k->check->type == OPT_GLOB_LIST || k->check->type == OPT_NAME_LIST);
+}
+
 static int unknown_key(const char *section, const char *key, struct conf_error *err)
 {
         char allowed[768] = "";

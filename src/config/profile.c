@@ -141,6 +141,11 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         return 0;
 }
 
+static bool on_is_list(void *userdata, const char *section, const char *key)
+{
+        return profile_key_is_list(section, key);
+}
+
 struct search {
         const char *const *dirs;
         size_t n_dirs;
@@ -223,6 +228,7 @@ static int resolve_file(const struct search *s, const struct chain *me, const ch
         struct parsed ps = { .file = path };
         const struct conf_parser parser = {
                 .file = path, .userdata = &ps, .section = on_section, .entry = on_entry,
+                .is_list = on_is_list,
         };
         int r;
 
