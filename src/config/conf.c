@@ -180,8 +180,12 @@ static int add_override(struct vmtuned_conf *conf, const char *section, const ch
                         const char *value, unsigned line, struct conf_error *err)
 {
         struct profile view = { .settings = conf->overrides, .n_settings = conf->n_overrides };
+        _cleanup_free_ char *converted = NULL;
         int r;
 
+        key = profile_key_alias(section, key, value, &converted);
+        if (converted)
+                value = converted;
         r = profile_check_setting(section, key, value, err);
         if (r < 0)
                 return r;

@@ -3,7 +3,9 @@
  * file each key sets (the settings engine uses .path) and the man page; and
  * the one validator of setting sections, shared by profiles and the config
  * file's local overrides (profile_check_setting). */
+#include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "config/profile.h"
@@ -281,6 +283,47 @@ const struct setting_key *profile_key_lookup(const char *section, const char *ke
                 if (streq(k->section, section) && streq(k->key, key))
                         return k;
         return NULL;
+}
+
+/* tuned's readahead: KiB, or 512-byte sectors with a word starting with
+ * 's' after the number ("8192 s"), as tuned's disk plugin reads it; a
+ * leading '>' as everywhere in tuned. NULL if it is not such a value. */
+static char *readahead_to_kb(const char *value)
+{
+        const char *p = value;
+        bool greater = *p == '>';
+        unsigned long long v;
+        char *end;
+
+        if (greater)
+                p++;
+        if (*p < '0' || *p > '9')
+                return NULL;
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (errno || v > (unsigned long long) KERNEL_UINT_MAX * 2)
+                return NULL;
+        while (*end == ' ' || *end == '\t')
+                end++;
+        if (*end == 's')
+                v /= 2;
+        else if (*end)
+                return NULL;
+        return xasprintf("%s%llu", greater ? ">" : "", v);
+}
+
+const char *profile_key_alias(const char *section, const char *key, const char *value, char **ret_value)
+{
+        *ret_value = NULL;
+        if (!streq(section, "disk"))
+                return key;     /* [cpu], [sysctl], [vm]: tuned's names are ours */
+        if (streq(key, "elevator"))
+                return "scheduler";
+        if (streq(key, "readahead")) {
+                *ret_value = readahead_to_kb(value);
+                return "read_ahead_kb";
+        }
+        return key;
 }
 
 bool profile_key_is_list(const char *section, const char *key)

@@ -127,10 +127,14 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                     unsigned line, struct conf_error *err)
 {
         struct parsed *ps = userdata;
+        _cleanup_free_ char *converted = NULL;
         int r;
 
         if (streq(section, "main"))
                 return main_entry(ps, key, value, line, err);
+        key = profile_key_alias(section, key, value, &converted);
+        if (converted)
+                value = converted;
         r = profile_check_setting(section, key, value, err);
         if (r < 0)
                 return r;

@@ -525,6 +525,37 @@ static void test_syntax_errors_name_the_line(void **state)
         assert_error(f, "e", "1: expected '[section]'");
 }
 
+static void test_tuned_key_names_are_aliases(void **state)
+{
+        struct fixture *f = *state;
+        struct profile *p;
+
+        put(f, "tuned", "[disk]\nelevator = mq-deadline\nreadahead = >4096\n"
+                        "[cpu]\ngovernor = performance|powersave\nenergy_perf_bias = performance\n"
+                        "min_perf_pct = 100\nforce_latency = cstate.id_no_zero:3|70\n");
+        p = load_ok(f, "tuned");
+        assert_setting(p, "disk", "scheduler", "mq-deadline", "/tuned.conf", 2);
+        assert_setting(p, "disk", "read_ahead_kb", ">4096", "/tuned.conf", 3);
+        assert_null(profile_get(p, "disk", "elevator"));
+        assert_setting(p, "cpu", "governor", "performance|powersave", "/tuned.conf", 5);
+        assert_setting(p, "cpu", "force_latency", "cstate.id_no_zero:3|70", "/tuned.conf", 8);
+        profile_free(p);
+        /* tuned's readahead in 512-byte sectors */
+        put(f, "tuned", "[disk]\nreadahead = 8192 s\n");
+        p = load_ok(f, "tuned");
+        assert_setting(p, "disk", "read_ahead_kb", "4096", "/tuned.conf", 2);
+        profile_free(p);
+        put(f, "tuned", "[disk]\nreadahead = lots\n");
+        load_fails(f, "tuned");
+        assert_non_null(strstr(f->err.message, "[disk] read_ahead_kb: 'lots' is not an integer"));
+        put(f, "tuned", "[cpu]\nforce_latency = cstate.name:C1\n");
+        load_fails(f, "tuned");
+        assert_non_null(strstr(f->err.message, "[cpu] force_latency: 'cstate.name:C1'"));
+        put(f, "tuned", "[hugepages]\nper_node = 120%\n");
+        load_fails(f, "tuned");
+        assert_non_null(strstr(f->err.message, "[hugepages] per_node: '120%'"));
+}
+
 static void test_long_line_is_read_whole_not_split(void **state)
 {
         struct fixture *f = *state;
@@ -683,6 +714,7 @@ int main(void)
                 T(test_byte_order_mark_and_missing_final_newline),
                 T(test_syntax_errors_name_the_line),
                 T(test_long_line_is_read_whole_not_split),
+                T(test_tuned_key_names_are_aliases),
                 T(test_continuation_lines_join_lists_with_commas_and_text_with_spaces),
                 T(test_profile_list_is_sorted_and_unique),
                 T(test_profile_set_replaces_in_place),
