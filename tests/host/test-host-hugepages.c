@@ -25,7 +25,9 @@
 #define NODE0_NR "sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
 #define EXTRA 16
 
-static char *workdir;
+/* The run's directories (runtime, state, profiles, config: never the
+ * host's), with --root / for the real kernel. */
+static struct tl_env *env;
 static struct tl_daemon daemon_run;
 static long original_nr = -1;
 
@@ -63,32 +65,6 @@ static void restore_machine(void)
         }
 }
 
-static char **daemon_argv(void)
-{
-        static char root[] = "/", profiles[512], run[512], state[512], config[512];
-        static char *argv[16];
-        size_t n = 0;
-
-        snprintf(profiles, sizeof(profiles), "%s/profiles", workdir);
-        snprintf(run, sizeof(run), "%s/run", workdir);
-        snprintf(state, sizeof(state), "%s/state", workdir);
-        snprintf(config, sizeof(config), "%s/vmtuned.conf", workdir);
-        argv[n++] = (char *) tl_vmtuned_bin();
-        argv[n++] = (char *) "--foreground";
-        argv[n++] = (char *) "--root";
-        argv[n++] = root;
-        argv[n++] = (char *) "--runtime-dir";
-        argv[n++] = run;
-        argv[n++] = (char *) "--state-dir";
-        argv[n++] = state;
-        argv[n++] = (char *) "--profile-dir";
-        argv[n++] = profiles;
-        argv[n++] = (char *) "--config";
-        argv[n++] = config;
-        argv[n] = NULL;
-        return argv;
-}
-
 static int setup(void **state)
 {
         if (!tl_running_as_root())
@@ -103,8 +79,10 @@ static int setup(void **state)
                 original_nr = -1;
                 return -1;
         }
-        workdir = tl_mkdtemp("vmtuned-host-hugepages");
-        tl_write(workdir, "vmtuned.conf", "[vmtuned]\nprofile = hp\nlibvirt_uri = test:///default\n"
+        env = tl_env_setup("vmtuned-host-hugepages");
+        snprintf(env->root, sizeof(env->root), "/");
+        tl_env_set_argv(env, NULL, true);
+        tl_write(env->dir, "vmtuned.conf", "[vmtuned]\nprofile = hp\nlibvirt_uri = test:///default\n"
                                           "[balancer]\nenabled = no\n");
         atexit(restore_machine);
         return 0;
@@ -114,9 +92,7 @@ static int teardown(void **state)
 {
         restore_machine();
         tl_daemon_free(&daemon_run);
-        tl_rm_rf(workdir);
-        free(workdir);
-        return 0;
+        return env ? tl_env_teardown((void **) &env) : 0;
 }
 
 /* Apply a [hugepages] profile, check what the kernel got in rel, stop,
@@ -126,8 +102,8 @@ static void reserve_and_give_back(const char *profile, const char *rel, long wan
         long before = read_count(rel), got;
         char *err;
 
-        tl_write(workdir, "profiles/hp.conf", profile);
-        tl_assert_daemon_starts(&daemon_run, daemon_argv());
+        tl_write(env->profiles, "hp.conf", profile);
+        tl_assert_daemon_starts(&daemon_run, env->argv);
         got = read_count(rel);
         err = tl_daemon_stderr(&daemon_run);
         fprintf(stderr, "%s: %ld before, asked %ld, got %ld\n", rel, before, want, got);
@@ -146,7 +122,7 @@ static void reserve_and_give_back(const char *profile, const char *rel, long wan
         daemon_run = (struct tl_daemon){};
         assert_int_equal(read_count(rel), before);
         assert_int_equal(read_count(HOST_NR), original_nr);
-        assert_false(tl_exists(workdir, "run/rollback"));
+        assert_false(tl_exists(env->run, "rollback"));
 }
 
 static void test_host_wide_pages_are_reserved_and_given_back(void **state)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "testlib.h"
+#include "tuning/target.h"
 
 #include <setjmp.h>
 #include <stdint.h>
@@ -513,4 +514,20 @@ int tl_env_teardown(void **state)
         free(e->dir);
         free(e);
         return 0;
+}
+
+const struct target *tl_find_target(const struct target_list *l, const char *key)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i].key, key) == 0)
+                        return &l->v[i];
+        return NULL;
+}
+
+bool tl_has_note(const struct target_list *l, const char *text)
+{
+        for (size_t i = 0; i < l->n_notes; i++)
+                if (strstr(l->notes[i].text, text))
+                        return true;
+        return false;
 }

@@ -59,6 +59,11 @@ void tl_close_root_and_journal(char *dir, struct kroot *root, struct rollback *r
                             .settings = (struct setting[]){ __VA_ARGS__ },           \
                             .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
 
+/* A plan's target by key, or NULL; does one of its notes contain text? */
+struct target_list;
+const struct target *tl_find_target(const struct target_list *l, const char *key);
+bool tl_has_note(const struct target_list *l, const char *text);
+
 /* One file of a fixture tree: its path below the tree, and what it holds. */
 struct tl_file {
         const char *rel;

@@ -120,30 +120,14 @@ static void plan(struct fixture *f, const struct profile *p)
         assert_int_equal(settings_plan(&f->root, p, &f->targets), 0);
 }
 
-static const struct target *find_target(const struct fixture *f, const char *key)
-{
-        for (size_t i = 0; i < f->targets.n; i++)
-                if (streq(f->targets.v[i].key, key))
-                        return &f->targets.v[i];
-        return NULL;
-}
-
 static void assert_target(const struct fixture *f, const char *key, const char *path, const char *value)
 {
-        const struct target *t = find_target(f, key);
+        const struct target *t = tl_find_target(&f->targets, key);
 
         if (!t)
                 fail_msg("no target %s", key);
         assert_string_equal(t->path, path);
         assert_string_equal(t->value, value);
-}
-
-static bool has_note(const struct fixture *f, const char *text)
-{
-        for (size_t i = 0; i < f->targets.n_notes; i++)
-                if (strstr(f->targets.notes[i].text, text))
-                        return true;
-        return false;
 }
 
 /* --- values -------------------------------------------------------------- */
@@ -243,8 +227,8 @@ static void test_intel_pstate_host_gets_every_cpu_key(void **state)
         /* C1 (2 µs) is the limit: C1E and C6 off on both CPUs, POLL and C1 left alone */
         assert_target(f, "cpu cpu0 state2 force_latency", CPU "cpu0/cpuidle/state2/disable", "1");
         assert_target(f, "cpu cpu1 state3 force_latency", CPU "cpu1/cpuidle/state3/disable", "1");
-        assert_null(find_target(f, "cpu cpu0 state1 force_latency"));
-        assert_null(find_target(f, "cpu cpu0 state0 force_latency"));
+        assert_null(tl_find_target(&f->targets, "cpu cpu0 state1 force_latency"));
+        assert_null(tl_find_target(&f->targets, "cpu cpu0 state0 force_latency"));
         assert_int_equal(f->targets.n, 2 + 2 + 2 + 1 + 4);
         assert_int_equal(f->targets.n_notes, 0);
 }
@@ -257,8 +241,8 @@ static void test_acpi_cpufreq_host_gets_the_governor_and_notes_the_rest(void **s
         plan(f, PROFILE(SET("governor", "performance"), SET("energy_performance_preference", "performance"),
                         SET("min_perf_pct", "100")));
         assert_target(f, "cpu policy0 governor", CPU "cpufreq/policy0/scaling_governor", "performance");
-        assert_null(find_target(f, "cpu policy0 energy_performance_preference"));
-        assert_true(has_note(f, "has no energy_performance_preference"));
+        assert_null(tl_find_target(&f->targets, "cpu policy0 energy_performance_preference"));
+        assert_true(tl_has_note(&f->targets, "has no energy_performance_preference"));
         /* min_perf_pct has a fixed file: apply skips it as any missing knob */
         assert_int_equal(settings_apply(&f->root, f->rb, &f->targets, &st), 0);
         assert_int_equal(st.applied, 2);
@@ -273,10 +257,10 @@ static void test_vm_without_cpufreq_plans_nothing_and_says_why(void **state)
         plan(f, PROFILE(SET("governor", "performance"), SET("energy_perf_bias", "performance"),
                         SET("force_latency", "cstate.id_no_zero:1")));
         assert_int_equal(f->targets.n, 0);
-        assert_true(has_note(f, "no cpufreq on this machine"));
-        assert_true(has_note(f, "no CPU offers cpuN/power/energy_perf_bias"));
+        assert_true(tl_has_note(&f->targets, "no cpufreq on this machine"));
+        assert_true(tl_has_note(&f->targets, "no CPU offers cpuN/power/energy_perf_bias"));
         /* haltpoll's states have latency 0: id_no_zero resolves to nothing */
-        assert_true(has_note(f, "names an idle state"));
+        assert_true(tl_has_note(&f->targets, "names an idle state"));
 }
 
 static void test_cpu_values_come_back_after_restore_and_after_a_dead_owner(void **state)

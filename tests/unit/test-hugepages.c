@@ -85,14 +85,6 @@ static void assert_target(const struct fixture *f, size_t i, const char *key, co
         assert_string_equal(f->targets.v[i].value, value);
 }
 
-static bool has_note(const struct fixture *f, const char *text)
-{
-        for (size_t i = 0; i < f->targets.n_notes; i++)
-                if (strstr(f->targets.notes[i].text, text))
-                        return true;
-        return false;
-}
-
 /* --- amounts ------------------------------------------------------------- */
 
 static void test_amounts_are_pages_memory_or_a_share(void **state)
@@ -141,7 +133,7 @@ static void test_per_node_share_reaches_every_node_with_memory(void **state)
         assert_target(f, 0, "hugepages node0 2048kB", NODE "node0/hugepages/hugepages-2048kB/nr_hugepages", "512");
         assert_target(f, 1, "hugepages node1 2048kB", NODE "node1/hugepages/hugepages-2048kB/nr_hugepages", "256");
         assert_target(f, 2, "hugepages 2048kB overcommit", HP "nr_overcommit_hugepages", "512");
-        assert_true(has_note(f, "total=100 ignored"));
+        assert_true(tl_has_note(&f->targets, "total=100 ignored"));
 }
 
 static void test_total_in_memory_or_share_of_memtotal_and_1g_pages(void **state)
@@ -159,7 +151,7 @@ static void test_total_in_memory_or_share_of_memtotal_and_1g_pages(void **state)
         /* no 1G per-node pools in this tree */
         plan(f, PROFILE(SET("page_size", "1G"), SET("per_node", "1")));
         assert_int_equal(f->targets.n, 0);
-        assert_true(has_note(f, "no node offers"));
+        assert_true(tl_has_note(&f->targets, "no node offers"));
 }
 
 static void test_a_kernel_without_the_page_size_gets_a_note(void **state)
@@ -170,7 +162,7 @@ static void test_a_kernel_without_the_page_size_gets_a_note(void **state)
         tl_write(f->dir, "root/proc/meminfo", "MemTotal: 1 kB\n");
         plan(f, PROFILE(SET("total", "16")));
         assert_int_equal(f->targets.n, 0);
-        assert_true(has_note(f, "this kernel has no 2M huge pages"));
+        assert_true(tl_has_note(&f->targets, "this kernel has no 2M huge pages"));
 }
 
 static void test_restore_keeps_the_entry_while_vms_hold_the_pages(void **state)
