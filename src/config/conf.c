@@ -71,7 +71,8 @@ const struct conf_option conf_options[] = {
         {},
 };
 
-static const char *const conf_sections[] = { "vmtuned", "balancer", "sysctl", "vm", "ksm", "disk", "cpu", "hugepages", NULL };
+static const char *const conf_sections[] = { "vmtuned", "balancer", "sysctl", "vm", "ksm", "disk", "cpu", "hugepages",
+                                             NULL };
 
 /* Portable group names (POSIX): letters, digits, '.', '_', '-', not
  * starting with '-'; 32 characters, as shadow's groupadd allows. */

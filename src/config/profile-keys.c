@@ -383,7 +383,8 @@ int profile_check_setting(const char *section, const char *key, const char *valu
         if (streq(section, "sysctl"))
                 return check_sysctl(key, value, err);
         if (!profile_section_is_setting(section)) {
-                conf_error_set(err, "[%s] %s: unknown section (allowed: sysctl, vm, ksm, disk, cpu, hugepages)", section, key);
+                conf_error_set(err, "[%s] %s: unknown section (allowed: sysctl, vm, ksm, disk, cpu, hugepages)",
+                               section, key);
                 return -EINVAL;
         }
         k = profile_key_lookup(section, key);

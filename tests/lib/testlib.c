@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "testlib.h"
+#include "tuning/plan.h"
 #include "tuning/target.h"
 
 #include <setjmp.h>
@@ -530,4 +531,24 @@ bool tl_has_note(const struct target_list *l, const char *text)
                 if (strstr(l->notes[i].text, text))
                         return true;
         return false;
+}
+
+void tl_plan(struct tl_plan_fixture *f, const struct profile *p)
+{
+        if (!f->targets)
+                f->targets = xcalloc(1, sizeof(*f->targets));
+        target_list_free(f->targets);
+        assert_int_equal(settings_plan(&f->root, p, f->targets), 0);
+}
+
+int tl_plan_fixture_teardown(void **state)
+{
+        struct tl_plan_fixture *f = *state;
+
+        if (f->targets)
+                target_list_free(f->targets);
+        free(f->targets);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
+        free(f);
+        return 0;
 }

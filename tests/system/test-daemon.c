@@ -883,8 +883,8 @@ int main(void)
                                                 tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_profile_switch_gives_back_cpu_and_hugepages, setup_cpu_hp,
                                                 tl_env_teardown),
-                cmocka_unit_test_setup_teardown(test_hugepages_in_use_are_kept_at_stop_and_restored_later, setup_cpu_hp,
-                                                tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_hugepages_in_use_are_kept_at_stop_and_restored_later,
+                                                setup_cpu_hp, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_check_config_shows_the_joined_value_and_the_cpu_plan, setup_cpu_hp,
                                                 tl_env_teardown),
         };

@@ -29,12 +29,6 @@
 
 enum host { INTEL_PSTATE, ACPI_CPUFREQ, NO_CPUFREQ };
 
-struct fixture {
-        char *dir;
-        struct kroot root;
-        struct rollback *rb;
-        struct target_list targets;
-};
 
 /* Idle states as intel_idle shows them: POLL 0 µs, C1 2, C1E 10, C6 133. */
 static const long idle_latency[] = { 0, 2, 10, 133 };
@@ -79,7 +73,7 @@ static void make_policy(const char *dir, int policy, enum host host)
 
 static int setup_host(void **state, enum host host)
 {
-        struct fixture *f = xcalloc(1, sizeof(*f));
+        struct tl_plan_fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-cpu");
         for (int cpu = 0; cpu < 2; cpu++) {
@@ -104,25 +98,9 @@ static int setup_intel(void **state) { return setup_host(state, INTEL_PSTATE); }
 static int setup_acpi(void **state) { return setup_host(state, ACPI_CPUFREQ); }
 static int setup_vm(void **state) { return setup_host(state, NO_CPUFREQ); }
 
-static int teardown(void **state)
+static void assert_target(const struct tl_plan_fixture *f, const char *key, const char *path, const char *value)
 {
-        struct fixture *f = *state;
-
-        target_list_free(&f->targets);
-        tl_close_root_and_journal(f->dir, &f->root, f->rb);
-        free(f);
-        return 0;
-}
-
-static void plan(struct fixture *f, const struct profile *p)
-{
-        target_list_free(&f->targets);
-        assert_int_equal(settings_plan(&f->root, p, &f->targets), 0);
-}
-
-static void assert_target(const struct fixture *f, const char *key, const char *path, const char *value)
-{
-        const struct target *t = tl_find_target(&f->targets, key);
+        const struct target *t = tl_find_target(f->targets, key);
 
         if (!t)
                 fail_msg("no target %s", key);
@@ -212,9 +190,9 @@ static void test_force_latency_resolves_the_first_alternative_that_names_a_state
 
 static void test_intel_pstate_host_gets_every_cpu_key(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
 
-        plan(f, PROFILE(SET("governor", "schedutil|performance"), SET("energy_perf_bias", "performance"),
+        tl_plan(f, PROFILE(SET("governor", "schedutil|performance"), SET("energy_perf_bias", "performance"),
                         SET("energy_performance_preference", "performance"), SET("min_perf_pct", "100"),
                         SET("force_latency", "cstate.id_no_zero:1|3")));
         /* intel_pstate offers no schedutil: the fallback */
@@ -227,24 +205,24 @@ static void test_intel_pstate_host_gets_every_cpu_key(void **state)
         /* C1 (2 µs) is the limit: C1E and C6 off on both CPUs, POLL and C1 left alone */
         assert_target(f, "cpu cpu0 state2 force_latency", CPU "cpu0/cpuidle/state2/disable", "1");
         assert_target(f, "cpu cpu1 state3 force_latency", CPU "cpu1/cpuidle/state3/disable", "1");
-        assert_null(tl_find_target(&f->targets, "cpu cpu0 state1 force_latency"));
-        assert_null(tl_find_target(&f->targets, "cpu cpu0 state0 force_latency"));
-        assert_int_equal(f->targets.n, 2 + 2 + 2 + 1 + 4);
-        assert_int_equal(f->targets.n_notes, 0);
+        assert_null(tl_find_target(f->targets, "cpu cpu0 state1 force_latency"));
+        assert_null(tl_find_target(f->targets, "cpu cpu0 state0 force_latency"));
+        assert_int_equal(f->targets->n, 2 + 2 + 2 + 1 + 4);
+        assert_int_equal(f->targets->n_notes, 0);
 }
 
 static void test_acpi_cpufreq_host_gets_the_governor_and_notes_the_rest(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
         struct apply_stats st;
 
-        plan(f, PROFILE(SET("governor", "performance"), SET("energy_performance_preference", "performance"),
+        tl_plan(f, PROFILE(SET("governor", "performance"), SET("energy_performance_preference", "performance"),
                         SET("min_perf_pct", "100")));
         assert_target(f, "cpu policy0 governor", CPU "cpufreq/policy0/scaling_governor", "performance");
-        assert_null(tl_find_target(&f->targets, "cpu policy0 energy_performance_preference"));
-        assert_true(tl_has_note(&f->targets, "has no energy_performance_preference"));
+        assert_null(tl_find_target(f->targets, "cpu policy0 energy_performance_preference"));
+        assert_true(tl_has_note(f->targets, "has no energy_performance_preference"));
         /* min_perf_pct has a fixed file: apply skips it as any missing knob */
-        assert_int_equal(settings_apply(&f->root, f->rb, &f->targets, &st), 0);
+        assert_int_equal(settings_apply(&f->root, f->rb, f->targets, &st), 0);
         assert_int_equal(st.applied, 2);
         assert_int_equal(st.skipped, 1);
         tl_assert_value(f->root.path, CPU "cpufreq/policy1/scaling_governor", "performance");
@@ -252,15 +230,15 @@ static void test_acpi_cpufreq_host_gets_the_governor_and_notes_the_rest(void **s
 
 static void test_vm_without_cpufreq_plans_nothing_and_says_why(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
 
-        plan(f, PROFILE(SET("governor", "performance"), SET("energy_perf_bias", "performance"),
+        tl_plan(f, PROFILE(SET("governor", "performance"), SET("energy_perf_bias", "performance"),
                         SET("force_latency", "cstate.id_no_zero:1")));
-        assert_int_equal(f->targets.n, 0);
-        assert_true(tl_has_note(&f->targets, "no cpufreq on this machine"));
-        assert_true(tl_has_note(&f->targets, "no CPU offers cpuN/power/energy_perf_bias"));
+        assert_int_equal(f->targets->n, 0);
+        assert_true(tl_has_note(f->targets, "no cpufreq on this machine"));
+        assert_true(tl_has_note(f->targets, "no CPU offers cpuN/power/energy_perf_bias"));
         /* haltpoll's states have latency 0: id_no_zero resolves to nothing */
-        assert_true(tl_has_note(&f->targets, "names an idle state"));
+        assert_true(tl_has_note(f->targets, "names an idle state"));
 }
 
 static void test_cpu_values_come_back_after_restore_and_after_a_dead_owner(void **state)
@@ -273,16 +251,16 @@ static void test_cpu_values_come_back_after_restore_and_after_a_dead_owner(void 
                 { CPU "cpu0/cpuidle/state2/disable", "0\n" },
                 { CPU "cpu1/cpuidle/state3/disable", "0\n" },
         };
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
         struct rollback *again = NULL;
         struct apply_stats st;
         bool stale = false;
 
-        plan(f, PROFILE(SET("governor", "performance"), SET("energy_perf_bias", "performance"),
+        tl_plan(f, PROFILE(SET("governor", "performance"), SET("energy_perf_bias", "performance"),
                         SET("energy_performance_preference", "performance"), SET("min_perf_pct", "100"),
                         SET("force_latency", "cstate.id:1")));
-        assert_int_equal(settings_apply(&f->root, f->rb, &f->targets, &st), 0);
-        assert_int_equal(st.applied, f->targets.n);
+        assert_int_equal(settings_apply(&f->root, f->rb, f->targets, &st), 0);
+        assert_int_equal(st.applied, f->targets->n);
         tl_assert_value(f->root.path, CPU "cpu1/cpuidle/state3/disable", "1");
         tl_assert_value(f->root.path, CPU "cpu1/power/energy_perf_bias", "0");
 
@@ -302,13 +280,14 @@ int main(void)
                 cmocka_unit_test(test_epb_takes_tuned_names_kernel_names_and_numbers),
                 cmocka_unit_test(test_force_latency_parses_tuned_forms),
                 cmocka_unit_test(test_force_latency_resolves_the_first_alternative_that_names_a_state),
-                cmocka_unit_test_setup_teardown(test_intel_pstate_host_gets_every_cpu_key, setup_intel, teardown),
+                cmocka_unit_test_setup_teardown(test_intel_pstate_host_gets_every_cpu_key, setup_intel,
+                                                tl_plan_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_acpi_cpufreq_host_gets_the_governor_and_notes_the_rest,
-                                                setup_acpi, teardown),
+                                                setup_acpi, tl_plan_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_vm_without_cpufreq_plans_nothing_and_says_why, setup_vm,
-                                                teardown),
+                                                tl_plan_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_cpu_values_come_back_after_restore_and_after_a_dead_owner,
-                                                setup_intel, teardown),
+                                                setup_intel, tl_plan_fixture_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,12 +28,6 @@
 #define HP "sys/kernel/mm/hugepages/hugepages-2048kB/"
 #define NODE "sys/devices/system/node/"
 
-struct fixture {
-        char *dir;
-        struct kroot root;
-        struct rollback *rb;
-        struct target_list targets;
-};
 
 static int setup(void **state)
 {
@@ -52,7 +46,7 @@ static int setup(void **state)
                 /* node2 has CPUs but no memory: no hugepages directory */
                 { "root/" NODE "node2/cpulist", "4-7\n" },
         };
-        struct fixture *f = xcalloc(1, sizeof(*f));
+        struct tl_plan_fixture *f = xcalloc(1, sizeof(*f));
 
         f->dir = tl_mkdtemp("vmtuned-test-hugepages");
         tl_write_files(f->dir, files, ARRAY_SIZE(files));
@@ -61,28 +55,13 @@ static int setup(void **state)
         return 0;
 }
 
-static int teardown(void **state)
+static void assert_target(const struct tl_plan_fixture *f, size_t i, const char *key, const char *path,
+                          const char *value)
 {
-        struct fixture *f = *state;
-
-        target_list_free(&f->targets);
-        tl_close_root_and_journal(f->dir, &f->root, f->rb);
-        free(f);
-        return 0;
-}
-
-static void plan(struct fixture *f, const struct profile *p)
-{
-        target_list_free(&f->targets);
-        assert_int_equal(settings_plan(&f->root, p, &f->targets), 0);
-}
-
-static void assert_target(const struct fixture *f, size_t i, const char *key, const char *path, const char *value)
-{
-        assert_true(i < f->targets.n);
-        assert_string_equal(f->targets.v[i].key, key);
-        assert_string_equal(f->targets.v[i].path, path);
-        assert_string_equal(f->targets.v[i].value, value);
+        assert_true(i < f->targets->n);
+        assert_string_equal(f->targets->v[i].key, key);
+        assert_string_equal(f->targets->v[i].path, path);
+        assert_string_equal(f->targets->v[i].value, value);
 }
 
 /* --- amounts ------------------------------------------------------------- */
@@ -126,54 +105,54 @@ static void test_restore_may_not_go_below_the_pages_in_use(void **state)
 
 static void test_per_node_share_reaches_every_node_with_memory(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
 
-        plan(f, PROFILE(SET("per_node", "25%"), SET("total", "100"), SET("overcommit", "1G")));
-        assert_int_equal(f->targets.n, 3);
+        tl_plan(f, PROFILE(SET("per_node", "25%"), SET("total", "100"), SET("overcommit", "1G")));
+        assert_int_equal(f->targets->n, 3);
         assert_target(f, 0, "hugepages node0 2048kB", NODE "node0/hugepages/hugepages-2048kB/nr_hugepages", "512");
         assert_target(f, 1, "hugepages node1 2048kB", NODE "node1/hugepages/hugepages-2048kB/nr_hugepages", "256");
         assert_target(f, 2, "hugepages 2048kB overcommit", HP "nr_overcommit_hugepages", "512");
-        assert_true(tl_has_note(&f->targets, "total=100 ignored"));
+        assert_true(tl_has_note(f->targets, "total=100 ignored"));
 }
 
 static void test_total_in_memory_or_share_of_memtotal_and_1g_pages(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
 
-        plan(f, PROFILE(SET("total", "8G")));
-        assert_int_equal(f->targets.n, 1);
+        tl_plan(f, PROFILE(SET("total", "8G")));
+        assert_int_equal(f->targets->n, 1);
         assert_target(f, 0, "hugepages 2048kB", HP "nr_hugepages", "4096");
-        plan(f, PROFILE(SET("total", "50%")));
+        tl_plan(f, PROFILE(SET("total", "50%")));
         assert_target(f, 0, "hugepages 2048kB", HP "nr_hugepages", "4096");
-        plan(f, PROFILE(SET("page_size", "1G"), SET("total", "2G")));
+        tl_plan(f, PROFILE(SET("page_size", "1G"), SET("total", "2G")));
         assert_target(f, 0, "hugepages 1048576kB", "sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
                       "2");
         /* no 1G per-node pools in this tree */
-        plan(f, PROFILE(SET("page_size", "1G"), SET("per_node", "1")));
-        assert_int_equal(f->targets.n, 0);
-        assert_true(tl_has_note(&f->targets, "no node offers"));
+        tl_plan(f, PROFILE(SET("page_size", "1G"), SET("per_node", "1")));
+        assert_int_equal(f->targets->n, 0);
+        assert_true(tl_has_note(f->targets, "no node offers"));
 }
 
 static void test_a_kernel_without_the_page_size_gets_a_note(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
 
         tl_rm_rf(f->root.path);
         tl_write(f->dir, "root/proc/meminfo", "MemTotal: 1 kB\n");
-        plan(f, PROFILE(SET("total", "16")));
-        assert_int_equal(f->targets.n, 0);
-        assert_true(tl_has_note(&f->targets, "this kernel has no 2M huge pages"));
+        tl_plan(f, PROFILE(SET("total", "16")));
+        assert_int_equal(f->targets->n, 0);
+        assert_true(tl_has_note(f->targets, "this kernel has no 2M huge pages"));
 }
 
 static void test_restore_keeps_the_entry_while_vms_hold_the_pages(void **state)
 {
-        struct fixture *f = *state;
+        struct tl_plan_fixture *f = *state;
         struct rollback *again = NULL;
         struct apply_stats st;
         bool stale = false;
 
-        plan(f, PROFILE(SET("total", "16")));
-        assert_int_equal(settings_apply(&f->root, f->rb, &f->targets, &st), 0);
+        tl_plan(f, PROFILE(SET("total", "16")));
+        assert_int_equal(settings_apply(&f->root, f->rb, f->targets, &st), 0);
         assert_int_equal(st.applied, 1);
         /* a VM took 12 of the 16 pages */
         tl_write(f->dir, "root/" HP "free_hugepages", "4\n");
@@ -198,7 +177,7 @@ static void test_restore_keeps_the_entry_while_vms_hold_the_pages(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, tl_plan_fixture_teardown)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_amounts_are_pages_memory_or_a_share),
                 cmocka_unit_test(test_restore_may_not_go_below_the_pages_in_use),
