@@ -11,7 +11,7 @@ BUILD      ?= build
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libvirt numa libsystemd inih libxml-2.0
+PKGS       := libvirt numa libsystemd libxml-2.0
 CFLAGS     ?= -O2 -g
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
               -Wstrict-prototypes -Wpointer-arith -Wvla -Wno-unused-parameter
@@ -40,7 +40,7 @@ SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c
 
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \
-                  libsystemd-dev libinih-dev libcmocka-dev libxml2-dev mandoc systemd
+                  libsystemd-dev libcmocka-dev libxml2-dev mandoc systemd
 DEB_FUZZ_DEPS  := clang libclang-rt-dev
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
                   qemu-system-x86 busybox-static systemd util-linux debootstrap \

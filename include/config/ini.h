@@ -27,6 +27,9 @@ struct conf_parser {
         /* Each "key = value" line: section, key and value trimmed. */
         int (*entry)(void *userdata, const char *section, const char *key, const char *value,
                      unsigned line, struct conf_error *err);
+        /* Is the key a list option (its continuation lines joined with ", ")?
+         * NULL: none is. */
+        bool (*is_list)(void *userdata, const char *section, const char *key);
 };
 
 /* Parse INI text. Stops at the first error: -EINVAL with err set. */

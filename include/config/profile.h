@@ -48,6 +48,16 @@ extern const struct conf_option profile_main_options[];
 /* Look up a non-sysctl key; NULL if unknown. */
 const struct setting_key *profile_key_lookup(const char *section, const char *key);
 
+/* tuned's key names where the meaning is the same: [disk] elevator is
+ * scheduler, readahead is read_ahead_kb (its value in KiB, or in 512-byte
+ * sectors with an "s" after the number: *ret_value is then the value in
+ * KiB, else NULL). Returns the key to use, key itself if not an alias. */
+const char *profile_key_alias(const char *section, const char *key, const char *value, char **ret_value);
+
+/* Is the key a list option ([main] include, [disk] devices, ...)? Its
+ * continuation lines are joined with commas (src/config/ini.c). */
+bool profile_key_is_list(const char *section, const char *key);
+
 /* Is this a valid sysctl key: dot-separated [A-Za-z0-9_-]+ components,
  * no '/', no empty component (so no "..", no leading or trailing dot)? */
 bool profile_sysctl_key_valid(const char *key);

@@ -20,7 +20,9 @@ void settings_log_notes(const struct target_list *l);
  * takes its plan from here, so that they all see the same targets.
  *
  * [sysctl] keys become proc/sys paths, [vm] and [ksm] keys go through
- * profile_keys[], [disk] rules reach every matching whole disk under
+ * profile_keys[], [cpu] keys reach every cpufreq policy or CPU and
+ * force_latency the idle states' disable files (plan-cpu.c), [hugepages]
+ * the host's or every node's pool (plan-hugepages.c), [disk] rules reach every matching whole disk under
  * sys/block (partitions skipped; loop, zram and ram only when matched by a
  * glob that names them explicitly; paths of a request-based device-mapper
  * device such as dm-multipath skipped: the dm device schedules their I/O).

@@ -77,7 +77,8 @@ const struct conf_option conf_options[] = {
         {},
 };
 
-static const char *const conf_sections[] = { "vmtuned", "balancer", "sysctl", "vm", "ksm", "disk", NULL };
+static const char *const conf_sections[] = { "vmtuned", "balancer", "sysctl", "vm", "ksm", "disk", "cpu", "hugepages",
+                                             NULL };
 
 /* Portable group names (POSIX): letters, digits, '.', '_', '-', not
  * starting with '-'; 32 characters, as shadow's groupadd allows. */
@@ -172,7 +173,8 @@ static int conf_on_section(void *userdata, const char *section, struct conf_erro
         for (const char *const *s = conf_sections; *s; s++)
                 if (streq(*s, section))
                         return 0;
-        conf_error_set(err, "[%s]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk)", section);
+        conf_error_set(err, "[%s]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk, cpu, "
+                       "hugepages)", section);
         return -EINVAL;
 }
 
@@ -193,8 +195,12 @@ static int add_override(struct vmtuned_conf *conf, const char *section, const ch
                         const char *value, unsigned line, struct conf_error *err)
 {
         struct profile view = { .settings = conf->overrides, .n_settings = conf->n_overrides };
+        _cleanup_free_ char *converted = NULL;
         int r;
 
+        key = profile_key_alias(section, key, value, &converted);
+        if (converted)
+                value = converted;
         r = profile_check_setting(section, key, value, err);
         if (r < 0)
                 return r;
@@ -226,12 +232,22 @@ static int conf_on_entry(void *userdata, const char *section, const char *key, c
         return 0;
 }
 
+static bool conf_is_list(void *userdata, const char *section, const char *key)
+{
+        const struct conf_option *opt;
+
+        if (profile_section_is_setting(section))
+                return profile_key_is_list(section, key);
+        opt = conf_option_lookup(section, key);
+        return opt && (opt->type == OPT_GLOB_LIST || opt->type == OPT_NAME_LIST);
+}
+
 int conf_load(const char *path, bool must_exist, struct vmtuned_conf **ret, struct conf_error *err)
 {
         _cleanup_free_ char *text = NULL;
         struct vmtuned_conf *conf;
         struct conf_parser parser = {
-                .file = path, .section = conf_on_section, .entry = conf_on_entry,
+                .file = path, .section = conf_on_section, .entry = conf_on_entry, .is_list = conf_is_list,
         };
         int r;
 

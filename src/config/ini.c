@@ -1,17 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Reading INI text, for profiles and the config file, with inih.
+/* Reading INI text, for profiles and the config file: our own reader, so
+ * that the syntax does not change with how a library was built (Debian's
+ * inih, used before, cut lines at 200 bytes and parsed the rest as a line
+ * of its own), and tuned users find what they know. The syntax we accept:
  *
- * inih's behaviour depends on how it was built, and Debian's libinih1 (55)
- * is built with: multi-line continuation on (an indented line continues the
- * previous value), inline comments only with ';' after white space (no
- * inline '#'), ':' accepted as well as '=', a 200-byte line buffer (a longer
- * line is silently split in two and the rest parsed as a line of its own),
- * and a handler without line numbers. So that the syntax does not change
- * with the build, and tuned users find what they know, our reader hands
- * inih one normalized line at a time. The syntax we accept:
- *
- *   - leading white space is ignored: an indented line is an ordinary line,
- *     never a continuation (there are no multi-line values);
  *   - a line starting with '#' or ';' is a comment;
  *   - '#' or ';' after white space starts a comment to the end of the line,
  *     as in tuned's profiles ("vm.swappiness = 10  # why"); inside a word
@@ -20,8 +12,13 @@
  *   - any other non-blank line is "key = value" with '=' (':' is not a
  *     separator); the value may be empty; white space around key and value
  *     is dropped; a key before the first section is an error;
- *   - a line longer than inih's buffer allows (198 characters on Debian,
- *     once comments and surrounding white space are removed) is an error;
+ *   - leading white space is ignored, with one exception: an indented line
+ *     right after a "key = value" (or its continuation) that is neither a
+ *     section nor has an '=' continues the value (INI continuation), so a
+ *     30-name exclude= can be spread over lines. A list option joins the
+ *     parts with ", " (a part that ends or starts with a comma: " "), any
+ *     other with " ". A blank or comment-only line ends the value;
+ *   - lines have no length limit (the file has: 1 MiB);
  *   - a UTF-8 byte order mark at the start and "\r\n" line ends are fine;
  *   - section names, keys and values are UTF-8 without control characters
  *     (C0, DEL, C1); a tab inside a value is white space and allowed.
@@ -32,12 +29,9 @@
  *     local overrides) may override a key: that is inheritance, and last
  *     wins.
  *
- * Line numbers: our reader counts the lines it hands out; inih calls the
- * handler right after reading the line that produced it and never reads
- * ahead, so the count is the current key's line.
+ * Line numbers: a value's messages name its key's line.
  */
 #include <fcntl.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -85,13 +79,22 @@ struct reader {
         const char *pos;              /* start of the next line */
         unsigned line;                /* number of the line last handed out */
         bool in_section;
-        char section[INI_MAX_LINE];   /* the current one, whole: inih cuts names at 49 characters */
+        char section[256];            /* the current one */
         const struct conf_parser *p;
         struct conf_error *err;
         int error;                    /* first error; reading stops there */
         struct seen_key *seen;        /* the current section's keys */
         size_t n_seen;
 };
+
+/* Exchange rd->line and *line: errors of a continued value name its key's line. */
+static void swap_line(struct reader *rd, unsigned *line)
+{
+        unsigned t = rd->line;
+
+        rd->line = *line;
+        *line = t;
+}
 
 static void seen_clear(struct reader *rd)
 {
@@ -198,34 +201,6 @@ static int check_entry(struct reader *rd, const char *s, size_t n)
         return reader_fail(rd, -EINVAL);
 }
 
-/* inih's ini_reader: the next line, normalized (see the top of this file). */
-static char *reader_next(char *buf, int size, void *userdata)
-{
-        struct reader *rd = userdata;
-        const char *eol, *start, *end;
-        size_t n;
-
-        if (rd->error < 0 || !*rd->pos)
-                return NULL;
-        eol = strchrnul(rd->pos, '\n');
-        rd->line++;
-        line_content(rd->pos, eol, &start, &end);
-        rd->pos = *eol ? eol + 1 : eol;
-        n = (size_t) (end - start);
-        if (size < 2 || n > (size_t) size - 2) {
-                conf_error_set(rd->err, "line too long (allowed: at most %d characters without comments)",
-                               size > 2 ? size - 2 : 0);
-                reader_fail(rd, -EINVAL);
-                return NULL;
-        }
-        if (n > 0 && (*start == '[' ? check_section(rd, start, n) : check_entry(rd, start, n)) < 0)
-                return NULL;
-        memcpy(buf, start, n);
-        buf[n] = '\n';
-        buf[n + 1] = '\0';
-        return buf;
-}
-
 /* Keys and values are text (text_problem). On error fills rd->err. */
 static int check_key_value(struct reader *rd, const char *key, const char *value)
 {
@@ -254,18 +229,11 @@ static unsigned seen_before(struct reader *rd, const char *key)
         return 0;
 }
 
-static int handle_entry(void *userdata, const char *section, const char *key, const char *value)
+static int handle_entry(struct reader *rd, const char *key, const char *value)
 {
-        struct reader *rd = userdata;
         unsigned first;
         int r;
 
-        if (rd->error < 0)
-                return 0;
-        /* Builds with INI_CALL_HANDLER_ON_NEW_SECTION call us for section
-         * headers too (key NULL): our reader has seen those already. */
-        if (!key || !value)
-                return 1;
         r = check_key_value(rd, key, value);
         if (r == 0 && (first = seen_before(rd, key)) > 0) {
                 conf_error_set(rd->err, "key %s given twice in [%s]: lines %u and %u "
@@ -275,36 +243,94 @@ static int handle_entry(void *userdata, const char *section, const char *key, co
         }
         if (r == 0)
                 r = rd->p->entry(rd->p->userdata, rd->section, key, value, rd->line, rd->err);
-        if (r < 0) {
-                reader_fail(rd, r);
-                return 0;
+        return r < 0 ? reader_fail(rd, r) : 0;
+}
+
+static char *trimmed(const char *s, const char *end)
+{
+        while (s < end && is_blank(*s))
+                s++;
+        while (end > s && is_blank(end[-1]))
+                end--;
+        return xasprintf("%.*s", (int) (end - s), s);
+}
+
+/* The continuation of a value: the content of the line at pos if that line
+ * is indented, not empty (comments removed) and neither a section nor a
+ * "key = value". */
+static bool continuation(const char *pos, const char **ret_start, const char **ret_end, const char **ret_next)
+{
+        const char *eol = strchrnul(pos, '\n'), *s, *e;
+
+        if (!is_blank(*pos))
+                return false;
+        line_content(pos, eol, &s, &e);
+        if (s == e || *s == '[' || memchr(s, '=', (size_t) (e - s)))
+                return false;
+        *ret_start = s;
+        *ret_end = e;
+        *ret_next = *eol ? eol + 1 : eol;
+        return true;
+}
+
+/* One "key = value", with its continuation lines joined as the option's
+ * type wants (conf_parser.is_list): list items with ", " (or " " next to
+ * a comma already there), other text with " ". */
+static int read_entry(struct reader *rd, const char *s, const char *e)
+{
+        const char *eq = memchr(s, '=', (size_t) (e - s)), *cs, *ce, *next;
+        _cleanup_free_ char *key = trimmed(s, eq);
+        _cleanup_free_ char *value = trimmed(eq + 1, e);
+        unsigned key_line = rd->line;
+        int r;
+
+        while (continuation(rd->pos, &cs, &ce, &next)) {
+                bool list = rd->p->is_list && rd->p->is_list(rd->p->userdata, rd->section, key);
+                size_t len = strlen(value);
+                const char *sep = " ";
+                char *joined;
+
+                if (len == 0)
+                        sep = "";
+                else if (list && value[len - 1] != ',' && *cs != ',')
+                        sep = ", ";
+                joined = xasprintf("%s%s%.*s", value, sep, (int) (ce - cs), cs);
+                free(value);
+                value = joined;
+                rd->pos = next;
+                rd->line++;
         }
-        return 1;
+        /* Messages name the key's line. */
+        swap_line(rd, &key_line);
+        r = handle_entry(rd, key, value);
+        swap_line(rd, &key_line);
+        return r;
 }
 
 int conf_parse_text(const char *text, const struct conf_parser *p, struct conf_error *err)
 {
         struct reader rd = { .pos = text, .p = p, .err = err };
-        int r;
 
         if (startswith(text, "\xEF\xBB\xBF"))
                 rd.pos += 3;
-        r = ini_parse_stream(reader_next, &rd, handle_entry, &rd);
+        while (rd.error == 0 && *rd.pos) {
+                const char *eol = strchrnul(rd.pos, '\n'), *start, *end;
+                size_t n;
+
+                rd.line++;
+                line_content(rd.pos, eol, &start, &end);
+                rd.pos = *eol ? eol + 1 : eol;
+                n = (size_t) (end - start);
+                if (n == 0)
+                        continue;
+                if (*start == '[')
+                        (void) check_section(&rd, start, n);
+                else if (check_entry(&rd, start, n) == 0)
+                        (void) read_entry(&rd, start, end);
+        }
         seen_clear(&rd);
         free(rd.seen);
-        if (rd.error < 0)
-                return rd.error;
-        if (r > 0) {
-                /* Our reader lets only well-formed lines through, so this
-                 * is a line inih reads differently from us. */
-                conf_error_set(err, "%s:%d: syntax error", p->file, r);
-                return -EINVAL;
-        }
-        if (r < 0) {
-                conf_error_set(err, "%s: cannot parse: out of memory", p->file);
-                return -ENOMEM;
-        }
-        return 0;
+        return rd.error;
 }
 
 int conf_read_file(const char *path, char **ret, struct conf_error *err)

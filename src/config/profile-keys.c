@@ -3,7 +3,9 @@
  * file each key sets (the settings engine uses .path) and the man page; and
  * the one validator of setting sections, shared by profiles and the config
  * file's local overrides (profile_check_setting). */
+#include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "config/profile.h"
@@ -11,6 +13,8 @@
 #include "config/ini.h"
 #include "config/option.h"
 #include "base/util.h"
+#include "tuning/cpu-policy.h"
+#include "tuning/hugepages-policy.h"
 
 /* The kernel reads most of these knobs with kstrtouint(). */
 #define KERNEL_UINT_MAX ((long) (UINT_MAX > LONG_MAX ? LONG_MAX : UINT_MAX))
@@ -18,7 +22,13 @@
 #define THP "sys/kernel/mm/transparent_hugepage/"
 #define KSM "sys/kernel/mm/ksm/"
 
+#define CPU "sys/devices/system/cpu/"
+
 static bool scheduler_name_valid(const char *name);
+static bool governor_name_valid(const char *name);
+static bool epb_valid(const char *value);
+static bool force_latency_valid(const char *value);
+static bool hugepages_amount_valid(const char *value);
 
 /* One row: the key, its kernel file, and the option row that checks its value. */
 #define KEY(sec, k, p, ...)                                                   \
@@ -106,6 +116,49 @@ const struct setting_key profile_keys[] = {
             .help = "Read-ahead in KiB (queue/read_ahead_kb)."),
         KEY("disk", "nr_requests", NULL, INT_RANGE(4, KERNEL_UINT_MAX), .allow_greater = true,
             .help = "Request queue depth (queue/nr_requests)."),
+
+        /* [cpu]: the per-CPU and per-policy keys (path NULL) reach every
+         * CPU or cpufreq policy of the host (plan-cpu.c). */
+        KEY("cpu", "governor", NULL, .type = OPT_NAME_LIST, .min = 1,
+            .item_valid = governor_name_valid, .item_rule = "governor names ([a-z0-9_-]), '|' as in tuned allowed",
+            .help = "cpufreq governor of every policy, with fallbacks: the first one the policy offers in "
+                    "scaling_available_governors (\"performance,schedutil\")."),
+        KEY("cpu", "energy_perf_bias", NULL, .type = OPT_STRING,
+            .item_valid = epb_valid, .item_rule = "performance (0), normal (6), powersave (15), or 0..15",
+            .help = "Energy/performance bias of every CPU (cpuN/power/energy_perf_bias): performance, normal, "
+                    "powersave as in tuned, or a number 0 (performance) to 15 (power saving)."),
+        KEY("cpu", "energy_performance_preference", NULL, .type = OPT_NAME_LIST, .min = 1,
+            .item_valid = scheduler_name_valid, .item_rule = "preference names ([a-z0-9_-])",
+            .help = "Energy-performance preference of every cpufreq policy (intel_pstate, amd-pstate), with "
+                    "fallbacks: the first one offered in energy_performance_available_preferences."),
+        KEY("cpu", "min_perf_pct", CPU "intel_pstate/min_perf_pct", INT_RANGE(0, 100),
+            .help = "intel_pstate: lowest performance state, in percent of the highest (100: always full speed)."),
+        KEY("cpu", "max_perf_pct", CPU "intel_pstate/max_perf_pct", INT_RANGE(0, 100),
+            .help = "intel_pstate: highest performance state, in percent of the highest."),
+        KEY("cpu", "force_latency", NULL, .type = OPT_STRING,
+            .item_valid = force_latency_valid,
+            .item_rule = "alternatives separated by '|': cstate.id:N, cstate.id_no_zero:N or microseconds",
+            .help = "Deepest idle states allowed, as tuned's force_latency: the exit latency of C-state N "
+                    "(cstate.id:N; cstate.id_no_zero:N skips a state of latency 0) or a number of "
+                    "microseconds, the first alternative of \"A|B\" that resolves; every idle state with a "
+                    "longer exit latency is disabled on every CPU (cpuN/cpuidle/stateM/disable)."),
+
+        /* [hugepages]: static huge pages (plan-hugepages.c). */
+        KEY("hugepages", "page_size", NULL, CHOICES("2M", "1G"), .default_value = "2M",
+            .help = "Size of the huge pages this section reserves: 2M or 1G (1G pages are often only "
+                    "available at boot, when memory is not yet fragmented)."),
+        KEY("hugepages", "total", NULL, .type = OPT_STRING,
+            .item_valid = hugepages_amount_valid, .item_rule = HUGEPAGES_AMOUNT_RULE,
+            .help = "Huge pages reserved host-wide (hugepages-SIZE/nr_hugepages): a count, an amount of memory "
+                    "(8G), or a percentage of MemTotal (25%); the kernel spreads them over the nodes."),
+        KEY("hugepages", "per_node", NULL, .type = OPT_STRING,
+            .item_valid = hugepages_amount_valid, .item_rule = HUGEPAGES_AMOUNT_RULE,
+            .help = "Huge pages reserved on every NUMA node (nodeN/hugepages/hugepages-SIZE/nr_hugepages): a "
+                    "count, an amount of memory (8G), or a percentage of the node's memory (25%); wins over total."),
+        KEY("hugepages", "overcommit", NULL, .type = OPT_STRING,
+            .item_valid = hugepages_amount_valid, .item_rule = HUGEPAGES_AMOUNT_RULE,
+            .help = "Surplus huge pages the kernel may allocate beyond the reserved ones when asked "
+                    "(nr_overcommit_hugepages): a count, an amount of memory or a percentage of MemTotal."),
         {},
 };
 
@@ -118,7 +171,7 @@ const struct conf_option profile_main_options[] = {
         {},
 };
 
-static const char *const setting_sections[] = { "sysctl", "vm", "ksm", "disk", NULL };
+static const char *const setting_sections[] = { "sysctl", "vm", "ksm", "disk", "cpu", "hugepages", NULL };
 
 static bool is_alnum(char c)
 {
@@ -134,6 +187,43 @@ static bool scheduler_name_valid(const char *name)
                       *name == '_' || *name == '-'))
                         return false;
         return true;
+}
+
+/* tuned separates governor fallbacks with '|': accepted inside an item. */
+static bool governor_name_valid(const char *name)
+{
+        _cleanup_free_ char *copy = xstrdup(name);
+        char *save = NULL;
+        bool any = false;
+
+        for (char *t = strtok_r(copy, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+                if (!scheduler_name_valid(t))
+                        return false;
+                any = true;
+        }
+        return any && name[strlen(name) - 1] != '|' && name[0] != '|';
+}
+
+static bool epb_valid(const char *value)
+{
+        int v;
+
+        return cpu_epb_parse(value, &v) == 0;
+}
+
+static bool force_latency_valid(const char *value)
+{
+        struct latency_alt alts[FORCE_LATENCY_ALTS_MAX];
+        size_t n;
+
+        return force_latency_parse(value, alts, &n) == 0;
+}
+
+static bool hugepages_amount_valid(const char *value)
+{
+        struct hugepages_amount a;
+
+        return hugepages_amount_parse(value, &a) == 0;
 }
 
 bool profile_sysctl_key_valid(const char *key)
@@ -195,6 +285,57 @@ const struct setting_key *profile_key_lookup(const char *section, const char *ke
         return NULL;
 }
 
+/* tuned's readahead: KiB, or 512-byte sectors with a word starting with
+ * 's' after the number ("8192 s"), as tuned's disk plugin reads it; a
+ * leading '>' as everywhere in tuned. NULL if it is not such a value. */
+static char *readahead_to_kb(const char *value)
+{
+        const char *p = value;
+        bool greater = *p == '>';
+        unsigned long long v;
+        char *end;
+
+        if (greater)
+                p++;
+        if (*p < '0' || *p > '9')
+                return NULL;
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (errno || v > (unsigned long long) KERNEL_UINT_MAX * 2)
+                return NULL;
+        while (*end == ' ' || *end == '\t')
+                end++;
+        if (*end == 's')
+                v /= 2;
+        else if (*end)
+                return NULL;
+        return xasprintf("%s%llu", greater ? ">" : "", v);
+}
+
+const char *profile_key_alias(const char *section, const char *key, const char *value, char **ret_value)
+{
+        *ret_value = NULL;
+        if (!streq(section, "disk"))
+                return key;     /* [cpu], [sysctl], [vm]: tuned's names are ours */
+        if (streq(key, "elevator"))
+                return "scheduler";
+        if (streq(key, "readahead")) {
+                *ret_value = readahead_to_kb(value);
+                return "read_ahead_kb";
+        }
+        return key;
+}
+
+bool profile_key_is_list(const char *section, const char *key)
+{
+        const struct setting_key *k;
+
+        if (streq(section, "main"))
+                return streq(key, "include");
+        k = profile_key_lookup(section, key);
+        return k && (k->check->type == OPT_GLOB_LIST || k->check->type == OPT_NAME_LIST);
+}
+
 static int unknown_key(const char *section, const char *key, struct conf_error *err)
 {
         char allowed[768] = "";
@@ -242,7 +383,8 @@ int profile_check_setting(const char *section, const char *key, const char *valu
         if (streq(section, "sysctl"))
                 return check_sysctl(key, value, err);
         if (!profile_section_is_setting(section)) {
-                conf_error_set(err, "[%s] %s: unknown section (allowed: sysctl, vm, ksm, disk)", section, key);
+                conf_error_set(err, "[%s] %s: unknown section (allowed: sysctl, vm, ksm, disk, cpu, hugepages)",
+                               section, key);
                 return -EINVAL;
         }
         k = profile_key_lookup(section, key);

@@ -92,7 +92,7 @@ static int on_section(void *userdata, const char *section, struct conf_error *er
 {
         if (streq(section, "main") || profile_section_is_setting(section))
                 return 0;
-        conf_error_set(err, "[%s]: unknown section (allowed: main, sysctl, vm, ksm, disk)", section);
+        conf_error_set(err, "[%s]: unknown section (allowed: main, sysctl, vm, ksm, disk, cpu, hugepages)", section);
         return -EINVAL;
 }
 
@@ -127,10 +127,14 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                     unsigned line, struct conf_error *err)
 {
         struct parsed *ps = userdata;
+        _cleanup_free_ char *converted = NULL;
         int r;
 
         if (streq(section, "main"))
                 return main_entry(ps, key, value, line, err);
+        key = profile_key_alias(section, key, value, &converted);
+        if (converted)
+                value = converted;
         r = profile_check_setting(section, key, value, err);
         if (r < 0)
                 return r;
@@ -139,6 +143,11 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                 .file = (char *) ps->file, .line = line,
         });
         return 0;
+}
+
+static bool on_is_list(void *userdata, const char *section, const char *key)
+{
+        return profile_key_is_list(section, key);
 }
 
 struct search {
@@ -223,6 +232,7 @@ static int resolve_file(const struct search *s, const struct chain *me, const ch
         struct parsed ps = { .file = path };
         const struct conf_parser parser = {
                 .file = path, .userdata = &ps, .section = on_section, .entry = on_entry,
+                .is_list = on_is_list,
         };
         int r;
 

@@ -8,6 +8,7 @@
 #include "base/kfile.h"
 #include "base/log.h"
 #include "tuning/absent.h"
+#include "tuning/hugepages-policy.h"
 #include "tuning/rollback.h"
 #include "base/util.h"
 
@@ -107,6 +108,11 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
                  * restore still recognises it as ours and puts the original back. */
                 if (r < 0)
                         log_skip(t, "wrote %s, but cannot read it back: %s", desired, strerror(-r));
+                else if (hugepages_path_is_nr(t->path))
+                        /* The kernel reserves what it finds free and contiguous. */
+                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                                  "%s: asked %s, got %s (fragmented memory, or not enough free)", t->key,
+                                  desired, after);
                 else
                         log_skip(t, "wrote %s, but the kernel reports \"%s\"", desired, after);
                 st->skipped++;

@@ -2,11 +2,13 @@
 /* Planning: a resolved profile to the targets of this host
  * (include/tuning/plan.h). Reads only what sys/block offers. */
 #include "tuning/plan.h"
+#include "plan-internal.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -28,7 +30,7 @@ static const struct {
 };
 
 
-static void target_add(struct target_list *l, char *key, char *path, const char *value,
+void plan_target_add(struct target_list *l, char *key, char *path, const char *value,
                        const struct setting *s, bool only_if_greater, bool selector)
 {
         l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
@@ -72,7 +74,7 @@ static char *sysctl_path(const char *key)
         return path;
 }
 
-static _printf_(3, 4) void note_add(struct target_list *l, const char *key, const char *fmt, ...)
+void plan_note_add(struct target_list *l, const char *key, const char *fmt, ...)
 {
         va_list ap;
         char *text;
@@ -108,20 +110,23 @@ static void plan_setting(const struct setting *s, struct target_list *l)
                  * KSM module (ksm.h), not kernel files. */
                 if (k && !k->path && streq(s->section, "ksm"))
                         return;
+                /* [cpu] keys without a kernel file reach every CPU (plan-cpu.c). */
+                if (k && !k->path && streq(s->section, "cpu"))
+                        return;
                 if (!k || !k->path) {
-                        note_add(l, NULL, "%s:%u: [%s] %s is not a known setting, ignoring",
+                        plan_note_add(l, NULL, "%s:%u: [%s] %s is not a known setting, ignoring",
                                  s->file ? s->file : "?", s->line, s->section, s->key);
                         return;
                 }
                 path = xstrdup(k->path);
         }
         if (!kfile_path_valid(path) || target_value_parse(s->value, &value, &greater) < 0) {
-                note_add(l, NULL, "%s:%u: [%s] %s=%s is not a valid setting, ignoring",
+                plan_note_add(l, NULL, "%s:%u: [%s] %s=%s is not a valid setting, ignoring",
                          s->file ? s->file : "?", s->line, s->section, s->key, s->value);
                 return;
         }
         selector = path_is_selector(path);
-        target_add(l, xasprintf("%s %s", s->section, s->key), TAKE_PTR(path), value, s,
+        plan_target_add(l, xasprintf("%s %s", s->section, s->key), TAKE_PTR(path), value, s,
                    greater, selector);
 }
 
@@ -133,7 +138,7 @@ static bool is_space_or(char c, const char *extra)
 }
 
 /* Split on separators (and white space), dropping empty items. */
-static char **split(const char *s, const char *separators, size_t *ret_n)
+char **plan_split(const char *s, const char *separators, size_t *ret_n)
 {
         char **items = NULL;
         size_t n = 0;
@@ -155,11 +160,47 @@ static char **split(const char *s, const char *separators, size_t *ret_n)
         return items;
 }
 
-static void strv_free_n(char **v, size_t n)
+void plan_strv_free(char **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 free(v[i]);
         free(v);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+        long x = *(const long *) a, y = *(const long *) b;
+
+        return (x > y) - (x < y);
+}
+
+int plan_list_numbered(const struct kroot *root, const char *dir, const char *prefix, long **ret, size_t *ret_n)
+{
+        long *v = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        r = kfile_opendir(root, dir, &d);
+        if (r < 0)
+                return r;
+        while ((de = readdir(d))) {
+                long num;
+
+                if (!startswith(de->d_name, prefix) || parse_long(de->d_name + strlen(prefix), 0, INT_MAX, &num) < 0)
+                        continue;
+                v = xreallocarray(v, n + 1, sizeof(*v));
+                v[n++] = num;
+        }
+        closedir(d);
+        if (n > 0)
+                qsort(v, n, sizeof(*v), cmp_long);
+        *ret = v;
+        *ret_n = n;
+        return 0;
 }
 
 static const char *device_class(const char *dev)
@@ -270,11 +311,11 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
                         return;
                 }
                 if (target_value_parse(s->value, &value, &greater) < 0) {
-                        note_add(l, NULL, "%s:%u: [disk] %s=%s is not a valid value, ignoring",
+                        plan_note_add(l, NULL, "%s:%u: [disk] %s=%s is not a valid value, ignoring",
                                  s->file ? s->file : "?", s->line, s->key, s->value);
                         return;
                 }
-                target_add(l, TAKE_PTR(key), TAKE_PTR(path), value, s, greater, false);
+                plan_target_add(l, TAKE_PTR(key), TAKE_PTR(path), value, s, greater, false);
                 return;
         }
 
@@ -284,17 +325,17 @@ static void plan_disk_knob(const struct kroot *root, const char *dev, const char
                 return;
         }
         if (r < 0) {
-                note_add(l, key, "%s: cannot read %s: %s, skipped", key, path, strerror(-r));
+                plan_note_add(l, key, "%s: cannot read %s: %s, skipped", key, path, strerror(-r));
                 return;
         }
-        wanted = split(s->value, ",", &n_wanted);
+        wanted = plan_split(s->value, ",", &n_wanted);
         choice = choose_scheduler(wanted, n_wanted, offered);
         if (choice)
-                target_add(l, TAKE_PTR(key), TAKE_PTR(path), choice, s, false, true);
+                plan_target_add(l, TAKE_PTR(key), TAKE_PTR(path), choice, s, false, true);
         else
-                note_add(l, key, "%s: none of \"%s\" is offered (the device has: %s), skipped", key, s->value,
+                plan_note_add(l, key, "%s: none of \"%s\" is offered (the device has: %s), skipped", key, s->value,
                          offered);
-        strv_free_n(wanted, n_wanted);
+        plan_strv_free(wanted, n_wanted);
 }
 
 /* Does dev carry I/O for a request-based device-mapper device (a path of
@@ -352,7 +393,7 @@ static bool disk_rules_load(const struct profile *p, struct disk_rules *ret)
         if (!any)
                 return false;
         if (devices)
-                r.globs = split(devices->value, ",", &r.n_globs);
+                r.globs = plan_split(devices->value, ",", &r.n_globs);
         *ret = r;
         return true;
 }
@@ -380,12 +421,12 @@ static void plan_disks(const struct kroot *root, const struct profile *p, struct
                 return;
         r = list_disks(root, &disks, &n_disks);
         if (r < 0)
-                note_add(l, NULL, "cannot list %s/sys/block: %s; [disk] settings skipped", root->path,
+                plan_note_add(l, NULL, "cannot list %s/sys/block: %s; [disk] settings skipped", root->path,
                          strerror(-r));
         for (size_t d = 0; d < n_disks; d++)
                 plan_disk(root, &rules, disks[d], l);
-        strv_free_n(rules.globs, rules.n_globs);
-        strv_free_n(disks, n_disks);
+        plan_strv_free(rules.globs, rules.n_globs);
+        plan_strv_free(disks, n_disks);
 }
 
 int settings_plan_device(const struct kroot *root, const struct profile *p, const char *dev,
@@ -407,7 +448,7 @@ int settings_plan_device(const struct kroot *root, const struct profile *p, cons
                 return -ENOENT;
         if (disk_rules_load(p, &rules)) {
                 plan_disk(root, &rules, dev, &l);
-                strv_free_n(rules.globs, rules.n_globs);
+                plan_strv_free(rules.globs, rules.n_globs);
         }
         *ret = l;
         return 0;
@@ -418,9 +459,11 @@ int settings_plan_as_written(const struct kroot *root, const struct profile *p, 
         struct target_list l = {};
 
         for (size_t i = 0; i < p->n_settings; i++)
-                if (!streq(p->settings[i].section, "disk"))
+                if (!streq(p->settings[i].section, "disk") && !streq(p->settings[i].section, "hugepages"))
                         plan_setting(&p->settings[i], &l);
         plan_disks(root, p, &l);
+        plan_cpu(root, p, &l);
+        plan_hugepages(root, p, &l);
         *ret = l;
         return 0;
 }

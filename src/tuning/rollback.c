@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "tuning/rollback.h"
+#include "tuning/hugepages-policy.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -557,6 +559,24 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
                                   "%s: leaving it at %s (original %s): %" PRIu64 " pages are merged, and the "
                                   "kernel changes it only with nothing merged; not unmerging them for it%s",
                                   e->key, current, e->original, merged, kept_note);
+                        return KEPT;
+                }
+        }
+        /* Giving huge pages back must not take the ones a running VM holds:
+         * below them, the kernel would make them surplus pages, freed when
+         * the VM stops and never reserved again for its restart. */
+        if (hugepages_path_is_nr(e->path)) {
+                _cleanup_free_ char *free_path = xasprintf("%.*s/free_hugepages",
+                                                           (int) (strlen(e->path) - strlen("/nr_hugepages")), e->path);
+                long original, nr;
+                uint64_t free_pages, in_use;
+
+                if (parse_long(e->original, 0, LONG_MAX, &original) == 0 &&
+                    parse_long(current, 0, LONG_MAX, &nr) == 0 && kfile_read_u64(root, free_path, &free_pages) == 0 &&
+                    !hugepages_restore_allowed((uint64_t) original, (uint64_t) nr, free_pages, &in_use)) {
+                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                                  "%s: leaving it at %s (original %s): %" PRIu64 " huge pages are in use, by "
+                                  "running VMs most likely%s", e->key, current, e->original, in_use, kept_note);
                         return KEPT;
                 }
         }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "testlib.h"
+#include "tuning/plan.h"
+#include "tuning/target.h"
 
 #include <setjmp.h>
 #include <stdint.h>
@@ -552,5 +554,41 @@ int tl_env_teardown(void **state)
         tl_rm_rf(e->dir);
         free(e->dir);
         free(e);
+        return 0;
+}
+
+const struct target *tl_find_target(const struct target_list *l, const char *key)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i].key, key) == 0)
+                        return &l->v[i];
+        return NULL;
+}
+
+bool tl_has_note(const struct target_list *l, const char *text)
+{
+        for (size_t i = 0; i < l->n_notes; i++)
+                if (strstr(l->notes[i].text, text))
+                        return true;
+        return false;
+}
+
+void tl_plan(struct tl_plan_fixture *f, const struct profile *p)
+{
+        if (!f->targets)
+                f->targets = xcalloc(1, sizeof(*f->targets));
+        target_list_free(f->targets);
+        assert_int_equal(settings_plan(&f->root, p, f->targets), 0);
+}
+
+int tl_plan_fixture_teardown(void **state)
+{
+        struct tl_plan_fixture *f = *state;
+
+        if (f->targets)
+                target_list_free(f->targets);
+        free(f->targets);
+        tl_close_root_and_journal(f->dir, &f->root, f->rb);
+        free(f);
         return 0;
 }

@@ -59,6 +59,25 @@ void tl_close_root_and_journal(char *dir, struct kroot *root, struct rollback *r
                             .settings = (struct setting[]){ __VA_ARGS__ },           \
                             .n_settings = sizeof((struct setting[]){ __VA_ARGS__ }) / sizeof(struct setting) })
 
+/* The fixture of the planning tests of [cpu] and [hugepages]: a kernel
+ * tree and journal (tl_open_root_and_journal) and the last plan. */
+struct profile;
+struct tl_plan_fixture {
+        char *dir;
+        struct kroot root;
+        struct rollback *rb;
+        struct target_list *targets;
+};
+/* Plan p on f's root into f->targets (the earlier plan freed). */
+void tl_plan(struct tl_plan_fixture *f, const struct profile *p);
+/* cmocka teardown for *state == a malloc'd tl_plan_fixture. */
+int tl_plan_fixture_teardown(void **state);
+
+/* A plan's target by key, or NULL; does one of its notes contain text? */
+struct target_list;
+const struct target *tl_find_target(const struct target_list *l, const char *key);
+bool tl_has_note(const struct target_list *l, const char *text);
+
 /* One file of a fixture tree: its path below the tree, and what it holds. */
 struct tl_file {
         const char *rel;

@@ -714,6 +714,175 @@ static void test_invalid_utf8_and_a_key_given_twice_are_refused_with_file_line_a
                             "vmtuned.conf:4: [sysctl] vm.sw\\xfeppiness", "invalid UTF-8 byte 0xfe");
 }
 
+/* --- issue 16: [cpu] and [hugepages] -------------------------------------- */
+
+#define CPUD "sys/devices/system/cpu/"
+#define HP2M "sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define NODED "sys/devices/system/node/"
+
+/* An intel_pstate host of two CPUs with idle states, two memory nodes. A
+ * fixture's free_hugepages cannot follow nr_hugepages as the kernel's does:
+ * it says more pages are free than any pool holds, so none is in use. */
+static const struct tl_file cpu_hp_files[] = {
+        { CPUD "cpufreq/policy0/scaling_available_governors", "performance powersave\n" },
+        { CPUD "cpufreq/policy0/scaling_governor", "powersave\n" },
+        { CPUD "cpufreq/policy1/scaling_available_governors", "performance powersave\n" },
+        { CPUD "cpufreq/policy1/scaling_governor", "powersave\n" },
+        { CPUD "cpu0/power/energy_perf_bias", "6\n" },
+        { CPUD "cpu1/power/energy_perf_bias", "6\n" },
+        { CPUD "intel_pstate/min_perf_pct", "30\n" },
+        { CPUD "cpu0/cpuidle/state0/latency", "0\n" },
+        { CPUD "cpu0/cpuidle/state0/disable", "0\n" },
+        { CPUD "cpu0/cpuidle/state1/latency", "2\n" },
+        { CPUD "cpu0/cpuidle/state1/disable", "0\n" },
+        { CPUD "cpu0/cpuidle/state2/latency", "133\n" },
+        { CPUD "cpu0/cpuidle/state2/disable", "0\n" },
+        { CPUD "cpu1/cpuidle/state0/latency", "0\n" },
+        { CPUD "cpu1/cpuidle/state0/disable", "0\n" },
+        { CPUD "cpu1/cpuidle/state2/latency", "133\n" },
+        { CPUD "cpu1/cpuidle/state2/disable", "0\n" },
+        { HP2M "nr_hugepages", "0\n" },
+        { HP2M "free_hugepages", "100000\n" },
+        { HP2M "nr_overcommit_hugepages", "0\n" },
+        { NODED "node0/meminfo", "Node 0 MemTotal:  1048576 kB\nNode 0 MemFree:  524288 kB\n" },
+        { NODED "node0/hugepages/hugepages-2048kB/nr_hugepages", "0\n" },
+        { NODED "node0/hugepages/hugepages-2048kB/free_hugepages", "100000\n" },
+        { NODED "node1/meminfo", "Node 1 MemTotal:  2097152 kB\nNode 1 MemFree:  524288 kB\n" },
+        { NODED "node1/hugepages/hugepages-2048kB/nr_hugepages", "2\n" },
+        { NODED "node1/hugepages/hugepages-2048kB/free_hugepages", "100000\n" },
+};
+
+static const struct tl_file cpu_hp_applied[] = {
+        { CPUD "cpufreq/policy0/scaling_governor", "performance" },
+        { CPUD "cpufreq/policy1/scaling_governor", "performance" },
+        { CPUD "cpu1/power/energy_perf_bias", "0" },
+        { CPUD "intel_pstate/min_perf_pct", "100" },
+        { CPUD "cpu0/cpuidle/state1/disable", "0" },
+        { CPUD "cpu0/cpuidle/state2/disable", "1" },
+        { CPUD "cpu1/cpuidle/state2/disable", "1" },
+        { NODED "node0/hugepages/hugepages-2048kB/nr_hugepages", "128" },
+        { NODED "node1/hugepages/hugepages-2048kB/nr_hugepages", "256" },
+        { HP2M "nr_overcommit_hugepages", "8" },
+};
+
+/* tuned's keys, a governor list over a continuation line. */
+static const char cpu_hp_profile[] =
+        "[main]\n"
+        "include = test\n"
+        "[cpu]\n"
+        "governor = schedutil,\n"
+        "    performance\n"
+        "energy_perf_bias = performance\n"
+        "min_perf_pct = 100\n"
+        "force_latency = cstate.id_no_zero:1|3\n"
+        "[hugepages]\n"
+        "per_node = 25%\n"
+        "overcommit = 16M\n";
+
+static int setup_cpu_hp(void **state)
+{
+        struct tl_env *e;
+
+        setup(state);
+        e = *state;
+        tl_write_files(e->root, cpu_hp_files, ARRAY_SIZE(cpu_hp_files));
+        tl_write(e->profiles, "cpuhp.conf", cpu_hp_profile);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = cpuhp\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = keep\n");
+        return 0;
+}
+
+static void assert_cpu_hp_applied(const struct tl_env *e)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(cpu_hp_applied); i++)
+                assert_value(e, cpu_hp_applied[i].rel, cpu_hp_applied[i].content);
+}
+
+static void assert_cpu_hp_originals(const struct tl_env *e)
+{
+        tl_assert_originals(e->root, cpu_hp_files, ARRAY_SIZE(cpu_hp_files));
+}
+
+static void test_cpu_and_hugepages_come_back_after_stop_and_after_kill9(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon d1, d2, d3;
+
+        start_ok(e, &d1);
+        assert_cpu_hp_applied(e);
+        assert_int_equal(tl_daemon_stop(&d1, SIGTERM), 0);
+        assert_cpu_hp_originals(e);
+
+        start_ok(e, &d2);
+        assert_int_equal(tl_daemon_stop(&d2, SIGKILL), 128 + SIGKILL);
+        assert_cpu_hp_applied(e);
+        start_ok(e, &d3);
+        assert_cpu_hp_applied(e);
+        assert_int_equal(tl_daemon_stop(&d3, SIGTERM), 0);
+        assert_cpu_hp_originals(e);
+        assert_false(tl_exists(e->run, "rollback"));
+        tl_daemon_free(&d1);
+        tl_daemon_free(&d2);
+        tl_daemon_free(&d3);
+}
+
+static void test_profile_switch_gives_back_cpu_and_hugepages(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon d;
+
+        start_ok(e, &d);
+        assert_cpu_hp_applied(e);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = other\nlibvirt_uri = test:///default\n"
+                                         "[balancer]\nkernel_numa_balancing = keep\n");
+        reload_and_wait(&d);
+        assert_value(e, "proc/sys/vm/swappiness", "30");
+        assert_cpu_hp_originals(e);
+        assert_int_equal(tl_daemon_stop(&d, SIGTERM), 0);
+        assert_cpu_hp_originals(e);
+        assert_originals(e);
+        tl_daemon_free(&d);
+}
+
+/* Pages a VM holds stay reserved at stop; the journal keeps the entry and
+ * the log says why; once they are free, the next start and stop restore. */
+static void test_hugepages_in_use_are_kept_at_stop_and_restored_later(void **state)
+{
+        struct tl_env *e = *state;
+        struct tl_daemon d1, d2;
+        char *err;
+
+        start_ok(e, &d1);
+        tl_write(e->root, NODED "node1/hugepages/hugepages-2048kB/free_hugepages", "156\n"); /* 100 in use */
+        assert_int_equal(tl_daemon_stop(&d1, SIGTERM), 0);
+        assert_value(e, NODED "node1/hugepages/hugepages-2048kB/nr_hugepages", "256");
+        assert_value(e, NODED "node0/hugepages/hugepages-2048kB/nr_hugepages", "0");
+        err = tl_daemon_stderr(&d1);
+        assert_output_has(err, "100 huge pages are in use");
+        free(err);
+        assert_true(tl_exists(e->run, "rollback"));
+
+        tl_write(e->root, NODED "node1/hugepages/hugepages-2048kB/free_hugepages", "100000\n");
+        start_ok(e, &d2);
+        assert_int_equal(tl_daemon_stop(&d2, SIGTERM), 0);
+        assert_cpu_hp_originals(e);
+        tl_daemon_free(&d1);
+        tl_daemon_free(&d2);
+}
+
+static void test_check_config_shows_the_joined_value_and_the_cpu_plan(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        assert_int_equal(run_with(e, &out, "--check-config", NULL), 0);
+        assert_output_has(out, "[cpu] governor = schedutil, performance");
+        assert_output_has(out, "cpu policy1 governor = performance");
+        assert_output_has(out, "hugepages node1 2048kB = 256");
+        free(out);
+        assert_cpu_hp_originals(e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -742,6 +911,14 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_check_config_strict_fails_on_a_key_not_on_this_kernel, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_invalid_utf8_and_a_key_given_twice_are_refused_with_file_line_and_key,
                                                 setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_cpu_and_hugepages_come_back_after_stop_and_after_kill9, setup_cpu_hp,
+                                                tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_profile_switch_gives_back_cpu_and_hugepages, setup_cpu_hp,
+                                                tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_hugepages_in_use_are_kept_at_stop_and_restored_later,
+                                                setup_cpu_hp, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_check_config_shows_the_joined_value_and_the_cpu_plan, setup_cpu_hp,
+                                                tl_env_teardown),
         };
         return cmocka_run_group_tests_name("daemon on a fixture root", tests, NULL, NULL);
 }

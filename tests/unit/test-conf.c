@@ -166,6 +166,34 @@ static void test_every_option_fills_its_field(void **state)
         conf_free(conf);
 }
 
+/* Debian's inih cut lines at 200 bytes; continuation lines carry a long list. */
+static void test_a_thirty_name_exclude_over_continuation_lines(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *text = xstrdup("[vmtuned]\nexclude = build-server-00\n");
+        struct vmtuned_conf *conf;
+        size_t n = 0;
+
+        for (int i = 1; i < 30; i++) {
+                char *more = xasprintf("%s    build-server-%02d%s\n", text, i, i % 2 && i < 29 ? "," : "");
+
+                free(text);
+                text = more;
+        }
+        text = strcat(xreallocarray(text, strlen(text) + 64, 1), "[sysctl]\nnet.ipv4.tcp_rmem = 4096\n  87380 6291456\n");
+        conf = load_ok(f, text);
+        for (; conf->exclude[n]; n++) {
+                char want[32];
+
+                snprintf(want, sizeof(want), "build-server-%02zu", n);
+                assert_string_equal(conf->exclude[n], want);
+        }
+        assert_int_equal(n, 30);
+        assert_int_equal(conf->n_overrides, 1);
+        assert_string_equal(conf->overrides[0].value, "4096 87380 6291456");
+        conf_free(conf);
+}
+
 static void test_duplicate_key_last_wins(void **state)
 {
         struct fixture *f = *state;
@@ -258,7 +286,7 @@ static void test_errors_name_file_line_and_key(void **state)
                    "2: [vmtuned] exclude: empty item in 'a,,b' "
                    "(allowed: comma separated domain name globs, '!' negates, or empty for none)");
         load_fails(f, "[main]\nsummary = x\n",
-                   "1: [main]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk)");
+                   "1: [main]: unknown section (allowed: vmtuned, balancer, sysctl, vm, ksm, disk, cpu, hugepages)");
         load_fails(f, "[vmtuned]\nprofile = a\nbogus\n", "3: expected 'key = value' or '[section]'");
 }
 
@@ -435,6 +463,7 @@ int main(void)
                 T(test_missing_required_config_is_an_error),
                 T(test_empty_config_gives_defaults),
                 T(test_every_option_fills_its_field),
+                T(test_a_thirty_name_exclude_over_continuation_lines),
                 T(test_duplicate_key_last_wins),
                 T(test_overrides_are_stored_with_file_and_line),
                 T(test_override_errors_read_like_profile_errors),
