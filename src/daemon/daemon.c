@@ -540,6 +540,8 @@ static void follow_libvirt(struct daemon *d)
         r = metrics_new(d->event, d, &d->metrics);
         if (r < 0)
                 (void) log_error_errno(r, "cannot start the metrics: %m; metrics_file= is not written");
+        else
+                metrics_update(d->metrics); /* the first file, and its timer */
 }
 
 static int daemon_start(struct daemon *d)
