@@ -607,7 +607,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
 {
         struct daemon d = { .args = args, .commands = commands };
         _cleanup_free_ char *source = NULL;
-        int r;
+        int r, r_restore;
 
         /* A closed stderr or client socket is an error to handle where it
          * happens, never a reason to die without restoring. */
@@ -633,11 +633,16 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
                 r = EXIT_OK;
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original settings");
-        (void) restore_tuning(&d);
+        r_restore = restore_tuning(&d);
+        /* One closing line that agrees with the restore's own warnings. */
         if (d.rollback->n_entries > 0)
                 log_event(LOG_WARNING, MSGID_STOPPED, NULL,
                           "vmtuned stopped; %zu original value(s) could not be restored and stay in %s for the "
                           "next start", d.rollback->n_entries, d.rollback->file);
+        else if (r_restore > 0)
+                log_event(LOG_NOTICE, MSGID_STOPPED, NULL,
+                          "vmtuned stopped; original settings restored but %d left as someone else set them or "
+                          "gone (see above)", r_restore);
         else
                 log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
 out:

@@ -297,6 +297,10 @@ static void test_value_changed_behind_our_back_is_not_clobbered_on_stop(void **s
         char *err = tl_daemon_stderr(&d);
         assert_non_null(strstr(err, "vm.swappiness"));
         assert_non_null(strstr(err, "someone else"));
+        /* Issue 17: the last line once said "original settings restored"
+         * right after "1 setting(s) were not restored". */
+        assert_non_null(strstr(err, "vmtuned stopped; original settings restored but 1 left as someone else set "
+                                    "them or gone"));
         free(err);
         tl_daemon_free(&d);
 }
