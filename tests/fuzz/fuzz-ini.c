@@ -71,8 +71,10 @@ static void collect_done(struct collect *c)
 static void check_reader(const char *text)
 {
         struct collect first = { 0 }, second = { 0 };
-        const struct conf_parser p1 = { "fuzz.conf", &first, collect_section, collect_entry };
-        const struct conf_parser p2 = { "again.conf", &second, collect_section, collect_entry };
+        const struct conf_parser p1 = { .file = "fuzz.conf", .userdata = &first, .section = collect_section,
+                                        .entry = collect_entry };
+        const struct conf_parser p2 = { .file = "again.conf", .userdata = &second, .section = collect_section,
+                                        .entry = collect_entry };
         struct conf_error err = { "" };
         char *again = NULL;
         size_t size = 0, lines = 1;
