@@ -138,6 +138,9 @@ struct balance_domain {
         uint64_t cpu_nodes;
         bool movable;
         const char *not_movable_reason; /* e.g. "pinned by <vcpupin>", "excluded" */
+        /* Domains with the same nonzero share_group are likely to share
+         * pages through KSM (same backing image or template); 0: none known. */
+        unsigned share_group;
 };
 
 struct balance_snapshot {
