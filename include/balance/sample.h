@@ -97,7 +97,8 @@ int sampler_tick(struct sampler *s, const struct kroot *root, const struct topol
  * ascending id; domains in the order of doms, which must be the array the
  * last tick saw (-ESTALE if a domain differs, -EAGAIN before an interval
  * was measured). The arrays belong to the sampler and are reused: valid
- * until the next tick. Names and reasons point into doms. */
+ * until the next tick. Names are the sampler's copies (valid after the
+ * domain table changes, until the next snapshot); reasons point into doms. */
 int sampler_snapshot(const struct sampler *s, const struct topology *topo, const struct domain *doms,
                      size_t n, struct balance_snapshot *ret);
 

@@ -148,6 +148,11 @@ struct sampler {
 
         struct balance_node *snap_nodes;
         struct balance_domain *snap_doms;
+        /* The snapshot's own copies of the domain names: the snapshot is
+         * printed between ticks (vmtunectl plan, status), when the domain
+         * table may have dropped a domain and freed its name. A copy is made
+         * only when the name at an index changes. */
+        char **snap_names;
         size_t cap_snap_nodes, cap_snap_doms;
 
         /* Files read every tick, opened at their first read and kept
@@ -240,6 +245,9 @@ void sampler_free(struct sampler *s)
         free(s->dom_by_pid.slots);
         free(s->snap_nodes);
         free(s->snap_doms);
+        for (size_t i = 0; i < s->cap_snap_doms; i++)
+                free(s->snap_names[i]);
+        free(s->snap_names);
         free(s->buf);
         free(s->dents[0]);
         free(s->dents[1]);
@@ -679,8 +687,12 @@ static void size_arrays(struct sampler *s, const struct topology *topo, size_t n
                 s->snap_nodes = xreallocarray(s->snap_nodes, s->cap_snap_nodes, sizeof(struct balance_node));
         }
         if (n > s->cap_snap_doms) {
+                size_t old = s->cap_snap_doms;
+
                 s->cap_snap_doms = n * 2;
                 s->snap_doms = xreallocarray(s->snap_doms, s->cap_snap_doms, sizeof(struct balance_domain));
+                s->snap_names = xreallocarray(s->snap_names, s->cap_snap_doms, sizeof(char *));
+                memset(s->snap_names + old, 0, (s->cap_snap_doms - old) * sizeof(char *));
         }
 }
 
@@ -792,11 +804,21 @@ static uint64_t node_mask(const struct bitmap *nodes)
         return mask;
 }
 
-static void fill_domain(const struct domain *d, const struct sample_dom *sd, struct balance_domain *ret)
+static const char *keep_name(char **slot, const char *name)
+{
+        if (!*slot || !streq(*slot, name)) {
+                free(*slot);
+                *slot = xstrdup(name);
+        }
+        return *slot;
+}
+
+static void fill_domain(const struct domain *d, const struct sample_dom *sd, char **name_slot,
+                        struct balance_domain *ret)
 {
         *ret = (struct balance_domain){
                 .id = sd->id,
-                .name = d->name,
+                .name = keep_name(name_slot, d->name),
                 .vcpus = d->n_vcpus,
                 .load = sd->load,
                 .mem_size_mib = d->memory_kib / 1024,
@@ -842,7 +864,7 @@ int sampler_snapshot(const struct sampler *s, const struct topology *topo, const
                 n_nodes++;
         }
         for (size_t i = 0; i < n; i++)
-                fill_domain(&doms[i], &s->doms[i], &s->snap_doms[i]);
+                fill_domain(&doms[i], &s->doms[i], &s->snap_names[i], &s->snap_doms[i]);
         *ret = (struct balance_snapshot){
                 .nodes = s->snap_nodes,
                 .n_nodes = n_nodes,

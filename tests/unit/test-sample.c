@@ -500,6 +500,27 @@ static void test_snapshot_is_refused_before_an_interval_or_for_other_domains(voi
         root_close(&r);
 }
 
+/* vmtunectl plan prints the last snapshot between ticks, after the domain
+ * table may have freed a stopped domain's name: the snapshot keeps its own. */
+static void test_snapshot_names_outlive_the_domain_table(void **state)
+{
+        _cleanup_free_ char *name = xstrdup("vm-a");
+        struct domain doms[1] = { dom(name, 1, 100) };
+        struct balance_snapshot s;
+        struct root r = { 0 };
+
+        root_open(&r, "nodes-2", SAMPLER_SOURCE_THREADS);
+        put_tick1(&r);
+        assert_int_equal(tick(&r, doms, 1, 1), 0);
+        assert_int_equal(tick(&r, doms, 1, 2), 0);
+        snap(&r, doms, 1, &s);
+        name[0] = 'X';          /* the table's copy changes, then goes */
+        free(name);
+        name = NULL;
+        assert_string_equal(s.domains[0].name, "vm-a");
+        root_close(&r);
+}
+
 /* Node 0 with CPUs 0-1, node 1 with memory only. */
 static void put_cpu_node_and_memory_node(const char *dir)
 {
@@ -755,6 +776,7 @@ int main(void)
                 cmocka_unit_test(test_domain_that_disappears_between_ticks_is_dropped_and_its_id_not_reused),
                 cmocka_unit_test(test_reused_tid_counts_all_of_the_new_threads_time),
                 cmocka_unit_test(test_snapshot_is_refused_before_an_interval_or_for_other_domains),
+                cmocka_unit_test(test_snapshot_names_outlive_the_domain_table),
                 cmocka_unit_test(test_memory_only_node_is_left_out_of_the_snapshot),
                 cmocka_unit_test(test_kept_file_is_read_again_from_its_start_without_opening),
                 cmocka_unit_test(test_sampler_reads_proc_schedstat_through_the_fd_it_kept),
