@@ -33,6 +33,7 @@ struct balancer_conf {
 struct vmtuned_conf {
         char *file;                 /* path it was read from, or NULL for defaults */
         char *profile;              /* active profile name */
+        bool profile_in_file;       /* profile= was in the file (else the built-in default) */
         int log_level;              /* LOG_* */
         char *libvirt_uri;
         char **exclude;             /* domain name globs never moved; NULL-terminated, never NULL */

@@ -229,6 +229,8 @@ static int conf_on_entry(void *userdata, const char *section, const char *key, c
         if (r < 0)
                 return r;
         store(conf, opt, value);
+        if (opt->offset == offsetof(struct vmtuned_conf, profile))
+                conf->profile_in_file = true;
         return 0;
 }
 

@@ -102,7 +102,7 @@ static int tuning_load_choice(const struct args *args, const char *profile_name,
                 return r;
         t.base = args->profile ? args->profile : t.conf->profile;
         t.base_source = args->profile ? PROFILE_SOURCE_COMMAND_LINE
-                        : t.conf->file ? PROFILE_SOURCE_CONFIG : PROFILE_SOURCE_DEFAULT;
+                        : t.conf->profile_in_file ? PROFILE_SOURCE_CONFIG : PROFILE_SOURCE_DEFAULT;
         if (profile_name) {
                 /* A vmtunectl choice; profile_switch says when it is saved. */
                 t.source = PROFILE_SOURCE_UNSAVED;

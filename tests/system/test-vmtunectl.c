@@ -1235,6 +1235,26 @@ static void test_profile_choice_lasts_across_sighup_and_restart_until_reset(void
         assert_originals(e);
 }
 
+/* A configuration file without profile= runs the built-in default, and
+ * status says so rather than naming the file. */
+static void test_config_without_profile_line_runs_the_built_in_default(void **state)
+{
+        struct tl_env *e = *state;
+        _cleanup_free_ char *config = config_source(e);
+
+        tl_write(e->profiles, "virtual-host.conf", test_profile);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nlibvirt_uri = test:///default\n");
+        start(e);
+        assert_status_source(e, "virtual-host", "built-in default", "built-in-default");
+        stop(e);
+        tl_daemon_free(&e->d);
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = virtual-host\nlibvirt_uri = test:///default\n");
+        start(e);
+        assert_status_source(e, "virtual-host", config, "configuration-file");
+        stop(e);
+        assert_originals(e);
+}
+
 /* The administrator edits profile= after the choice: the file wins, at
  * reload and at start, and the stale choice does not come back when
  * profile= is set back. */
@@ -1652,6 +1672,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_profile_choice_lasts_across_sighup_and_restart_until_reset, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_edited_profile_in_the_configuration_wins_over_the_choice, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_unusable_persisted_choice_falls_back_to_the_configuration, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_config_without_profile_line_runs_the_built_in_default, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_command_line_profile_is_the_base_of_the_choice, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_choice_is_not_persisted, setup, tl_env_teardown),
                 cmocka_unit_test(test_help_completion_and_man_page_list_exactly_the_daemons_commands),
