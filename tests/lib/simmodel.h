@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A model host for the NUMA balancer: nodes with CPUs and memory, VMs with
  * vCPUs, memory and a per-tick CPU demand. Shared by the simulator
- * (tests/bench/sim.c includes simmodel.c) and the regression tests
+ * (tests/bench/sim.c links the tests/lib/sim*.c files) and the regression tests
  * (tests/unit/test-balance-sim.c), so both replay the same scenarios.
  *
  * One tick is one balancer interval (5 s). A node's nr_running is the
