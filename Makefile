@@ -36,7 +36,7 @@ SYS_TESTS  := $(patsubst tests/system/%.c,$(BUILD)/asan/tests/%,$(wildcard tests
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tests/%,$(wildcard tests/host/test-*.c))
 TEST_HELPERS := $(wildcard tests/lib/*.c)
 BENCH      := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
-SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c
+SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c tests/lib/simbaselines.c tests/lib/simscore.c
 
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \

@@ -7,20 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "simmodel.h"
+#include "simrun.h"
 #include "base/util.h"
 #include "config/conf.h"
 #include "config/ini.h"
 
-/* numad, per the anchors: candidates above 0.5 CPU and 300 MB, skipped
- * for 300 s after a move, 5 s between cycles after a move, 15 s otherwise,
- * 85 % target utilisation, memory counted as local from 90 %. */
-#define NUMAD_COOLDOWN_TICKS 60
-#define NUMAD_IDLE_TICKS 3
-#define NUMAD_MIN_LOAD 0.5
-#define NUMAD_MIN_MIB 300.0
-#define NUMAD_LOCAL_OK 0.9
-#define NUMAD_TARGET_UTIL 0.85
 #define SIM_FINAL_TICKS 10
 
 double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
@@ -50,8 +41,8 @@ void sim_params_default(struct balance_params *ret)
 const char *sim_policy_name(enum sim_policy policy)
 {
         static const char *const names[_SIM_POLICY_MAX] = {
-                [SIM_NONE] = "none", [SIM_SEED] = "seed-rule", [SIM_NUMAD] = "numad-like",
-                [SIM_VMTUNED] = "vmtuned",
+                [SIM_KERNEL] = "kernel", [SIM_BIND_START] = "bind-start", [SIM_BIND_BEST] = "bind-best",
+                [SIM_SEED] = "seed-rule", [SIM_NUMAD] = "numad-like", [SIM_VMTUNED] = "vmtuned",
         };
 
         return policy < _SIM_POLICY_MAX ? names[policy] : "?";
@@ -80,7 +71,7 @@ struct sim_vm *sim_host_add_vm(struct sim_host *h, const char *name, unsigned vc
         *vm = (struct sim_vm) {
                 .id = (unsigned) h->n_vms, .vcpus = vcpus, .mem_size_mib = mem_gib * 1024,
                 .grow_mib_per_tick = 1024, .level_hi = level, .leave = -1, .movable = true,
-                .numad_moved = -NUMAD_COOLDOWN_TICKS, .remote_since = -1,
+                .numad_moved = -1, .remote_since = -1,
         };
         snprintf(vm->name, sizeof(vm->name), "%s", name);
         return vm;
@@ -95,40 +86,17 @@ void sim_host_free(struct sim_host *h)
 
 /* ---- the run ---- */
 
-struct run {
-        struct sim_host *h;
-        const struct balance_params *p;
-        enum sim_policy policy;
-        FILE *trace;
-        long t;
-        uint64_t all;                          /* mask of every node */
-        double used[SIM_MAX_NODES];            /* VM memory by node */
-        double *demand;                        /* by VM, this tick */
-        struct balance_node nodes[SIM_MAX_NODES];
-        struct balance_domain *doms;
-        struct balance_vm *bvms;
-        size_t *dom_vm;                        /* snapshot index -> VM index */
-        size_t *order;                         /* numad's candidate order */
-        size_t n_doms;
-        struct balance_plan plan;
-        struct balance_state state;            /* vms re-pointed every tick */
-        long numad_next;
-        struct sim_result res;
-        double local_sum, load_max_sum, load_min_sum, distance_sum;
-        long last_unbalanced;
-};
-
-static double node_free(const struct run *r, unsigned n)
+double sim_node_free(const struct run *r, unsigned n)
 {
         return r->h->mem_total_mib[n] - r->h->host_used_mib[n] - r->used[n];
 }
 
-static uint64_t vm_mask(const struct run *r, const struct sim_vm *vm)
+uint64_t sim_vm_mask(const struct run *r, const struct sim_vm *vm)
 {
         return vm->cpu_nodes ? vm->cpu_nodes : r->all;
 }
 
-static unsigned mask_cpus_of(const struct run *r, uint64_t mask)
+unsigned sim_mask_cpus(const struct run *r, uint64_t mask)
 {
         unsigned cpus = 0;
 
@@ -138,7 +106,7 @@ static unsigned mask_cpus_of(const struct run *r, uint64_t mask)
         return cpus;
 }
 
-static double vm_resident_total(const struct run *r, const struct sim_vm *vm)
+double sim_vm_resident(const struct run *r, const struct sim_vm *vm)
 {
         double sum = 0;
 
@@ -147,43 +115,62 @@ static double vm_resident_total(const struct run *r, const struct sim_vm *vm)
         return sum;
 }
 
-static void mem_add(struct run *r, struct sim_vm *vm, unsigned n, double mib)
+void sim_mem_add(struct run *r, struct sim_vm *vm, unsigned n, double mib)
 {
         vm->resident[n] += mib;
         r->used[n] += mib;
 }
 
-/* First touch: new memory lands where the vCPUs run (by CPUs), overflow on
- * the nearest node with room. */
+double sim_level_mean(const struct sim_vm *vm)
+{
+        return (vm->period > 0 ? (vm->level_hi + vm->level_lo) / 2 : vm->level_hi) + vm->jitter / 2 +
+               vm->burst * vm->burst_p / 2;
+}
+
+void sim_vm_threads(const struct run *r, const struct sim_vm *vm, double w[SIM_MAX_NODES])
+{
+        uint64_t mask = sim_vm_mask(r, vm);
+        unsigned cpus = sim_mask_cpus(r, mask);
+
+        if (r->policy == SIM_KERNEL && vm->movable) {
+                sim_kernel_threads(r, vm, w);
+                return;
+        }
+        for (unsigned n = 0; n < r->h->n_nodes; n++)
+                w[n] = mask & BALANCE_NODE_BIT(n) ? (double) r->h->cpus[n] / cpus : 0;
+}
+
+/* First touch: new memory lands where the vCPUs run, overflow on the
+ * nearest node with room. */
 static void grow(struct run *r, struct sim_vm *vm)
 {
-        double want = fmin(vm->grow_mib_per_tick, vm->mem_size_mib - vm_resident_total(r, vm));
-        uint64_t mask = vm_mask(r, vm);
-        unsigned cpus = mask_cpus_of(r, mask), first = (unsigned) __builtin_ctzll(mask);
-        double left = want;
+        double want = fmin(vm->grow_mib_per_tick, vm->mem_size_mib - sim_vm_resident(r, vm));
+        double w[SIM_MAX_NODES], left = want;
+        unsigned first = 0;
 
         if (want <= 0)
                 return;
+        sim_vm_threads(r, vm, w);
         for (unsigned n = 0; n < r->h->n_nodes; n++) {
                 double mib;
 
-                if (!(mask & BALANCE_NODE_BIT(n)))
-                        continue;
-                mib = fmin(want * r->h->cpus[n] / cpus, fmax(node_free(r, n), 0));
-                mem_add(r, vm, n, mib);
+                if (w[n] > w[first])
+                        first = n;
+                mib = fmin(want * w[n], fmax(sim_node_free(r, n), 0));
+                sim_mem_add(r, vm, n, mib);
                 left -= mib;
         }
         while (left > 0.5) {
                 unsigned best = SIM_MAX_NODES;
 
                 for (unsigned n = 0; n < r->h->n_nodes; n++)
-                        if (node_free(r, n) >= 1 && (best == SIM_MAX_NODES ||
+                        if (sim_node_free(r, n) >= 1 && (best == SIM_MAX_NODES ||
                                                     r->h->distance[first][n] < r->h->distance[first][best]))
                                 best = n;
                 if (best == SIM_MAX_NODES)
                         return; /* no memory anywhere: it waits */
-                double mib = fmin(left, node_free(r, best));
-                mem_add(r, vm, best, mib);
+                double mib = fmin(left, sim_node_free(r, best));
+                sim_mem_add(r, vm, best, mib);
                 left -= mib;
         }
 }
@@ -199,7 +186,7 @@ static double migrate(struct run *r, struct sim_vm *vm, uint64_t to, double mib)
 
                 for (unsigned n = 0; n < r->h->n_nodes; n++) {
                         if (to & BALANCE_NODE_BIT(n)) {
-                                if (node_free(r, n) >= 1 && (dst == SIM_MAX_NODES || node_free(r, n) > node_free(r, dst)))
+                                if (sim_node_free(r, n) >= 1 && (dst == SIM_MAX_NODES || sim_node_free(r, n) > sim_node_free(r, dst)))
                                         dst = n;
                         } else if (vm->resident[n] >= 1 && (src == SIM_MAX_NODES || vm->resident[n] > vm->resident[src])) {
                                 src = n;
@@ -207,9 +194,10 @@ static double migrate(struct run *r, struct sim_vm *vm, uint64_t to, double mib)
                 }
                 if (src == SIM_MAX_NODES || dst == SIM_MAX_NODES)
                         break;
-                double amount = fmin(fmin(vm->resident[src], node_free(r, dst)), mib - moved);
-                mem_add(r, vm, src, -amount);
-                mem_add(r, vm, dst, amount);
+                double amount = fmin(fmin(vm->resident[src], sim_node_free(r, dst)), mib - moved);
+                sim_mem_add(r, vm, src, -amount);
+                sim_mem_add(r, vm, dst, amount);
+                r->copied[dst] += amount;
                 moved += amount;
         }
         return moved;
@@ -232,12 +220,16 @@ static void update_vms(struct run *r)
 
                 if (vm->alive && !alive)
                         for (unsigned n = 0; n < h->n_nodes; n++)
-                                mem_add(r, vm, n, -vm->resident[n]);
+                                sim_mem_add(r, vm, n, -vm->resident[n]);
+                if (!vm->alive && alive && r->policy == SIM_BIND_BEST && r->t > 0)
+                        sim_bind_best(r, vm);
                 vm->alive = alive;
                 r->demand[i] = 0;
                 if (!alive)
                         continue;
                 r->demand[i] = level_at(vm, r->t) + vm->jitter * sim_rand(h->seed, vm->id, (uint64_t) r->t);
+                if (vm->burst_p > 0 && sim_rand(h->seed ^ 1, vm->id, (uint64_t) r->t) < vm->burst_p)
+                        r->demand[i] += vm->burst * sim_rand(h->seed ^ 2, vm->id, (uint64_t) r->t);
                 grow(r, vm);
         }
 }
@@ -252,8 +244,8 @@ static void node_nr(const struct run *r, bool levels, double nr[SIM_MAX_NODES])
                 nr[n] = h->background[n];
         for (size_t i = 0; i < h->n_vms; i++) {
                 const struct sim_vm *vm = &h->vms[i];
-                uint64_t mask = vm_mask(r, vm);
-                unsigned cpus = mask_cpus_of(r, mask);
+                uint64_t mask = sim_vm_mask(r, vm);
+                unsigned cpus = sim_mask_cpus(r, mask);
                 double d = levels ? level_at(vm, r->t) : r->demand[i];
 
                 if (!vm->alive)
@@ -303,17 +295,15 @@ static void measure(struct run *r, const double nr[SIM_MAX_NODES])
 
         for (size_t i = 0; i < h->n_vms; i++) {
                 struct sim_vm *vm = &h->vms[i];
-                uint64_t mask = vm_mask(r, vm);
-                unsigned mcpus = mask_cpus_of(r, mask);
-                double vm_local = 0, vm_total = vm_resident_total(r, vm);
+                double w[SIM_MAX_NODES], vm_local = 0, vm_total = sim_vm_resident(r, vm);
 
                 if (!vm->alive) {
                         vm->remote_since = -1;
                         continue;
                 }
+                sim_vm_threads(r, vm, w);
                 for (unsigned n = 0; n < h->n_nodes; n++)
-                        if (mask & BALANCE_NODE_BIT(n))
-                                vm_local += vm->resident[n] * h->cpus[n] / mcpus;
+                        vm_local += vm->resident[n] * w[n];
                 local += vm_local;
                 total += vm_total;
                 track_wait(r, vm, vm_local, vm_total);
@@ -342,7 +332,7 @@ static void snapshot(struct run *r, const double nr[SIM_MAX_NODES])
         const struct sim_host *h = r->h;
 
         for (unsigned n = 0; n < h->n_nodes; n++) {
-                double free_mib = fmax(node_free(r, n), 0);
+                double free_mib = fmax(sim_node_free(r, n), 0);
 
                 r->nodes[n] = (struct balance_node) {
                         .id = n, .cpus = h->cpus[n], .nr_running = nr[n],
@@ -362,80 +352,13 @@ static void snapshot(struct run *r, const double nr[SIM_MAX_NODES])
                         .id = vm->id, .name = vm->name, .vcpus = vm->vcpus, .load = r->demand[i],
                         .mem_size_mib = (uint64_t) vm->mem_size_mib, .cpu_nodes = vm->cpu_nodes,
                         .movable = vm->movable, .not_movable_reason = vm->movable ? NULL : "pinned",
+                        .share_group = vm->share_group,
                 };
                 for (unsigned n = 0; n < h->n_nodes; n++)
                         d->mem_mib[n] = (uint64_t) llround(vm->resident[n]);
                 r->bvms[r->n_doms] = vm->bstate;
                 r->dom_vm[r->n_doms++] = i;
         }
-}
-
-static double dom_resident(const struct balance_domain *d)
-{
-        double sum = 0;
-
-        for (unsigned n = 0; n < BALANCE_MAX_NODES; n++)
-                sum += (double) d->mem_mib[n];
-        return sum;
-}
-
-static int cmp_numad(const void *a, const void *b, void *userdata)
-{
-        const struct run *r = userdata;
-        const struct balance_domain *x = &r->doms[*(const size_t *) a], *y = &r->doms[*(const size_t *) b];
-        double kx = x->load * dom_resident(x), ky = y->load * dom_resident(y);
-
-        return kx < ky ? 1 : kx > ky ? -1 : 0;
-}
-
-/* numad-like: biggest CPU x memory process first; to the node with most
- * free CPU where its memory fits; one move per cycle. */
-static void numad_plan(struct run *r, const struct balance_snapshot *snap, struct balance_plan *plan)
-{
-        plan->n_moves = 0;
-        if (r->t < r->numad_next)
-                return;
-        for (size_t k = 0; k < snap->n_domains; k++)
-                r->order[k] = k;
-        qsort_r(r->order, snap->n_domains, sizeof(*r->order), cmp_numad, r);
-        for (size_t k = 0; k < snap->n_domains; k++) {
-                size_t i = r->order[k];
-                const struct balance_domain *d = &snap->domains[i];
-                struct sim_vm *vm = &r->h->vms[r->dom_vm[i]];
-                uint64_t cur = d->cpu_nodes ? d->cpu_nodes : r->all, res = (uint64_t) dom_resident(d);
-                unsigned cpus = mask_cpus_of(r, cur), best = SIM_MAX_NODES;
-                double best_free = 0;
-
-                if (d->load <= NUMAD_MIN_LOAD || (double) res <= NUMAD_MIN_MIB ||
-                    r->t - vm->numad_moved < NUMAD_COOLDOWN_TICKS || !d->movable)
-                        continue;
-                for (unsigned n = 0; n < snap->n_nodes; n++) {
-                        double cpu_free = snap->nodes[n].cpus - snap->nodes[n].nr_running;
-
-                        if (cur & BALANCE_NODE_BIT(n))
-                                cpu_free += d->load * snap->nodes[n].cpus / cpus;
-                        if ((double) (snap->nodes[n].mem_free_mib + d->mem_mib[n]) < (double) res / NUMAD_TARGET_UTIL)
-                                continue;
-                        if (best == SIM_MAX_NODES || cpu_free > best_free) {
-                                best = n;
-                                best_free = cpu_free;
-                        }
-                }
-                if (best == SIM_MAX_NODES)
-                        continue;
-                if (cur == BALANCE_NODE_BIT(best) && (double) d->mem_mib[best] >= NUMAD_LOCAL_OK * (double) res)
-                        continue;
-                plan->moves[0] = (struct balance_move) {
-                        .kind = d->cpu_nodes ? BALANCE_MOVE_CPU : BALANCE_MOVE_PLACE, .domain = i,
-                        .domain_id = d->id, .from_nodes = cur, .to_nodes = BALANCE_NODE_BIT(best),
-                        .migrate_mib = res - d->mem_mib[best],
-                };
-                plan->n_moves = 1;
-                vm->numad_moved = r->t;
-                r->numad_next = r->t + 1;
-                return;
-        }
-        r->numad_next = r->t + NUMAD_IDLE_TICKS;
 }
 
 static double usec_since(const struct timespec *a)
@@ -459,13 +382,15 @@ static int decide(struct run *r)
         r->plan.reason[0] = 0;
         clock_gettime(CLOCK_MONOTONIC, &start);
         switch (r->policy) {
-        case SIM_NONE:
+        case SIM_KERNEL:
+        case SIM_BIND_START:
+        case SIM_BIND_BEST:
                 break;
         case SIM_SEED:
                 ret = balance_seed_rule_plan(r->p, &snap, &r->plan);
                 break;
         case SIM_NUMAD:
-                numad_plan(r, &snap, &r->plan);
+                sim_numad_plan(r, &snap, &r->plan);
                 break;
         case SIM_VMTUNED:
                 r->state.vms = r->bvms;
@@ -552,6 +477,13 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
         for (size_t i = 0; i < h->n_vms; i++)
                 for (unsigned n = 0; n < h->n_nodes; n++)
                         r->used[n] += h->vms[i].resident[n];
+        /* The kernel alone lets every VM float; manual binding binds them
+         * before they start. */
+        for (size_t i = 0; i < h->n_vms && policy == SIM_KERNEL; i++)
+                if (h->vms[i].movable)
+                        h->vms[i].cpu_nodes = 0;
+        if (policy == SIM_BIND_BEST)
+                sim_bind_best_start(r);
 
         for (r->t = 0; r->t < ticks && err >= 0; r->t++) {
                 double nr[SIM_MAX_NODES];
@@ -559,6 +491,7 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
                 update_vms(r);
                 node_nr(r, false, nr);
                 measure(r, nr);
+                sim_score_tick(r, nr);
                 snapshot(r, nr);
                 err = decide(r);
                 if (err < 0)
@@ -566,6 +499,8 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
                 if (r->trace)
                         trace_plan(r, nr);
                 apply(r);
+                if (policy == SIM_KERNEL)
+                        sim_kernel_autonuma(r);
         }
         if (err >= 0) {
                 struct sim_result *res = &r->res;
@@ -577,6 +512,7 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
                 res->local_fraction = r->local_sum / (double) ticks;
                 res->decide_usec_avg /= (double) ticks;
                 res->move_distance_avg = res->moves ? r->distance_sum / (double) res->moves : 0;
+                sim_score_finish(r);
                 *ret = *res;
         }
         free(r->demand);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A model host for the NUMA balancer: nodes with CPUs and memory, VMs with
  * vCPUs, memory and a per-tick CPU demand. Shared by the simulator
- * (tests/bench/sim.c includes simmodel.c) and the regression tests
+ * (tests/bench/sim.c links the tests/lib/sim*.c files) and the regression tests
  * (tests/unit/test-balance-sim.c), so both replay the same scenarios.
  *
  * One tick is one balancer interval (5 s). A node's nr_running is the
  * demand of the VMs on it (a VM's demand split over its nodes by CPUs) plus
  * host background. Memory grows by first touch where the VM's CPUs run and
  * moves only when a plan migrates it, so locality is measured, not assumed.
+ * Each tick scores the work each VM got (simscore.c): its CPU share times
+ * its memory speed, less what its migrations cost.
  * Deterministic: all randomness is a hash of (scenario, VM, tick). */
 #pragma once
 
@@ -33,15 +35,23 @@ struct sim_vm {
         double level_hi, level_lo;
         long period, phase;
         double jitter;
+        /* Bursts of seconds: in a share burst_p of the ticks, burst more
+         * runnable threads for a uniform part of the 5 s. */
+        double burst, burst_p;
         long arrive, leave;               /* runs for arrive <= t < leave; leave < 0: to the end */
         uint64_t cpu_nodes;               /* 0: not placed (runs on every node) */
         bool movable;
+        /* Clones: VMs with the same nonzero share_group share shared_mib
+         * through KSM, once per node they are on (merge_across_nodes=0). */
+        unsigned share_group;
+        double shared_mib;
         /* kept by the run */
         bool alive;
         struct balance_vm bstate;         /* vmtuned's per-VM state */
         long numad_moved;                 /* tick of the numad-like policy's last move */
         long moves;
         long remote_since;                /* first tick of its memory mostly elsewhere; -1: local */
+        double work_sum, demand_sum;      /* CPU-seconds / 5 s got and asked for, over the run */
 };
 
 struct sim_host {
@@ -67,12 +77,27 @@ extern const struct sim_scenario sim_scenarios[]; /* {NULL} terminated */
 const struct sim_scenario *sim_scenario_find(const char *name);
 
 enum sim_policy {
-        SIM_NONE,      /* no balancer */
-        SIM_SEED,      /* balance_seed_rule_plan() */
-        SIM_NUMAD,     /* numad-like, from the anchors' description */
-        SIM_VMTUNED,   /* balance_plan() */
+        SIM_KERNEL,      /* no balancer: VMs float, memory first touch + autonuma-like migration */
+        SIM_BIND_START,  /* manual binding where the VMs start (seed 004's 20-VM "manual binding") */
+        SIM_BIND_BEST,   /* manual binding, best static placement by mean load (seed 004's 40-VM one) */
+        SIM_SEED,        /* balance_seed_rule_plan() */
+        SIM_NUMAD,       /* numad-like, from the anchors' description */
+        SIM_VMTUNED,     /* balance_plan() */
         _SIM_POLICY_MAX,
 };
+
+/* The model's constants (simscore.c has the formula and how each was
+ * fitted); sim_model starts at the fitted values, `sim --calibrate` fits
+ * them again. */
+struct sim_model {
+        double mbs_per_cpu;          /* MB/s of dbench per CPU of delivered work */
+        double remote_penalty;       /* extra access time at distance 20, over local (10) */
+        double kernel_spread;        /* kernel alone: share of a VM's run time away from its memory's node */
+        double autonuma_mib_per_tick; /* kernel alone: memory moved toward the threads, per VM */
+        double migrate_sec_per_gib;  /* CPU seconds a VM loses per GiB of its memory migrated */
+};
+
+extern struct sim_model sim_model;
 
 const char *sim_policy_name(enum sim_policy policy);
 
@@ -92,6 +117,9 @@ struct sim_result {
          * spent with its memory mostly (> half) off its CPUs' nodes. */
         long small_wait_max;
         double move_distance_avg;     /* node distance of CPU moves (first node to first node); 0: none */
+        double throughput_mbs;        /* all VMs' work, mean over ticks, in seed 004's MB/s */
+        double fairness;              /* slowest VM's work / its demand over the run */
+        double ksm_dup_gib;           /* shared memory held twice or more (groups split), mean over ticks */
         double decide_usec_avg;       /* the policy call alone; a benchmark figure */
         double decide_usec_max;
 };

@@ -275,6 +275,57 @@ static void build_dist8(struct sim_host *h)
         crowd(h, "vm", on, 2, 2, 1.5, 0.2);
 }
 
+/* Bursts of seconds: 32 VMs, 8 a node, idle (0.2) but for bursts of 2
+ * runnable threads that last part of a 5 s interval, in 30 % of the
+ * intervals, out of step. Balanced on average; any move chases noise. */
+static void build_bursty(struct sim_host *h)
+{
+        static const unsigned on[4] = { 8, 8, 8, 8 };
+
+        sim_host_init(h, 4, 8, 32, 43);
+        crowd(h, "burst", on, 2, 2, 0.2, 0.1);
+        for (size_t i = 0; i < h->n_vms; i++) {
+                h->vms[i].burst = 4.0;
+                h->vms[i].burst_p = 0.3;
+        }
+}
+
+/* A nearly full idle node: node3 has no load but a 28.5 GiB idle VM of
+ * its 32 GiB; node0 is overloaded with 4 GiB VMs and a few 1 GiB ones.
+ * Only the small ones fit on the idle node; the rest of the balance must
+ * come from nodes 1-2, or leave memory behind. */
+static void build_full_idle(struct sim_host *h)
+{
+        static const unsigned big_on[4] = { 8, 5, 5, 0 }, small_on[4] = { 4, 0, 0, 0 };
+        struct sim_vm *vm;
+
+        sim_host_init(h, 4, 16, 32, 47);
+        crowd(h, "vm", big_on, 2, 4, 2.0, 0.2);
+        crowd(h, "small", small_on, 2, 1, 1.5, 0.2);
+        vm = sim_host_add_vm(h, "idle-hog", 2, 28.5, 0.1);
+        put(vm, 3);
+}
+
+/* Clones sharing pages: four groups of six VMs from one template each
+ * (2.5 of their 4 GiB the same, merged by KSM within a node). Node0 holds
+ * groups 1 and 2, nodes 1 and 2 one group each, node3 nothing: moving all
+ * of one group to node3 balances and keeps every group whole. */
+static void build_ksm(struct sim_host *h)
+{
+        static const unsigned node_of[4] = { 0, 0, 1, 2 };
+
+        sim_host_init(h, 4, 16, 64, 53);
+        for (unsigned g = 0; g < 4; g++)
+                for (unsigned k = 0; k < 6; k++) {
+                        struct sim_vm *vm = add_nth(h, "clone", 6 * g + k, 2, 4, 1.5);
+
+                        vm->jitter = 0.2;
+                        vm->share_group = g + 1;
+                        vm->shared_mib = 2.5 * 1024;
+                        put(vm, node_of[g]);
+                }
+}
+
 const struct sim_scenario sim_scenarios[] = {
         { "seed-40", "seed 004: 40 dbench VMs (4 vCPU, 2 GiB) on 4 nodes x 20 CPUs, the seed's random placement",
           60, build_seed40 },
@@ -295,5 +346,11 @@ const struct sim_scenario sim_scenarios[] = {
           build_big },
         { "mem-tight", "node0 busy; idle nodes 2-3 hold 27-28 GiB hogs (32 GiB nodes)", 60, build_tight },
         { "many", "1000 VMs on 8 nodes x 32 CPUs, crowded on low nodes", 60, build_many },
+        { "bursty", "32 idle VMs (0.2) with bursts of seconds (up to 4 threads, 30 % of intervals), 8 a node", 120,
+          build_bursty },
+        { "full-idle", "node0 overloaded; idle node3 nearly full (28.5 of 32 GiB): only 1 GiB VMs fit there", 60,
+          build_full_idle },
+        { "ksm-clones", "4 groups of 6 clones sharing 2.5 GiB each through KSM; groups 1-2 on node0, node3 empty",
+          60, build_ksm },
         {},
 };
