@@ -114,14 +114,18 @@ static void log_move(struct balancer *b, const struct domain *d, const struct ba
         _cleanup_free_ char *title = move_title(m, d->name);
         const struct log_field *fields = LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }, { "VMTUNED_UUID", d->uuid },
                                                      { "VMTUNED_FROM_NODE", from }, { "VMTUNED_TO_NODE", to },
-                                                     { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) });
+                                                     { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) },
+                                                     { "VMTUNED_MIB", LOG_U64(res->migrated_mib) },
+                                                     { "VMTUNED_REMOTE_MIB", LOG_U64(res->remote_mib) },
+                                                     { "VMTUNED_SECONDS", LOG_SECONDS(res->elapsed_usec) });
 
         if (r < 0) {
-                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_MOVE, fields, "%s failed: %m%s (%s)", title,
-                                       res->undone ? "; the threads already moved were pinned back" : "", res->message);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_MOVE_FAILED, fields, "%s failed: %m%s (%s)",
+                                       title, res->undone ? "; the threads already moved were pinned back" : "",
+                                       res->message);
                 return;
         }
-        log_event(LOG_NOTICE, MSGID_BALANCE_MOVE, fields,
+        log_event(LOG_NOTICE, b->root->dry_run ? MSGID_BALANCE_MOVE_DRY_RUN : MSGID_BALANCE_MOVE, fields,
                   "%s: %s; took %.2f s, %" PRIu64 " MiB migrated, %" PRIu64 " MiB still remote%s", title,
                   m->reason, res->elapsed_usec / 1e6, res->migrated_mib, res->remote_mib,
                   b->root->dry_run ? " (dry run: nothing moved)" : "");
@@ -161,8 +165,9 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                 if (m->kind != BALANCE_MOVE_MEMORY) {
                         r = move_nodes_cpus(b->node_cpus, b->n_node_cpus, m->to_nodes, &cpus);
                         if (r < 0) {
-                                (void) log_warning_errno(r, "%s: cannot find the CPUs of the target nodes: %m",
-                                                         d->name);
+                                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_ERROR, NULL,
+                                                       "%s: cannot find the CPUs of the target nodes: %m",
+                                                       d->name);
                                 continue;
                         }
                 }
@@ -230,7 +235,8 @@ static void tick(struct balancer *b)
 
         r = sampler_tick(b->sampler, b->root, b->topology, doms, n, now);
         if (r < 0) {
-                (void) log_warning_errno(r, "balancer: sampling failed: %m; starting a new baseline next tick");
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_ERROR, NULL,
+                                       "balancer: sampling failed: %m; starting a new baseline next tick");
                 b->have_snapshot = b->have_plan = false;
                 return;
         }
@@ -239,14 +245,16 @@ static void tick(struct balancer *b)
         if (r == -EAGAIN)
                 return; /* the first tick: a baseline only */
         if (r < 0) {
-                (void) log_warning_errno(r, "balancer: no snapshot this tick: %m");
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_ERROR, NULL,
+                                       "balancer: no snapshot this tick: %m");
                 return;
         }
 
         state_load(b, doms, n);
         r = balance_plan(&b->params, &b->snapshot, &b->state, &b->plan);
         if (r < 0) {
-                (void) log_error_errno(r, "balancer: the policy refused the snapshot: %m");
+                (void) log_event_errno(LOG_ERR, r, MSGID_BALANCE_ERROR, NULL,
+                                       "balancer: the policy refused the snapshot: %m");
                 b->have_plan = false;
                 return;
         }
