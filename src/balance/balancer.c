@@ -106,18 +106,40 @@ static char *move_title(const struct balance_move *m, const char *name)
         return xasprintf("%s %s node%s -> node%s", balance_move_kind_to_string(m->kind), name, from, to);
 }
 
+/* The load (runnable threads per CPU) of a set of nodes in this tick's
+ * snapshot, the one the move was decided on, for VMTUNED_LOAD_FROM/TO:
+ * "" where there is none (a placement has no source). */
+static const char *nodes_load(const struct balancer *b, uint64_t mask, char buf[static 32])
+{
+        double running = 0;
+        unsigned cpus = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; b->have_snapshot && i < b->snapshot.n_nodes; i++)
+                if (b->snapshot.nodes[i].id < 64 && mask & (UINT64_C(1) << b->snapshot.nodes[i].id)) {
+                        running += b->snapshot.nodes[i].nr_running;
+                        cpus += b->snapshot.nodes[i].cpus;
+                }
+        if (cpus > 0)
+                snprintf(buf, 32, "%.2f", running / cpus);
+        return buf[0] ? buf : NULL;
+}
+
 static void log_move(struct balancer *b, const struct domain *d, const struct balance_move *m,
                      const struct move_result *res, int r)
 {
         _cleanup_free_ char *from = move_nodes_format(m->from_nodes);
         _cleanup_free_ char *to = move_nodes_format(m->to_nodes);
         _cleanup_free_ char *title = move_title(m, d->name);
+        char load_from[32], load_to[32];
         const struct log_field *fields = LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }, { "VMTUNED_UUID", d->uuid },
                                                      { "VMTUNED_FROM_NODE", from }, { "VMTUNED_TO_NODE", to },
                                                      { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) },
                                                      { "VMTUNED_MIB", LOG_U64(res->migrated_mib) },
                                                      { "VMTUNED_REMOTE_MIB", LOG_U64(res->remote_mib) },
-                                                     { "VMTUNED_SECONDS", LOG_SECONDS(res->elapsed_usec) });
+                                                     { "VMTUNED_SECONDS", LOG_SECONDS(res->elapsed_usec) },
+                                                     { "VMTUNED_LOAD_FROM", nodes_load(b, m->from_nodes, load_from) },
+                                                     { "VMTUNED_LOAD_TO", nodes_load(b, m->to_nodes, load_to) });
 
         if (r < 0) {
                 (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_MOVE_FAILED, fields, "%s failed: %m%s (%s)",
