@@ -84,7 +84,8 @@ int check_config_run(const struct args *args)
         }
         if (absent > 0)
                 log_event(args->strict ? LOG_ERR : LOG_WARNING, MSGID_SETTING_ABSENT, NULL,
-                          "%u key%s not on this kernel%s", absent, absent == 1 ? "" : "s", args->strict ? " (--strict): failing" : "");
+                          "%u key%s not on this kernel%s", absent, absent == 1 ? "" : "s",
+                          args->strict ? " (--strict): failing" : "");
         target_list_free(&targets);
         kroot_close(&root);
         tuning_clear(&tuning);
