@@ -241,7 +241,10 @@ static int apply_tuning(struct daemon *d, const struct target_list *targets)
         d->applied_since_usec = 0;
         (void) sd_event_now(d->event, CLOCK_REALTIME, &d->applied_since_usec);
         log_event(LOG_NOTICE, MSGID_PROFILE_SWITCH,
-                  LOG_FIELDS({ "VMTUNED_PROFILE", d->tuning.profile->name }),
+                  LOG_FIELDS({ "VMTUNED_PROFILE", d->tuning.profile->name },
+                             { "VMTUNED_APPLIED", LOG_U64(d->stats.applied) },
+                             { "VMTUNED_UNCHANGED", LOG_U64(d->stats.unchanged) },
+                             { "VMTUNED_SKIPPED", LOG_U64(d->stats.skipped) }),
                   "profile %s applied: %u changed, %u already set, %u skipped%s", d->tuning.profile->name,
                   d->stats.applied, d->stats.unchanged, d->stats.skipped,
                   d->args->dry_run ? " (dry run: nothing written)" : "");
@@ -581,7 +584,8 @@ static int daemon_start(struct daemon *d)
         /* Only with the lock: a second instance touches nothing. */
         tuning_settle_state(d->args, &d->tuning);
         if (stale)
-                log_event(LOG_WARNING, MSGID_CRASH_RECOVERY, NULL,
+                log_event(LOG_WARNING, MSGID_CRASH_RECOVERY,
+                          LOG_FIELDS({ "VMTUNED_COUNT", LOG_U64(d->rollback->n_entries) }),
                           "found a rollback journal with %zu original value(s) from an earlier run (it did not "
                           "stop cleanly, or could not restore them); they stay the originals: what the profile "
                           "no longer sets is restored, the rest is kept", d->rollback->n_entries);

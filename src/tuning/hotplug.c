@@ -123,7 +123,8 @@ static int forget_disk(struct hotplug *h, const char *sysname)
                 n++;
         }
         if (n > 0)
-                log_event(LOG_INFO, MSGID_DISK_HOTPLUG, LOG_FIELDS({ "VMTUNED_DISK", sysname }),
+                log_event(LOG_INFO, MSGID_DISK_HOTPLUG,
+                          LOG_FIELDS({ "VMTUNED_DISK", sysname }, { "VMTUNED_COUNT", LOG_U64(n) }),
                           "disk %s removed: %u value(s) dropped from the rollback journal (the kernel "
                           "forgot them with the device)", sysname, n);
         return 0;
@@ -155,7 +156,9 @@ static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *
                                        "its [disk] settings not applied", sysname, h->rb->file);
         /* A "change" of a disk already as the profile wants it is no news. */
         log_event(st.applied > 0 || action == HOTPLUG_ADD ? LOG_NOTICE : LOG_DEBUG, MSGID_DISK_HOTPLUG,
-                  LOG_FIELDS({ "VMTUNED_DISK", sysname }),
+                  LOG_FIELDS({ "VMTUNED_DISK", sysname }, { "VMTUNED_APPLIED", LOG_U64(st.applied) },
+                             { "VMTUNED_UNCHANGED", LOG_U64(st.unchanged) },
+                             { "VMTUNED_SKIPPED", LOG_U64(st.skipped) }),
                   "disk %s %s: %u setting(s) applied, %u already set, %u skipped", sysname,
                   action == HOTPLUG_ADD ? "appeared" : "changed", st.applied, st.unchanged, st.skipped);
         return 0;
