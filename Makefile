@@ -41,7 +41,7 @@ SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c
 
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \
-                  libsystemd-dev libcmocka-dev libxml2-dev mandoc systemd
+                  libsystemd-dev libcmocka-dev libxml2-dev mandoc systemd python3
 DEB_FUZZ_DEPS  := clang libclang-rt-dev
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
                   qemu-system-x86 busybox-static systemd util-linux debootstrap \
