@@ -6,6 +6,7 @@ BINDIR     ?= $(PREFIX)/sbin
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 BUILD      ?= build
 
@@ -40,7 +41,7 @@ SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c tests/lib/simbaselin
 
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \
-                  libsystemd-dev libcmocka-dev libxml2-dev mandoc systemd
+                  libsystemd-dev libcmocka-dev libxml2-dev mandoc systemd python3
 DEB_FUZZ_DEPS  := clang libclang-rt-dev
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
                   qemu-system-x86 busybox-static systemd util-linux debootstrap \
@@ -52,7 +53,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-systemd check-kfile sim bench lab lab-systemd FORCE \
+.PHONY: all deps deps-host deps-fuzz fuzz fuzz-run run check check-unit check-system check-host check-man check-catalog check-systemd check-kfile sim bench lab lab-systemd FORCE \
         install uninstall clean
 
 all: $(PROGRAMS:%=$(BUILD)/%)
@@ -154,7 +155,7 @@ export LSAN_OPTIONS     = suppressions=$(abspath tests/lsan.supp):print_suppress
 export UBSAN_OPTIONS    = print_stacktrace=1:halt_on_error=1
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory check-unit check-system check-man check-systemd check-kfile
+	$(Q)$(MAKE) --no-print-directory check-unit check-system check-man check-catalog check-systemd check-kfile
 
 check-unit: $(UNIT_TESTS)
 	$(Q)tests/run-tests $(UNIT_TESTS)
@@ -164,6 +165,11 @@ check-system: $(BUILD)/asan/vmtuned $(BUILD)/asan/vmtunectl $(SYS_TESTS)
 
 check-man:
 	$(Q)tests/check-man
+
+# log.h's MESSAGE_IDs, the journal catalog and vmtuned(8) agree; no warning
+# or error in src/ is logged without a MESSAGE_ID.
+check-catalog:
+	$(Q)tests/check-catalog
 
 # kfile is the one door to kernel files: no other module touches the root.
 check-kfile:
@@ -250,11 +256,14 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf ] || install -m 0644 systemd/vmtuned.conf $(DESTDIR)$(SYSCONFDIR)/vmtuned.conf
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0644 systemd/vmtunectl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/vmtunectl
+	install -d $(DESTDIR)$(CATALOGDIR)
+	install -m 0644 systemd/vmtuned.catalog $(DESTDIR)$(CATALOGDIR)/vmtuned.catalog
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vmtuned $(DESTDIR)$(BINDIR)/vmtunectl
 	rm -rf $(DESTDIR)$(DATADIR)/vmtuned
 	rm -f $(DESTDIR)$(UNITDIR)/vmtuned.service $(DESTDIR)$(COMPLETIONDIR)/vmtunectl
+	rm -f $(DESTDIR)$(CATALOGDIR)/vmtuned.catalog
 	rm -f $(DESTDIR)$(MANDIR)/man5/vmtuned.conf.5 $(DESTDIR)$(MANDIR)/man7/vmtuned-profiles.7 \
 		$(DESTDIR)$(MANDIR)/man8/vmtuned.8 $(DESTDIR)$(MANDIR)/man8/vmtunectl.8
 

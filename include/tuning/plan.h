@@ -12,7 +12,7 @@
 struct kroot;
 struct profile;
 
-/* Log the plan's notes as warnings (MSGID_SETTING_SKIPPED with a key). */
+/* Log the plan's notes as warnings (MSGID_SETTING_ABSENT). */
 void settings_log_notes(const struct target_list *l);
 
 /* The tuning plan of a profile on this host: what apply writes, and what

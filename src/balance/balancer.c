@@ -106,22 +106,48 @@ static char *move_title(const struct balance_move *m, const char *name)
         return xasprintf("%s %s node%s -> node%s", balance_move_kind_to_string(m->kind), name, from, to);
 }
 
+/* The load (runnable threads per CPU) of a set of nodes in this tick's
+ * snapshot, the one the move was decided on, for VMTUNED_LOAD_FROM/TO:
+ * "" where there is none (a placement has no source). */
+static const char *nodes_load(const struct balancer *b, uint64_t mask, char buf[static 32])
+{
+        double running = 0;
+        unsigned cpus = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; b->have_snapshot && i < b->snapshot.n_nodes; i++)
+                if (b->snapshot.nodes[i].id < 64 && mask & (UINT64_C(1) << b->snapshot.nodes[i].id)) {
+                        running += b->snapshot.nodes[i].nr_running;
+                        cpus += b->snapshot.nodes[i].cpus;
+                }
+        if (cpus > 0)
+                snprintf(buf, 32, "%.2f", running / cpus);
+        return buf[0] ? buf : NULL;
+}
+
 static void log_move(struct balancer *b, const struct domain *d, const struct balance_move *m,
                      const struct move_result *res, int r)
 {
         _cleanup_free_ char *from = move_nodes_format(m->from_nodes);
         _cleanup_free_ char *to = move_nodes_format(m->to_nodes);
         _cleanup_free_ char *title = move_title(m, d->name);
+        char load_from[32], load_to[32];
         const struct log_field *fields = LOG_FIELDS({ "VMTUNED_DOMAIN", d->name }, { "VMTUNED_UUID", d->uuid },
                                                      { "VMTUNED_FROM_NODE", from }, { "VMTUNED_TO_NODE", to },
-                                                     { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) });
+                                                     { "VMTUNED_MOVE_KIND", balance_move_kind_to_string(m->kind) },
+                                                     { "VMTUNED_MIB", LOG_U64(res->migrated_mib) },
+                                                     { "VMTUNED_REMOTE_MIB", LOG_U64(res->remote_mib) },
+                                                     { "VMTUNED_SECONDS", LOG_SECONDS(res->elapsed_usec) },
+                                                     { "VMTUNED_LOAD_FROM", nodes_load(b, m->from_nodes, load_from) },
+                                                     { "VMTUNED_LOAD_TO", nodes_load(b, m->to_nodes, load_to) });
 
         if (r < 0) {
-                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_MOVE, fields, "%s failed: %m%s (%s)", title,
-                                       res->undone ? "; the threads already moved were pinned back" : "", res->message);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_MOVE_FAILED, fields, "%s failed: %m%s (%s)",
+                                       title, res->undone ? "; the threads already moved were pinned back" : "",
+                                       res->message);
                 return;
         }
-        log_event(LOG_NOTICE, MSGID_BALANCE_MOVE, fields,
+        log_event(LOG_NOTICE, b->root->dry_run ? MSGID_BALANCE_MOVE_DRY_RUN : MSGID_BALANCE_MOVE, fields,
                   "%s: %s; took %.2f s, %" PRIu64 " MiB migrated, %" PRIu64 " MiB still remote%s", title,
                   m->reason, res->elapsed_usec / 1e6, res->migrated_mib, res->remote_mib,
                   b->root->dry_run ? " (dry run: nothing moved)" : "");
@@ -161,8 +187,9 @@ static void carry_out(struct balancer *b, const struct domain *doms, size_t n)
                 if (m->kind != BALANCE_MOVE_MEMORY) {
                         r = move_nodes_cpus(b->node_cpus, b->n_node_cpus, m->to_nodes, &cpus);
                         if (r < 0) {
-                                (void) log_warning_errno(r, "%s: cannot find the CPUs of the target nodes: %m",
-                                                         d->name);
+                                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_ERROR, NULL,
+                                                       "%s: cannot find the CPUs of the target nodes: %m",
+                                                       d->name);
                                 continue;
                         }
                 }
@@ -230,7 +257,8 @@ static void tick(struct balancer *b)
 
         r = sampler_tick(b->sampler, b->root, b->topology, doms, n, now);
         if (r < 0) {
-                (void) log_warning_errno(r, "balancer: sampling failed: %m; starting a new baseline next tick");
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_ERROR, NULL,
+                                       "balancer: sampling failed: %m; starting a new baseline next tick");
                 b->have_snapshot = b->have_plan = false;
                 return;
         }
@@ -239,14 +267,16 @@ static void tick(struct balancer *b)
         if (r == -EAGAIN)
                 return; /* the first tick: a baseline only */
         if (r < 0) {
-                (void) log_warning_errno(r, "balancer: no snapshot this tick: %m");
+                (void) log_event_errno(LOG_WARNING, r, MSGID_BALANCE_ERROR, NULL,
+                                       "balancer: no snapshot this tick: %m");
                 return;
         }
 
         state_load(b, doms, n);
         r = balance_plan(&b->params, &b->snapshot, &b->state, &b->plan);
         if (r < 0) {
-                (void) log_error_errno(r, "balancer: the policy refused the snapshot: %m");
+                (void) log_event_errno(LOG_ERR, r, MSGID_BALANCE_ERROR, NULL,
+                                       "balancer: the policy refused the snapshot: %m");
                 b->have_plan = false;
                 return;
         }

@@ -464,7 +464,8 @@ static int migrate_private(pid_t pid, uint64_t from, uint64_t to, struct move_re
                 int q = sys_nice_effective(true, NULL);
 
                 if (q < 0)
-                        (void) log_warning_errno(q, "cannot raise CAP_SYS_NICE again after migrate_pages: %m");
+                        (void) log_event_errno(LOG_WARNING, q, MSGID_BALANCE_ERROR, NULL,
+                                               "cannot raise CAP_SYS_NICE again after migrate_pages: %m");
         }
         res->memory_how = MOVE_MEMORY_MIGRATE_PAGES;
         if (r < 0) {

@@ -41,7 +41,8 @@ static unsigned report_absent(const struct kroot *root, const struct target_list
                         continue;
                 suggestion = target_suggest(root, t);
                 msg = target_absent_message(t, suggestion);
-                log_event(strict ? LOG_ERR : LOG_WARNING, NULL, NULL, "%s (no %s under %s)", msg, t->path, root->path);
+                log_event(strict ? LOG_ERR : LOG_WARNING, MSGID_SETTING_ABSENT, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                          "%s (no %s under %s)", msg, t->path, root->path);
                 n++;
         }
         return n;
@@ -63,12 +64,12 @@ int check_config_run(const struct args *args)
         }
         /* What a start would do with a persisted choice; nothing is removed here. */
         if (tuning.state_note)
-                log_event(tuning.state_note_level, NULL, NULL, "%s", tuning.state_note);
+                log_event(tuning.state_note_level, MSGID_SAVED_PROFILE_IGNORED, NULL, "%s", tuning.state_note);
         log_set_max_level(tuning.conf->log_level);
         /* Dry run: nothing here writes, and nothing could. */
         r = kroot_open(args->root, true, &root);
         if (r < 0) {
-                (void) log_error_errno(r, "cannot open root %s: %m", args->root);
+                (void) log_event_errno(LOG_ERR, r, MSGID_DAEMON_FAILED, NULL, "cannot open root %s: %m", args->root);
                 tuning_clear(&tuning);
                 return EXIT_CONFIG;
         }
@@ -82,8 +83,9 @@ int check_config_run(const struct args *args)
                 absent = report_absent(&root, &targets, args->strict);
         }
         if (absent > 0)
-                log_event(args->strict ? LOG_ERR : LOG_WARNING, NULL, NULL, "%u key%s not on this kernel%s", absent,
-                         absent == 1 ? "" : "s", args->strict ? " (--strict): failing" : "");
+                log_event(args->strict ? LOG_ERR : LOG_WARNING, MSGID_SETTING_ABSENT, NULL,
+                          "%u key%s not on this kernel%s", absent, absent == 1 ? "" : "s",
+                          args->strict ? " (--strict): failing" : "");
         target_list_free(&targets);
         kroot_close(&root);
         tuning_clear(&tuning);

@@ -131,8 +131,9 @@ static int profile_switch(struct daemon *d, const char *name, bool json, FILE *o
                 if (r < 0) {
                         _cleanup_free_ char *file = state_profile_path(d->args->state_dir);
 
-                        (void) log_warning_errno(r, "profile %s applied, but cannot save the choice in %s: %m; "
-                                                 "it lasts until the next reload or restart", name, file);
+                        (void) log_event_errno(LOG_WARNING, r, MSGID_STATE_SAVE_FAILED, NULL,
+                                               "profile %s applied, but cannot save the choice in %s: %m; "
+                                               "it lasts until the next reload or restart", name, file);
                         return reply_error(out, json, "profile %s applied, but the choice could not be saved in "
                                            "%s (%s): it lasts until the next reload or restart", name, file,
                                            strerror(-r));

@@ -166,7 +166,7 @@ static int conn_run(struct conn *conn, const struct control_command *cmd, const 
         r = cmd->handler(cmd->userdata, req->argc, req->argv, req->json, f);
         if (r < 0) {
                 /* A handler bug, not a user error: say so on both ends. */
-                (void) log_error_errno(r, "control: '%s' failed: %m", cmd->name);
+                (void) log_event_errno(LOG_ERR, r, MSGID_CONTROL_ERROR, NULL, "control: '%s' failed: %m", cmd->name);
                 fprintf(f, "vmtuned: '%s' failed: %s\n", cmd->name, strerror(-r));
                 r = CTL_EXIT_FAILURE;
         } else if (r > 255) {
@@ -448,7 +448,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         if (cfd < 0) {
                 if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                         return 0;
-                log_warning("control: accept failed: %m; not accepting for a second");
+                (void) log_event_errno(LOG_WARNING, errno, MSGID_CONTROL_ERROR, NULL,
+                                       "control: accept failed: %m; not accepting for a second");
                 if (sd_event_add_time_relative(c->event, &c->accept_pause, CLOCK_MONOTONIC,
                                                ACCEPT_PAUSE_USEC, 0, on_accept_resume, c) >= 0)
                         listener_update(c);
@@ -456,7 +457,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         }
         r = conn_new(c, cfd);
         if (r < 0) {
-                (void) log_warning_errno(r, "control: cannot serve a connection: %m");
+                (void) log_event_errno(LOG_WARNING, r, MSGID_CONTROL_ERROR, NULL,
+                                       "control: cannot serve a connection: %m");
                 close(cfd);
         }
         /* Never fail: a failing callback would switch the listener off for good. */

@@ -23,6 +23,9 @@
 #include "virt/domain.h"
 #include "virt/virt.h"
 
+/* Which part did not start, for MSGID_FEATURE_DISABLED. */
+#define FEATURE(name) LOG_FIELDS({ "VMTUNED_FEATURE", name })
+
 #define DEFAULT_CONFIG SYSCONFDIR "/vmtuned.conf"
 
 /* [balancer] kernel_numa_balancing: the kernel's own balancer fights ours
@@ -139,12 +142,13 @@ void tuning_settle_state(const struct args *args, struct tuning *t)
         int r;
 
         if (t->state_note)
-                log_event(t->state_note_level, NULL, NULL, "%s", t->state_note);
+                log_event(t->state_note_level, MSGID_SAVED_PROFILE_IGNORED, NULL, "%s", t->state_note);
         if (t->state_stale && !args->dry_run) {
                 r = state_profile_remove(args->state_dir);
                 if (r < 0)
-                        (void) log_warning_errno(r, "cannot remove %s/" STATE_PROFILE_FILE ": %m",
-                                                 args->state_dir);
+                        (void) log_event_errno(LOG_WARNING, r, MSGID_STATE_SAVE_FAILED, NULL,
+                                               "cannot remove %s/" STATE_PROFILE_FILE ": %m",
+                                               args->state_dir);
         }
         free(t->state_note);
         t->state_note = NULL;
@@ -181,11 +185,13 @@ static void notify_status(struct daemon *d)
 static void log_restore_result(const struct daemon *d, int r)
 {
         if (r < 0)
-                (void) log_error_errno(r, "could not rewrite the rollback journal %s: %m; it still holds "
+                (void) log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                                       "could not rewrite the rollback journal %s: %m; it still holds "
                                        "every original", d->rollback->file);
         else if (r > 0)
-                log_warning("%d setting(s) were not restored (changed by someone else, gone, or kept in the "
-                            "journal to try again); see above", r);
+                log_event(LOG_WARNING, MSGID_SETTING_NOT_RESTORED, LOG_FIELDS({ "VMTUNED_COUNT", LOG_I64(r) }),
+                          "%d setting(s) were not restored (changed by someone else, gone, or kept in the "
+                          "journal to try again); see above", r);
 }
 
 /* Stop and off: every value back. Nothing may write behind the restore,
@@ -209,7 +215,8 @@ static int restore_tuning(struct daemon *d)
  * happened and what the daemon does about it (next). */
 static void log_journal_failure(const struct daemon *d, int r, const char *profile, const char *next)
 {
-        (void) log_error_errno(r, "profile %s: cannot update the rollback journal %s: %m; every value it wrote is "
+        (void) log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                               "profile %s: cannot update the rollback journal %s: %m; every value it wrote is "
                                "rolled back (a change without its original on disk could not be undone), %s",
                                profile, d->rollback->file, next);
 }
@@ -234,7 +241,10 @@ static int apply_tuning(struct daemon *d, const struct target_list *targets)
         d->applied_since_usec = 0;
         (void) sd_event_now(d->event, CLOCK_REALTIME, &d->applied_since_usec);
         log_event(LOG_NOTICE, MSGID_PROFILE_SWITCH,
-                  LOG_FIELDS({ "VMTUNED_PROFILE", d->tuning.profile->name }),
+                  LOG_FIELDS({ "VMTUNED_PROFILE", d->tuning.profile->name },
+                             { "VMTUNED_APPLIED", LOG_U64(d->stats.applied) },
+                             { "VMTUNED_UNCHANGED", LOG_U64(d->stats.unchanged) },
+                             { "VMTUNED_SKIPPED", LOG_U64(d->stats.skipped) }),
                   "profile %s applied: %u changed, %u already set, %u skipped%s", d->tuning.profile->name,
                   d->stats.applied, d->stats.unchanged, d->stats.skipped,
                   d->args->dry_run ? " (dry run: nothing written)" : "");
@@ -345,7 +355,8 @@ static void start_balancer(struct daemon *d, const struct balancer_conf *conf)
                 return;
         r = balancer_new(d->event, &d->root, d->virt, conf, &d->balancer);
         if (r < 0)
-                (void) log_error_errno(r, "cannot start the NUMA balancer: %m; host settings stay applied");
+                (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("balancer"),
+                                       "cannot start the NUMA balancer: %m; host settings stay applied");
 }
 
 /* Reload: thresholds change in place (per-VM state stays); enabled= starts
@@ -459,8 +470,9 @@ static gid_t control_gid(const struct vmtuned_conf *conf)
                 return (gid_t) -1;
         g = getgrnam(conf->control_group);
         if (!g) {
-                log_warning("control_group=%s: no such group; the control socket stays root-only",
-                            conf->control_group);
+                log_event(LOG_WARNING, MSGID_CONTROL_ERROR, NULL,
+                          "control_group=%s: no such group; the control socket stays root-only",
+                          conf->control_group);
                 return (gid_t) -1;
         }
         return g->gr_gid;
@@ -498,11 +510,13 @@ static void start_setting_modules(struct daemon *d)
                                                       .committed_kib = committed_kib, .userdata = d },
                     &d->ksm);
         if (r < 0)
-                (void) log_error_errno(r, "cannot start the KSM module: %m; [ksm] mode=auto will not act");
+                (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("ksm"),
+                                       "cannot start the KSM module: %m; [ksm] mode=auto will not act");
         r = hotplug_new(d->event, &(struct hotplug_options){ .root = &d->root, .rollback = d->rollback },
                         &d->hotplug);
         if (r < 0)
-                (void) log_error_errno(r, "cannot watch for new disks: %m; disks added later get no [disk] settings");
+                (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("hotplug"),
+                                       "cannot watch for new disks: %m; disks added later get no [disk] settings");
 }
 
 /* The control socket, before READY=1: vmtunectl works as soon as
@@ -515,7 +529,8 @@ static void open_control(struct daemon *d)
 
         r = control_new(d->event, d->args->runtime_dir, control_gid(d->tuning.conf), cmds, n_cmds, &d->control);
         if (r < 0)
-                (void) log_error_errno(r, "cannot open the control socket in %s: %m; vmtunectl will not work",
+                (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("control"),
+                                       "cannot open the control socket in %s: %m; vmtunectl will not work",
                                        d->args->runtime_dir);
 }
 
@@ -535,11 +550,13 @@ static void follow_libvirt(struct daemon *d)
                      &d->virt);
         d->libvirt_asked = true;
         if (r < 0)
-                (void) log_error_errno(r, "cannot follow libvirt: %m; domains will not be balanced");
+                (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("libvirt"),
+                                       "cannot follow libvirt: %m; domains will not be balanced");
         start_balancer(d, &d->tuning.conf->balancer);
         r = metrics_new(d->event, d, &d->metrics);
         if (r < 0)
-                (void) log_error_errno(r, "cannot start the metrics: %m; metrics_file= is not written");
+                (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("metrics"),
+                                       "cannot start the metrics: %m; metrics_file= is not written");
         else
                 metrics_update(d->metrics); /* the first file, and its timer */
 }
@@ -558,7 +575,7 @@ static int daemon_start(struct daemon *d)
         log_set_max_level(d->tuning.conf->log_level);
         r = kroot_open(d->args->root, d->args->dry_run, &d->root);
         if (r < 0) {
-                (void) log_error_errno(r, "cannot open root %s: %m", d->args->root);
+                (void) log_event_errno(LOG_ERR, r, MSGID_DAEMON_FAILED, NULL, "cannot open root %s: %m", d->args->root);
                 return EXIT_CONFIG;
         }
         r = rollback_open(d->args->runtime_dir, &d->rollback, &stale);
@@ -567,13 +584,14 @@ static int daemon_start(struct daemon *d)
         /* Only with the lock: a second instance touches nothing. */
         tuning_settle_state(d->args, &d->tuning);
         if (stale)
-                log_event(LOG_WARNING, MSGID_CRASH_RECOVERY, NULL,
+                log_event(LOG_WARNING, MSGID_CRASH_RECOVERY,
+                          LOG_FIELDS({ "VMTUNED_COUNT", LOG_U64(d->rollback->n_entries) }),
                           "found a rollback journal with %zu original value(s) from an earlier run (it did not "
                           "stop cleanly, or could not restore them); they stay the originals: what the profile "
                           "no longer sets is restored, the rest is kept", d->rollback->n_entries);
         r = setup_loop(d);
         if (r < 0) {
-                (void) log_error_errno(r, "cannot set up the event loop: %m");
+                (void) log_event_errno(LOG_ERR, r, MSGID_DAEMON_FAILED, NULL, "cannot set up the event loop: %m");
                 return EXIT_RUNTIME;
         }
         start_setting_modules(d);
@@ -627,7 +645,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
 
         r = sd_event_loop(d.event);
         if (r < 0) {
-                (void) log_error_errno(r, "event loop failed: %m");
+                (void) log_event_errno(LOG_ERR, r, MSGID_DAEMON_FAILED, NULL, "event loop failed: %m");
                 r = EXIT_RUNTIME;
         } else
                 r = EXIT_OK;
@@ -636,11 +654,12 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
         r_restore = restore_tuning(&d);
         /* One closing line that agrees with the restore's own warnings. */
         if (d.rollback->n_entries > 0)
-                log_event(LOG_WARNING, MSGID_STOPPED, NULL,
+                log_event(LOG_WARNING, MSGID_STOPPED_PENDING,
+                          LOG_FIELDS({ "VMTUNED_COUNT", LOG_U64(d.rollback->n_entries) }),
                           "vmtuned stopped; %zu original value(s) could not be restored and stay in %s for the "
                           "next start", d.rollback->n_entries, d.rollback->file);
         else if (r_restore > 0)
-                log_event(LOG_NOTICE, MSGID_STOPPED, NULL,
+                log_event(LOG_NOTICE, MSGID_STOPPED_PARTIAL, LOG_FIELDS({ "VMTUNED_COUNT", LOG_I64(r_restore) }),
                           "vmtuned stopped; original settings restored but %d left as someone else set them or "
                           "gone (see above)", r_restore);
         else

@@ -197,7 +197,8 @@ static int write_metrics(struct metrics *m, const char *path)
 static void forget_written(struct metrics *m)
 {
         if (m->written && unlink(m->written) < 0 && errno != ENOENT)
-                (void) log_warning_errno(-errno, "cannot remove the metrics file %s: %m", m->written);
+                (void) log_event_errno(LOG_WARNING, -errno, MSGID_METRICS_WRITE_FAILED, NULL,
+                                       "cannot remove the metrics file %s: %m", m->written);
         free(m->written);
         m->written = NULL;
 }
@@ -222,8 +223,9 @@ void metrics_update(struct metrics *m)
         }
         r = write_metrics(m, path);
         if (r < 0 && r != m->last_error)
-                (void) log_warning_errno(r, "cannot write the metrics file %s: %m; trying again every %ld s", path,
-                                         conf->balancer.interval_sec);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_METRICS_WRITE_FAILED, NULL,
+                                       "cannot write the metrics file %s: %m; trying again every %ld s", path,
+                                       conf->balancer.interval_sec);
         else if (r >= 0 && m->last_error < 0)
                 log_info("metrics file %s written again", path);
         m->last_error = r < 0 ? r : 0;

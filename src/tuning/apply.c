@@ -12,7 +12,8 @@
 #include "tuning/rollback.h"
 #include "base/util.h"
 
-static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...)
+/* error > 0: the errno of the failed call, for the entry's ERRNO=. */
+static _printf_(4, 5) void log_skip(const struct target *t, const char *message_id, int error, const char *fmt, ...)
 {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -21,8 +22,8 @@ static _printf_(2, 3) void log_skip(const struct target *t, const char *fmt, ...
         msg = xvasprintf(fmt, ap);
         va_end(ap);
 
-        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
-                  "%s: %s, skipped", t->key, msg);
+        (void) log_event_errno(LOG_WARNING, error, message_id, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                               "%s: %s, skipped", t->key, msg);
 }
 
 /* Is current already where the target wants it? Logs why when it cannot tell. */
@@ -31,7 +32,7 @@ static int target_satisfied(const struct target *t, const char *current, const c
         int r = target_value_satisfied(current, desired, t->only_if_greater);
 
         if (r < 0)
-                log_skip(t, "\"%s\" is not a number to compare with", current);
+                log_skip(t, MSGID_SETTING_REFUSED, 0, "\"%s\" is not a number to compare with", current);
         return r;
 }
 
@@ -58,13 +59,13 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
         if (r == -ENOENT || r == -ENOTDIR) {
                 _cleanup_free_ char *suggestion = target_suggest(root, t);
 
-                log_skip(t, "not on this kernel%s%s%s", suggestion ? "; did you mean " : "",
+                log_skip(t, MSGID_SETTING_ABSENT, 0, "not on this kernel%s%s%s", suggestion ? "; did you mean " : "",
                          suggestion ? suggestion : "", suggestion ? "?" : "");
                 st->skipped++;
                 return 0;
         }
         if (r < 0) {
-                log_skip(t, "cannot read it: %s", strerror(-r));
+                log_skip(t, MSGID_SETTING_REFUSED, -r, "cannot read it: %s", strerror(-r));
                 st->skipped++;
                 return 0;
         }
@@ -97,7 +98,7 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
         r = kfile_write(root, t->path, desired);
         if (r < 0) {
                 /* EINVAL, EBUSY, EPERM, EACCES, EOPNOTSUPP: the kernel refused the value. */
-                log_skip(t, "the kernel refused the value: %s", strerror(-r));
+                log_skip(t, MSGID_SETTING_REFUSED, -r, "the kernel refused the value: %s", strerror(-r));
                 st->skipped++;
                 return unrecord(rb, t, prev_written);
         }
@@ -107,14 +108,16 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
                 /* The kernel adjusted it: record what it holds now, so that
                  * restore still recognises it as ours and puts the original back. */
                 if (r < 0)
-                        log_skip(t, "wrote %s, but cannot read it back: %s", desired, strerror(-r));
+                        log_skip(t, MSGID_SETTING_REFUSED, -r, "wrote %s, but cannot read it back: %s", desired,
+                                 strerror(-r));
                 else if (hugepages_path_is_nr(t->path))
                         /* The kernel reserves what it finds free and contiguous. */
-                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
+                        log_event(LOG_WARNING, MSGID_SETTING_ADJUSTED, LOG_FIELDS({ "VMTUNED_KEY", t->key }),
                                   "%s: asked %s, got %s (fragmented memory, or not enough free)", t->key,
                                   desired, after);
                 else
-                        log_skip(t, "wrote %s, but the kernel reports \"%s\"", desired, after);
+                        log_skip(t, MSGID_SETTING_ADJUSTED, 0, "wrote %s, but the kernel reports \"%s\"", desired,
+                                 after);
                 st->skipped++;
                 return r == 0 ? rollback_record(rb, t->key, t->path, current, after) : 0;
         }

@@ -117,12 +117,14 @@ static int forget_disk(struct hotplug *h, const char *sysname)
                 /* rollback_forget removes entry i: the next one moves to i. */
                 r = rollback_forget(h->rb, h->rb->entries[i].path);
                 if (r < 0)
-                        return log_error_errno(r, "disk %s: cannot update the rollback journal %s: %m", sysname,
+                        return log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                                               "disk %s: cannot update the rollback journal %s: %m", sysname,
                                                h->rb->file);
                 n++;
         }
         if (n > 0)
-                log_event(LOG_INFO, MSGID_DISK_HOTPLUG, LOG_FIELDS({ "VMTUNED_DISK", sysname }),
+                log_event(LOG_INFO, MSGID_DISK_HOTPLUG,
+                          LOG_FIELDS({ "VMTUNED_DISK", sysname }, { "VMTUNED_COUNT", LOG_U64(n) }),
                           "disk %s removed: %u value(s) dropped from the rollback journal (the kernel "
                           "forgot them with the device)", sysname, n);
         return 0;
@@ -149,11 +151,14 @@ static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *
         r = settings_apply(h->root, h->rb, &targets, &st);
         target_list_free(&targets);
         if (r < 0)
-                return log_error_errno(r, "disk %s: cannot update the rollback journal %s: %m; "
+                return log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                                       "disk %s: cannot update the rollback journal %s: %m; "
                                        "its [disk] settings not applied", sysname, h->rb->file);
         /* A "change" of a disk already as the profile wants it is no news. */
         log_event(st.applied > 0 || action == HOTPLUG_ADD ? LOG_NOTICE : LOG_DEBUG, MSGID_DISK_HOTPLUG,
-                  LOG_FIELDS({ "VMTUNED_DISK", sysname }),
+                  LOG_FIELDS({ "VMTUNED_DISK", sysname }, { "VMTUNED_APPLIED", LOG_U64(st.applied) },
+                             { "VMTUNED_UNCHANGED", LOG_U64(st.unchanged) },
+                             { "VMTUNED_SKIPPED", LOG_U64(st.skipped) }),
                   "disk %s %s: %u setting(s) applied, %u already set, %u skipped", sysname,
                   action == HOTPLUG_ADD ? "appeared" : "changed", st.applied, st.unchanged, st.skipped);
         return 0;
@@ -240,11 +245,14 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         if (errno == EAGAIN || errno == EINTR)
                                 return 0;
                         if (errno == ENOBUFS) {
-                                log_warning("block uevents were lost (receive buffer full); re-checking every disk");
+                                log_event(LOG_WARNING, MSGID_UEVENTS_LOST, NULL,
+                                          "block uevents were lost (receive buffer full); re-checking every disk");
                                 rescan(h);
                                 continue;
                         }
-                        log_error("cannot receive block uevents: %m; disks that appear will not be tuned");
+                        (void) log_event_errno(LOG_ERR, errno, MSGID_FEATURE_DISABLED,
+                                               LOG_FIELDS({ "VMTUNED_FEATURE", "hotplug" }),
+                                               "cannot receive block uevents: %m; disks that appear will not be tuned");
                         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
                 }
                 /* Only the kernel itself (port 0) speaks for the kernel. */

@@ -167,9 +167,10 @@ static void log_state(struct ksm *k, const struct ksm_decision *d, const struct 
         if (k->logged && run == k->logged_run)
                 return;
         snprintf(run_str, sizeof(run_str), "%d", run);
-        log_event(LOG_NOTICE, MSGID_KSM_STATE,
+        log_event(LOG_NOTICE, run == 1 ? MSGID_KSM_STARTED : run == 2 ? MSGID_KSM_UNMERGING : MSGID_KSM_STOPPED,
                   LOG_FIELDS({ "VMTUNED_KSM_MODE", ksm_mode_to_string(k->conf.mode) },
-                             { "VMTUNED_KSM_RUN", run_str }),
+                             { "VMTUNED_KSM_RUN", run_str }, { "VMTUNED_PAGES", LOG_U64(s->pages_sharing) },
+                             { "VMTUNED_PROFIT_BYTES", LOG_I64(s->general_profit) }),
                   "KSM %s (mode=%s): %s; pages_sharing %" PRIu64 ", pages_shared %" PRIu64
                   ", ksm_zero_pages %" PRIu64 ", general_profit %" PRId64 " bytes",
                   run == 1 ? "merging" : run == 2 ? "unmerged" : "stopped", ksm_mode_to_string(k->conf.mode),
@@ -190,7 +191,8 @@ static int apply(struct ksm *k, const struct target_list *t)
         r = settings_apply(k->root, k->rb, t, &st);
         if (r < 0) {
                 k->configured = false;
-                (void) log_error_errno(r, "KSM: cannot update the rollback journal %s: %m; decisions paused "
+                (void) log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                                       "KSM: cannot update the rollback journal %s: %m; decisions paused "
                                        "until the next reload or profile switch", k->rb->file);
         }
         return r;
@@ -208,17 +210,21 @@ int ksm_tick(struct ksm *k, uint64_t committed_kib)
                 return 0;
         r = ksm_read_state(k->root, &s);
         if (r < 0) {
-                (void) log_warning_errno(r, "KSM: cannot read %s" KSM_DIR ": %m; skipping this decision",
-                                         k->root->path);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_KSM_READ_FAILED, NULL,
+                                       "KSM: cannot read %s" KSM_DIR ": %m; skipping this decision",
+                                       k->root->path);
                 return 0;
         }
         r = ksm_read_memory(k->root, committed_kib, &m);
         if (r < 0 && k->conf.mode == KSM_MODE_AUTO)
-                (void) log_warning_errno(r, "KSM: cannot read memory figures under %s: %m", k->root->path);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_KSM_READ_FAILED, NULL,
+                                       "KSM: cannot read memory figures under %s: %m", k->root->path);
 
         ksm_decide(&k->conf, &m, &s, k->unmerge, &d);
         if (d.unmerge_first)
-                log_event(LOG_NOTICE, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" }),
+                log_event(LOG_NOTICE, MSGID_KSM_UNMERGING,
+                          LOG_FIELDS({ "VMTUNED_KEY", "ksm merge_across_nodes" },
+                                     { "VMTUNED_PAGES", LOG_U64(s.pages_sharing) }),
                           "KSM: merge_across_nodes %d -> %d, and the kernel changes it only with nothing "
                           "merged: unmerging %" PRIu64 " pages (run=2, unmerge_for_numa = yes), then run=%d again",
                           s.merge_across_nodes, d.merge_across_nodes, s.pages_sharing,
@@ -354,13 +360,15 @@ int ksm_prepare_restore(struct ksm *k, bool stopping, bool restoring_merge_acros
         if (!why)
                 return 0;
         if (ksm_read_memory(k->root, committed(k), &m) < 0 || !ksm_unmerge_fits(&k->conf, &m, &s)) {
-                log_event(LOG_WARNING, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm run" }),
+                log_event(LOG_WARNING, MSGID_KSM_UNMERGE_SKIPPED,
+                          LOG_FIELDS({ "VMTUNED_KEY", "ksm run" }, { "VMTUNED_PAGES", LOG_U64(s.pages_sharing) }),
                           "KSM: not unmerging %" PRIu64 " pages (%" PRIu64 " KiB; MemAvailable %" PRIu64
                           " KiB, %u%% kept free) although %s: the copies would not fit",
                           s.pages_sharing, ksm_unmerge_kib(&s), m.available_kib, k->conf.threshold_percent, why);
                 return 0;
         }
-        log_event(LOG_NOTICE, MSGID_KSM_STATE, LOG_FIELDS({ "VMTUNED_KEY", "ksm run" }),
+        log_event(LOG_NOTICE, MSGID_KSM_UNMERGING,
+                  LOG_FIELDS({ "VMTUNED_KEY", "ksm run" }, { "VMTUNED_PAGES", LOG_U64(s.pages_sharing) }),
                   "KSM: unmerging %" PRIu64 " pages (run=2, %s)", s.pages_sharing, why);
         t.v = xcalloc(1, sizeof(*t.v));
         t.v[t.n++] = (struct target){ .key = xstrdup("ksm run"), .path = xstrdup(KSM_DIR "run"),
@@ -369,7 +377,8 @@ int ksm_prepare_restore(struct ksm *k, bool stopping, bool restoring_merge_acros
         r = settings_apply(k->root, k->rb, &t, &(struct apply_stats){});
         target_list_free(&t);
         if (r < 0)
-                (void) log_error_errno(r, "KSM: cannot update the rollback journal %s: %m; not unmerging",
+                (void) log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                                       "KSM: cannot update the rollback journal %s: %m; not unmerging",
                                        k->rb->file);
         return r;
 }

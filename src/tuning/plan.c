@@ -90,10 +90,10 @@ void settings_log_notes(const struct target_list *l)
 {
         for (size_t i = 0; i < l->n_notes; i++)
                 if (l->notes[i].key)
-                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, LOG_FIELDS({ "VMTUNED_KEY", l->notes[i].key }),
+                        log_event(LOG_WARNING, MSGID_SETTING_ABSENT, LOG_FIELDS({ "VMTUNED_KEY", l->notes[i].key }),
                                   "%s", l->notes[i].text);
                 else
-                        log_warning("%s", l->notes[i].text);
+                        log_event(LOG_WARNING, MSGID_SETTING_ABSENT, NULL, "%s", l->notes[i].text);
 }
 
 static void plan_setting(const struct setting *s, struct target_list *l)

@@ -225,29 +225,36 @@ static int read_journal(const char *path, char **ret)
         if (fd < 0 && errno == ENOENT)
                 return -ENOENT;
         if (fd < 0 && errno == ELOOP)
-                return log_error_errno(errno, "%s is a symlink, not a rollback journal vmtuned wrote; "
+                return log_event_errno(LOG_ERR, errno, MSGID_ROLLBACK_REFUSED, NULL,
+                                       "%s is a symlink, not a rollback journal vmtuned wrote; "
                                        "refusing to follow it (inspect it, then remove it)", path);
         if (fd < 0)
-                return log_error_errno(errno, "cannot read rollback journal %s: %m", path);
+                return log_event_errno(LOG_ERR, errno, MSGID_ROLLBACK_FAILED, NULL,
+                                       "cannot read rollback journal %s: %m", path);
         if (fstat(fd, &st) < 0)
-                return log_error_errno(errno, "cannot stat rollback journal %s: %m", path);
+                return log_event_errno(LOG_ERR, errno, MSGID_ROLLBACK_FAILED, NULL,
+                                       "cannot stat rollback journal %s: %m", path);
         if (!S_ISREG(st.st_mode)) {
-                log_error("%s is not a regular file, not a rollback journal vmtuned wrote; "
+                log_event(LOG_ERR, MSGID_ROLLBACK_REFUSED, NULL,
+                          "%s is not a regular file, not a rollback journal vmtuned wrote; "
                           "refusing it (inspect it, then remove it)", path);
                 return -EBADMSG;
         }
         why = not_ours(&st);
         if (why) {
-                log_error("rollback journal %s %s (owner uid %u, mode %04o): refusing to restore "
+                log_event(LOG_ERR, MSGID_ROLLBACK_REFUSED, NULL,
+                          "rollback journal %s %s (owner uid %u, mode %04o): refusing to restore "
                           "what someone else may have written (inspect it, restore by hand, then remove it)",
                           path, why, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
                 return -EPERM;
         }
         r = kfile_read_fd(fd, 16u << 20, &buf, &len);
         if (r < 0)
-                return log_error_errno(r, "cannot read rollback journal %s: %m", path);
+                return log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
+                                       "cannot read rollback journal %s: %m", path);
         if (strlen(buf) != len) {
-                log_error("%s: a NUL byte: not a rollback journal vmtuned wrote; refusing to guess the "
+                log_event(LOG_ERR, MSGID_ROLLBACK_REFUSED, NULL,
+                          "%s: a NUL byte: not a rollback journal vmtuned wrote; refusing to guess the "
                           "original values (inspect it, restore by hand, then remove it)", path);
                 return -EBADMSG;
         }
@@ -263,19 +270,23 @@ static int check_runtime_dir(const char *runtime_dir)
         struct stat st;
 
         if (lstat(runtime_dir, &st) < 0)
-                return log_error_errno(errno, "cannot stat runtime directory %s: %m", runtime_dir);
+                return log_event_errno(LOG_ERR, errno, MSGID_RUNTIME_DIR_FAILED, NULL,
+                                       "cannot stat runtime directory %s: %m", runtime_dir);
         if (S_ISLNK(st.st_mode)) {
-                log_error("runtime directory %s is a symlink; refusing to keep the rollback journal "
+                log_event(LOG_ERR, MSGID_RUNTIME_DIR_FAILED, NULL,
+                          "runtime directory %s is a symlink; refusing to keep the rollback journal "
                           "where it leads", runtime_dir);
                 return -ELOOP;
         }
         if (!S_ISDIR(st.st_mode)) {
-                log_error("runtime directory %s is not a directory", runtime_dir);
+                log_event(LOG_ERR, MSGID_RUNTIME_DIR_FAILED, NULL,
+                          "runtime directory %s is not a directory", runtime_dir);
                 return -ENOTDIR;
         }
         why = not_ours(&st);
         if (why) {
-                log_error("runtime directory %s %s (owner uid %u, mode %04o): someone else could replace "
+                log_event(LOG_ERR, MSGID_RUNTIME_DIR_FAILED, NULL,
+                          "runtime directory %s %s (owner uid %u, mode %04o): someone else could replace "
                           "the rollback journal; refusing to use it", runtime_dir, why,
                           (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
                 return -EPERM;
@@ -307,7 +318,8 @@ static int check_managed(const char *file, const struct rollback_entry *entries,
         for (size_t i = 0; i < n; i++)
                 if (!kfile_path_managed(entries[i].path)) {
                         /* Line 1 is the header, then one line per entry. */
-                        log_error("%s:%zu: %s is not a kernel tunable vmtuned manages; refusing the "
+                        log_event(LOG_ERR, MSGID_ROLLBACK_REFUSED, NULL,
+                                  "%s:%zu: %s is not a kernel tunable vmtuned manages; refusing the "
                                   "rollback journal (inspect it, restore by hand, then remove it)",
                                   file, i + 2, entries[i].path);
                         return -EBADMSG;
@@ -326,7 +338,8 @@ static int take_lock(const char *runtime_dir, int *ret_fd)
 
         fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
         if (fd < 0)
-                return log_error_errno(errno, "cannot open the lock file %s: %m", file);
+                return log_event_errno(LOG_ERR, errno, MSGID_RUNTIME_DIR_FAILED, NULL,
+                                       "cannot open the lock file %s: %m", file);
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
                 if (r == -EWOULDBLOCK) {
@@ -334,17 +347,19 @@ static int take_lock(const char *runtime_dir, int *ret_fd)
 
                         pid[n > 0 ? n : 0] = '\0';
                         pid[strcspn(pid, "\n")] = '\0';
-                        log_error("another vmtuned (pid %s) is running with this runtime directory (%s); "
+                        log_event(LOG_ERR, MSGID_ALREADY_RUNNING, NULL,
+                                  "another vmtuned (pid %s) is running with this runtime directory (%s); "
                                   "not touching its journal", pid[0] ? pid : "?", runtime_dir);
                         r = -EBUSY;
                 } else
-                        (void) log_error_errno(r, "cannot lock %s: %m", file);
+                        (void) log_event_errno(LOG_ERR, r, MSGID_RUNTIME_DIR_FAILED, NULL, "cannot lock %s: %m", file);
                 close(fd);
                 return r;
         }
         snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
         if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
-                (void) log_warning_errno(errno, "cannot write our pid to %s: %m, ignoring", file);
+                (void) log_event_errno(LOG_WARNING, errno, MSGID_RUNTIME_DIR_FAILED, NULL,
+                                       "cannot write our pid to %s: %m, ignoring", file);
         *ret_fd = fd;
         return 0;
 }
@@ -362,7 +377,8 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
         /* 0755 like the unit's RuntimeDirectoryMode: a control_group member
          * must reach the socket; the journal itself is 0600. */
         if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "cannot create runtime directory %s: %m", runtime_dir);
+                return log_event_errno(LOG_ERR, errno, MSGID_RUNTIME_DIR_FAILED, NULL,
+                                       "cannot create runtime directory %s: %m", runtime_dir);
         r = check_runtime_dir(runtime_dir);
         if (r < 0)
                 return r;
@@ -380,7 +396,8 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
 
                 r = parse_journal(text, &entries, &n, &bad_line);
                 if (r < 0) {
-                        log_error("%s:%u: corrupt rollback journal line; refusing to guess the "
+                        log_event(LOG_ERR, MSGID_ROLLBACK_REFUSED, NULL,
+                                  "%s:%u: corrupt rollback journal line; refusing to guess the "
                                   "original values (inspect it, restore by hand, then remove it)",
                                   file, bad_line);
                         close(lock_fd);
@@ -424,7 +441,8 @@ int rollback_record(struct rollback *rb, const char *key, const char *path,
                 return -EINVAL;
         /* What the journal would refuse to load, it does not write. */
         if (!kfile_path_managed(path)) {
-                log_error("%s: not recording %s: not a kernel tunable vmtuned manages", key, path);
+                log_event(LOG_ERR, MSGID_ROLLBACK_REFUSED, NULL,
+                          "%s: not recording %s: not a kernel tunable vmtuned manages", key, path);
                 return -EPERM;
         }
 
@@ -525,13 +543,13 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
         if (r == -ENOENT || r == -ENOTDIR) {
                 /* The knob or the device is gone, and with it our value: a
                  * disk that comes back starts from the kernel's defaults. */
-                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                log_event(LOG_WARNING, MSGID_SETTING_GONE, fields,
                           "%s: %s is no longer offered by this kernel; nothing to restore %s to", e->key,
                           e->path, e->original);
                 return LEFT;
         }
         if (r < 0) {
-                (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_SKIPPED, fields,
+                (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_NOT_RESTORED, fields,
                                        "%s: cannot read %s to restore %s: %m%s", e->key, e->path, e->original,
                                        kept_note);
                 return KEPT;
@@ -555,7 +573,7 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
                 uint64_t merged = ksm_pages_merged(root);
 
                 if (merged > 0) {
-                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                        log_event(LOG_WARNING, MSGID_SETTING_NOT_RESTORED, fields,
                                   "%s: leaving it at %s (original %s): %" PRIu64 " pages are merged, and the "
                                   "kernel changes it only with nothing merged; not unmerging them for it%s",
                                   e->key, current, e->original, merged, kept_note);
@@ -574,7 +592,7 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
                 if (parse_long(e->original, 0, LONG_MAX, &original) == 0 &&
                     parse_long(current, 0, LONG_MAX, &nr) == 0 && kfile_read_u64(root, free_path, &free_pages) == 0 &&
                     !hugepages_restore_allowed((uint64_t) original, (uint64_t) nr, free_pages, &in_use)) {
-                        log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                        log_event(LOG_WARNING, MSGID_SETTING_NOT_RESTORED, fields,
                                   "%s: leaving it at %s (original %s): %" PRIu64 " huge pages are in use, by "
                                   "running VMs most likely%s", e->key, current, e->original, in_use, kept_note);
                         return KEPT;
@@ -587,14 +605,14 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
         }
         r = kfile_write(root, e->path, e->original);
         if (r < 0) {
-                (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_SKIPPED, fields,
+                (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_NOT_RESTORED, fields,
                                        "%s: cannot restore %s -> %s: %m%s", e->key, current, e->original,
                                        kept_note);
                 return KEPT;
         }
         r = kfile_read_value(root, e->path, current, sizeof(current));
         if (r < 0 || !value_equal(current, e->original)) {
-                log_event(LOG_WARNING, MSGID_SETTING_SKIPPED, fields,
+                log_event(LOG_WARNING, MSGID_SETTING_NOT_RESTORED, fields,
                           "%s: wrote %s back but the kernel reports %s%s", e->key, e->original,
                           r < 0 ? strerror(-r) : current, kept_note);
                 return KEPT;

@@ -319,7 +319,8 @@ static int libvirt_error(const char *name, const char *what)
         if (code == VIR_ERR_NO_CONNECT || code == VIR_ERR_INVALID_CONN || code == VIR_ERR_RPC ||
             (code == VIR_ERR_SYSTEM_ERROR && e && e->domain == VIR_FROM_RPC))
                 return -ENOTCONN;
-        log_warning("domain %s: %s failed: %s", name, what, e && e->message ? e->message : "unknown error");
+        log_event(LOG_WARNING, MSGID_DOMAIN_UNREADABLE, NULL,
+                  "domain %s: %s failed: %s", name, what, e && e->message ? e->message : "unknown error");
         return -EIO;
 }
 
@@ -346,7 +347,8 @@ static int domain_read_libvirt(virDomainPtr dom, struct domain *d)
                 return libvirt_error(d->name, "virDomainGetXMLDesc");
         r = domain_xml_pins(xml, &d->pins);
         if (r < 0) {
-                log_warning("domain %s: libvirt returned XML that does not parse", d->name);
+                log_event(LOG_WARNING, MSGID_DOMAIN_UNREADABLE, NULL,
+                          "domain %s: libvirt returned XML that does not parse", d->name);
                 return r;
         }
 
@@ -588,15 +590,17 @@ int domain_build(virDomainPtr dom, const struct kroot *root, char *const *exclud
                 return r;
         r = read_pid(root, d.name, &d.pid);
         if (r < 0 && r != -ENOENT)
-                (void) log_warning_errno(r, "domain %s: cannot read its PID file: %m; treating it as without process",
-                                         d.name);
+                (void) log_event_errno(LOG_WARNING, r, MSGID_DOMAIN_UNREADABLE, NULL,
+                                       "domain %s: cannot read its PID file: %m; treating it as without process",
+                                       d.name);
         if (d.pid > 0) {
                 r = domain_read_process(root, &d);
                 /* Process gone (ENOENT, ESRCH): the domain stopped meanwhile. */
                 if (r == -ENOENT || r == -ESRCH)
                         return -ENOENT;
                 if (r < 0)
-                        return log_warning_errno(r, "domain %s: cannot read /proc/%d: %m", d.name, (int) d.pid);
+                        return log_event_errno(LOG_WARNING, r, MSGID_DOMAIN_UNREADABLE, NULL,
+                                               "domain %s: cannot read /proc/%d: %m", d.name, (int) d.pid);
         }
         domain_update_movable(&d, exclude);
         *ret = d;

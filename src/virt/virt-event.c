@@ -115,7 +115,8 @@ static int watch_remove(int id, bool timer)
                 r = sd_event_source_set_destroy_callback(defer, watch_release);
         if (r < 0)
                 /* Out of memory: leak w rather than call ff on libvirt's stack. */
-                (void) log_error_errno(r, "libvirt event loop: cannot schedule the release of %s %d: %m; leaking it",
+                (void) log_event_errno(LOG_ERR, r, MSGID_LIBVIRT_EVENT_LOOP, NULL,
+                                       "libvirt event loop: cannot schedule the release of %s %d: %m; leaking it",
                                        timer ? "timeout" : "handle", id);
         /* Floating, the loop holds it now; on failure this frees it
          * before any destroy callback was set. */
@@ -171,7 +172,8 @@ static int handle_add(int fd, int events, virEventHandleCallback cb, void *opaqu
         if (r >= 0 && events == 0)
                 r = sd_event_source_set_enabled(w->source, SD_EVENT_OFF);
         if (r < 0) {
-                (void) log_error_errno(r, "libvirt event loop: cannot watch fd %d: %m", fd);
+                (void) log_event_errno(LOG_ERR, r, MSGID_LIBVIRT_EVENT_LOOP, NULL,
+                                       "libvirt event loop: cannot watch fd %d: %m", fd);
                 watch_unlink(w);
                 sd_event_source_unref(w->source);
                 if (w->dup_fd >= 0)
@@ -195,7 +197,7 @@ static void handle_update(int id, int events)
         }
         if (sd_event_source_set_io_events(w->source, to_epoll(events)) < 0 ||
             sd_event_source_set_enabled(w->source, SD_EVENT_ON) < 0)
-                log_error("libvirt event loop: cannot update handle %d", id);
+                log_event(LOG_ERR, MSGID_LIBVIRT_EVENT_LOOP, NULL, "libvirt event loop: cannot update handle %d", id);
 }
 
 static int handle_remove(int id)
@@ -241,7 +243,8 @@ static int timeout_add(int interval_ms, virEventTimeoutCallback cb, void *opaque
         w->interval_ms = interval_ms;
         r = sd_event_add_time(loop.event, &w->source, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_USEC, timer_dispatch, w);
         if (r < 0) {
-                (void) log_error_errno(r, "libvirt event loop: cannot add a timer: %m");
+                (void) log_event_errno(LOG_ERR, r, MSGID_LIBVIRT_EVENT_LOOP, NULL,
+                                       "libvirt event loop: cannot add a timer: %m");
                 watch_unlink(w);
                 free(w);
                 return -1;

@@ -302,7 +302,8 @@ static void schedule_retry(struct virt *v, uint64_t delay_usec)
                 r = sd_event_add_time_relative(v->event, &v->retry, CLOCK_MONOTONIC, delay_usec, 0, on_retry, v);
         if (r < 0)
                 /* Only out of memory gets here; then a later reload retries. */
-                (void) log_error_errno(r, "cannot schedule a reconnect to %s: %m", v->uri);
+                (void) log_event_errno(LOG_ERR, r, MSGID_LIBVIRT_EVENT_LOOP, NULL,
+                                       "cannot schedule a reconnect to %s: %m", v->uri);
 }
 
 /* Close and forget the connection; the table goes with it. Safe on a
@@ -335,7 +336,7 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 
         if (!v->connected)
                 return;
-        log_event(LOG_WARNING, MSGID_LIBVIRT_CONNECTION, URI_FIELD(v),
+        log_event(LOG_WARNING, MSGID_LIBVIRT_LOST, URI_FIELD(v),
                   "lost the connection to %s (%s); %zu domains dropped from the table, reconnecting",
                   v->uri, close_reason(reason), v->n_domains);
         v->down_logged = true;
@@ -399,7 +400,7 @@ static void connect_or_retry(struct virt *v)
 
         virt_close(v);
         if (try_connect(v, &error) >= 0) {
-                log_event(LOG_INFO, MSGID_LIBVIRT_CONNECTION, URI_FIELD(v), "connected to %s: %zu running domains",
+                log_event(LOG_INFO, MSGID_LIBVIRT_CONNECTED, URI_FIELD(v), "connected to %s: %zu running domains",
                           v->uri, v->n_domains);
                 v->down_logged = false;
                 v->backoff_usec = VIRT_BACKOFF_MIN_USEC;
@@ -407,7 +408,7 @@ static void connect_or_retry(struct virt *v)
         }
         /* Say it once per outage; every retry is debug noise. */
         if (!v->down_logged)
-                log_event(LOG_WARNING, MSGID_LIBVIRT_CONNECTION, URI_FIELD(v),
+                log_event(LOG_WARNING, MSGID_LIBVIRT_CONNECT_FAILED, URI_FIELD(v),
                           "cannot connect to %s: %s; retrying in the background", v->uri, error);
         else
                 log_debug("still cannot connect to %s: %s; next try in %llu s", v->uri, error,
@@ -471,7 +472,7 @@ int virt_reconfigure(struct virt *v, const struct virt_options *opts)
         if (streq(uri, v->uri))
                 return 0;
 
-        log_event(LOG_INFO, MSGID_LIBVIRT_CONNECTION, LOG_FIELDS({ "VMTUNED_LIBVIRT_URI", uri }),
+        log_event(LOG_INFO, MSGID_LIBVIRT_URI_CHANGED, LOG_FIELDS({ "VMTUNED_LIBVIRT_URI", uri }),
                   "libvirt URI changed from %s to %s; reconnecting", v->uri, uri);
         free(v->uri);
         v->uri = xstrdup(uri);

@@ -5,7 +5,8 @@
  * it changes nothing on this machine), with a NOTIFY_SOCKET this test
  * listens on and WATCHDOG_USEC/WATCHDOG_PID set as systemd sets them. We
  * check READY=1, STATUS=, WATCHDOG=1, RELOADING=1 on SIGHUP and STOPPING=1,
- * and that journalctl finds its events by MESSAGE_ID and VMTUNED_* fields.
+ * and that journalctl finds its events by MESSAGE_ID and VMTUNED_* fields,
+ * and that journalctl -x explains them from systemd/vmtuned.catalog.
  *
  * If no systemd-journald runs, the test starts one by hand (it creates its
  * own sockets in /run/systemd/journal when not socket-activated, and keeps
@@ -171,13 +172,13 @@ static int group_teardown(void **state)
         return 0;
 }
 
-/* journalctl MATCHES... for this run's PID, output only the messages;
+/* journalctl MATCH [MATCH2] for this run's PID, output only the messages;
  * polled, since journald writes what it receives a moment later. */
-static char *journal(pid_t pid, const char *match, const char *want)
+static char *journal2(pid_t pid, const char *match, const char *match2, const char *want)
 {
         char pid_match[32], *out = NULL;
         char *argv[] = { (char *) "/usr/bin/journalctl", (char *) "--no-pager", (char *) "-o", (char *) "cat",
-                         pid_match, (char *) match, NULL };
+                         pid_match, (char *) match, (char *) match2, NULL };
 
         snprintf(pid_match, sizeof(pid_match), "_PID=%d", (int) pid);
         for (int i = 0; i < 50; i++) {
@@ -188,8 +189,39 @@ static char *journal(pid_t pid, const char *match, const char *want)
                         return out;
                 usleep(100 * 1000);
         }
-        fail_msg("journalctl %s %s: no \"%s\" in:\n%s", pid_match, match, want, out);
+        fail_msg("journalctl %s %s %s: no \"%s\" in:\n%s", pid_match, match, match2 ? match2 : "", want, out);
         return NULL;
+}
+
+static char *journal(pid_t pid, const char *match, const char *want)
+{
+        return journal2(pid, match, NULL, want);
+}
+
+/* journalctl -x for this run's started event, with the catalog read from
+ * systemd/vmtuned.catalog: journalctl --update-catalog builds its database
+ * in a temporary --root, and journalctl -x runs in a mount namespace of its
+ * own where that database is bind-mounted over /var/lib/systemd/catalog.
+ * The host's catalog database is never touched. */
+static char *journal_explained(pid_t pid)
+{
+        _cleanup_free_ char *dir = tl_mkdtemp("vmtuned-catalog");
+        _cleanup_free_ char *root_opt = xasprintf("--root=%s", dir);
+        _cleanup_free_ char *db = xasprintf("%s/var/lib/systemd/catalog", dir);
+        _cleanup_free_ char *script = xasprintf("mount --bind \"$1\" /var/lib/systemd/catalog && exec journalctl "
+                                                "--no-pager -x _PID=%d MESSAGE_ID=%s", (int) pid, MSGID_STARTED);
+        _cleanup_free_ char *text = tl_read(getenv("VMTUNED_SRCDIR"), "systemd/vmtuned.catalog");
+        char *update[] = { (char *) "/usr/bin/journalctl", root_opt, (char *) "--update-catalog", NULL };
+        char *show[] = { (char *) "/usr/bin/unshare", (char *) "--mount", (char *) "--propagation", (char *) "private",
+                         (char *) "/bin/sh", (char *) "-c", script, (char *) "sh", db, NULL };
+        char *out = NULL;
+
+        tl_write(dir, "usr/lib/systemd/catalog/vmtuned.catalog", text);
+        assert_int_equal(tl_run(update, &out), 0);
+        free(out);
+        assert_int_equal(tl_run(show, &out), 0);
+        tl_rm_rf(dir);
+        return out;
 }
 
 static void wait_ready_after_reloading(struct tl_daemon *d)
@@ -243,9 +275,13 @@ static void test_daemon_notifies_systemd_and_logs_structured_events_to_the_journ
         snprintf(match, sizeof(match), "MESSAGE_ID=%s", MSGID_SETTING_APPLIED);
         out = journal(pid, match, "sysctl vm.dirty_ratio: 20 -> 40");
         free(out);
-        out = journal(pid, "VMTUNED_KEY=sysctl vm.swappiness", "sysctl vm.swappiness: 60 -> 10");
+        /* The setting's parts are fields of their own: no quoting. */
+        out = journal2(pid, "VMTUNED_SECTION=sysctl", "VMTUNED_KEY=vm.swappiness", "sysctl vm.swappiness: 60 -> 10");
         free(out);
-        out = journal(pid, "VMTUNED_PROFILE=other", "profile other applied");
+        out = journal(pid, "VMTUNED_SETTING=sysctl vm.dirty_ratio", "sysctl vm.dirty_ratio: 20 -> 40");
+        free(out);
+        /* Numbers are fields of their own too. */
+        out = journal2(pid, "VMTUNED_PROFILE=other", "VMTUNED_APPLIED=1", "profile other applied: 1 changed");
         free(out);
         snprintf(match, sizeof(match), "MESSAGE_ID=%s", MSGID_RELOADED);
         /* The choice made with vmtunectl lasts across the reload. */
@@ -257,6 +293,17 @@ static void test_daemon_notifies_systemd_and_logs_structured_events_to_the_journ
         snprintf(match, sizeof(match), "MESSAGE_ID=%s", MSGID_STOPPED);
         out = journal(pid, match, "original settings restored");
         free(out);
+        /* journalctl -x explains the event from the catalog, with the
+         * entry's own fields in its subject. */
+        if (access("/var/lib/systemd/catalog", F_OK) == 0) {
+                out = journal_explained(pid);
+                if (!strstr(out, "Subject: vmtuned started with profile test") ||
+                    !strstr(out, "Defined-By: vmtuned") || !strstr(out, "Documentation: man:vmtuned(8)") ||
+                    !strstr(out, "so that a stop puts them back"))
+                        fail_msg("journalctl -x shows no catalog text for the started event:\n%s", out);
+                free(out);
+        } else
+                fprintf(stderr, "no /var/lib/systemd/catalog on this host: journalctl -x not checked\n");
         /* And the values are back. */
         out = tl_read(e->root, "proc/sys/vm/swappiness");
         assert_string_equal(out, "60\n");
