@@ -63,6 +63,7 @@ struct daemon {
         struct kroot root;
         struct tuning tuning;       /* the running configuration */
         struct rollback *rollback;
+        sd_event_source *restore_retry; /* while journal entries wait (huge pages in use) */
         struct apply_stats stats;   /* of the last apply */
         uint64_t applied_since_usec; /* CLOCK_REALTIME of the last apply */
         bool applied;               /* settings are in place (not "off") */

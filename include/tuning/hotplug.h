@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Block-device hot-plug: disks that appear while vmtuned runs get the
- * running profile's [disk] settings (planned by settings_plan_device, so
- * the matching rules are the engine's own), written through the settings
+/* Hot-plug: disks that appear while vmtuned runs get the running
+ * profile's [disk] settings (planned by settings_plan_device, so the
+ * matching rules are the engine's own), written through the settings
  * engine and journaled; disks that go away are dropped from the journal,
- * since the kernel forgot their values with them.
+ * since the kernel forgot their values with them. A CPU that comes online
+ * gets the profile's [cpu] values the same way (settings_plan_cpu): the
+ * kernel brings its idle states back enabled and its new cpufreq policy
+ * with the default governor. A CPU going offline needs nothing: the files
+ * that vanish with it are "gone" at restore (rollback.h).
  *
  * Where the events come from: with systemd-udevd running (run/udev/control
  * under the root prefix), sd-device's monitor on the udev netlink group,
@@ -34,14 +38,15 @@ enum hotplug_action {
         HOTPLUG_ADD,            /* apply the profile's [disk] rules to it */
         HOTPLUG_CHANGE,         /* the same, if vmtuned set nothing on it yet */
         HOTPLUG_REMOVE,         /* forget its journal entries */
+        HOTPLUG_ONLINE,         /* a CPU came online: apply the profile's [cpu] values to it */
 };
 
-/* One block uevent, reduced to what hot-plug needs. */
+/* One block or cpu uevent, reduced to what hot-plug needs. */
 struct hotplug_uevent {
         enum hotplug_action action;
         char subsystem[32];
         char devtype[32];       /* "disk", "partition" */
-        char sysname[128];      /* the sys/block name: last component of DEVPATH */
+        char sysname[128];      /* the sys/block or cpu name: last component of DEVPATH */
 };
 
 /* Pure: parse a kernel uevent datagram ("add@/devices/...\0ACTION=add\0
@@ -53,7 +58,8 @@ int hotplug_uevent_parse(const char *buf, size_t len, struct hotplug_uevent *ret
  * count (partitions have no queue of their own); "change" stands for a
  * late "add" (a loop device attached, a dm table loaded) and only for a
  * disk vmtuned has set nothing on yet (tracked: it has journal entries),
- * so a resize does not undo the administrator's own change. */
+ * so a resize does not undo the administrator's own change. Of the cpu
+ * subsystem only "online" counts. */
 enum hotplug_action hotplug_classify(const struct hotplug_uevent *ev, bool tracked);
 
 struct hotplug_options {
@@ -74,9 +80,10 @@ void hotplug_set_profile(struct hotplug *h, const struct profile *p);
 /* Which source it listens to (AUTO resolved). */
 enum hotplug_source hotplug_get_source(const struct hotplug *h);
 
-/* Act on one event for the whole disk sysname: plan, apply, log with
- * MSGID_DISK_HOTPLUG; or forget. Returns -errno only when the journal
- * could not be written (logged). */
+/* Act on one event for the whole disk sysname (or, HOTPLUG_ONLINE, the
+ * CPU sysname "cpuN"): plan, apply, log with MSGID_DISK_HOTPLUG (a disk)
+ * or MSGID_SETTING_APPLIED (a CPU); or forget. Returns -errno only when
+ * the journal could not be written (logged). */
 int hotplug_handle(struct hotplug *h, enum hotplug_action action, const char *sysname);
 
 /* Does the journal hold anything of sys/block/sysname? */

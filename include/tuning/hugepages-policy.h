@@ -31,3 +31,11 @@ bool hugepages_restore_allowed(uint64_t original, uint64_t nr, uint64_t free, ui
 /* Is path a pool's nr_hugepages file (host-wide or a node's)? The restore
  * check and apply's read-back report go by it. */
 bool hugepages_path_is_nr(const char *path);
+
+/* Pure: why the restore of a pool to original waits, with nr pages
+ * reserved of which in_use are taken: "waiting, 12 of 16 pages in use by
+ * running VMs (original 0)" (malloc'd), for vmtunectl status. */
+char *hugepages_waiting_text(const char *original, uint64_t nr, uint64_t in_use);
+
+/* Pure: the free_hugepages file beside a pool's nr_hugepages (malloc'd). */
+char *hugepages_free_path(const char *nr_path);

@@ -39,6 +39,12 @@ int settings_plan(const struct kroot *root, const struct profile *p, struct targ
  * ksm_filter_plan; nothing applies or verifies this list. */
 int settings_plan_as_written(const struct kroot *root, const struct profile *p, struct target_list *ret);
 
+/* The [cpu] targets of settings_plan for one CPU, by its sysfs name
+ * ("cpu3": a CPU that came online later, hot-plug): its cpufreq policy,
+ * its energy_perf_bias, its idle states; no note for what it lacks. -EINVAL:
+ * not a cpuN name; -ENOENT: no such CPU. */
+int settings_plan_cpu(const struct kroot *root, const struct profile *p, const char *cpu, struct target_list *ret);
+
 /* The [disk] targets of settings_plan for one device, by its sys/block
  * name (a disk that appeared later: hot-plug). An empty list when the
  * profile's rules do not reach it. -ENOENT: no such whole disk (gone

@@ -16,6 +16,10 @@ struct rollback_entry {
         char *path;     /* relative to the root prefix */
         char *original; /* value read before the first write */
         char *written;  /* value vmtuned wrote */
+        /* Not in the file: a restore kept the entry (KEPT: huge pages in
+         * use, pages merged, a failed write) and no plan wants it, so it
+         * waits to be restored (rollback_waiting_reason). */
+        bool waiting;
 };
 
 struct rollback {
@@ -87,6 +91,24 @@ typedef bool (*rollback_wanted_fn)(const char *path, void *userdata);
  * applied again. No journal write when nothing was restored. */
 int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rollback_wanted_fn wanted,
                               void *userdata);
+
+/* A waiting entry (e->waiting): why it is not back yet, as the kernel
+ * shows it now, e.g. "waiting, 12 of 16 pages in use by running VMs
+ * (original 0)" (malloc'd). *ret_blocked: what kept it still holds (pages
+ * in use, pages merged), or it is not known what would free it (a failed
+ * write: tried again at the next start); false once the pages are free. */
+char *rollback_waiting_reason(const struct rollback_entry *e, const struct kroot *root, bool *ret_blocked);
+
+/* Is any entry waiting? */
+bool rollback_has_waiting(const struct rollback *rb);
+
+/* Restore the waiting entries nothing blocks any more
+ * (rollback_waiting_reason), as rollback_restore_unwanted does; the rest
+ * stays as it is. For the daemon's retry while it runs, so that huge pages
+ * come back once the VMs that held them stop, not only at the next start.
+ * Returns the number of entries it tried (0: nothing to do, nothing logged
+ * or written), or -errno if the journal could not be rewritten. */
+int rollback_retry_waiting(struct rollback *rb, const struct kroot *root);
 
 void rollback_free(struct rollback *rb);
 

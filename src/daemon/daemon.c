@@ -163,10 +163,13 @@ void tuning_clear(struct tuning *t)
         *t = (struct tuning){};
 }
 
+static void arm_restore_retry(struct daemon *d);
+
 /* After every change of state (start, switch, reload, off): systemd's
- * status line, and metrics_file= written anew. */
+ * status line, metrics_file= written anew, and the retry of what waits. */
 static void notify_status(struct daemon *d)
 {
+        arm_restore_retry(d);
         metrics_update(d->metrics);
         if (!d->applied) {
                 sd_notifyf(false, "STATUS=Settings rolled back (off); profile %s not applied",
@@ -192,6 +195,48 @@ static void log_restore_result(const struct daemon *d, int r)
                 log_event(LOG_WARNING, MSGID_SETTING_NOT_RESTORED, LOG_FIELDS({ "VMTUNED_COUNT", LOG_I64(r) }),
                           "%d setting(s) were not restored (changed by someone else, gone, or kept in the "
                           "journal to try again); see above", r);
+}
+
+/* How often entries that wait (rollback.h: huge pages a VM holds, pages
+ * KSM merged) are looked at again while vmtuned runs. Each look reads two
+ * files an entry; a restore happens, and is logged, only once nothing
+ * blocks it. A timer rather than libvirt's stop events: the pages may be
+ * held by a QEMU libvirt does not know, and libvirt may be down. */
+#define RESTORE_RETRY_USEC (5 * UINT64_C(1000000))
+
+static int on_restore_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        int r = rollback_retry_waiting(d->rollback, &d->root);
+
+        if (r < 0)
+                log_restore_result(d, r);
+        if (r != 0)
+                metrics_update(d->metrics);
+        arm_restore_retry(d);
+        return 0;
+}
+
+static void arm_restore_retry(struct daemon *d)
+{
+        int r;
+
+        if (!rollback_has_waiting(d->rollback)) {
+                if (d->restore_retry)
+                        (void) sd_event_source_set_enabled(d->restore_retry, SD_EVENT_OFF);
+                return;
+        }
+        if (!d->restore_retry) {
+                r = sd_event_add_time_relative(d->event, &d->restore_retry, CLOCK_MONOTONIC, RESTORE_RETRY_USEC, 0,
+                                               on_restore_retry, d);
+                if (r < 0)
+                        (void) log_event_errno(LOG_WARNING, r, MSGID_SETTING_NOT_RESTORED, NULL,
+                                               "cannot arm the timer that retries waiting restores: %m; "
+                                               "they are tried again at the next start");
+                return;
+        }
+        (void) sd_event_source_set_time_relative(d->restore_retry, RESTORE_RETRY_USEC);
+        (void) sd_event_source_set_enabled(d->restore_retry, SD_EVENT_ONESHOT);
 }
 
 /* Stop and off: every value back. Nothing may write behind the restore,
@@ -430,6 +475,7 @@ static int on_loop_exit(sd_event_source *s, void *userdata)
         d->ksm = NULL;
         hotplug_free(d->hotplug);
         d->hotplug = NULL;
+        d->restore_retry = sd_event_source_disable_unref(d->restore_retry);
         virt_free(d->virt);
         d->virt = NULL;
         return 0;

@@ -13,6 +13,7 @@
 #include "daemon/state.h"
 #include "base/json.h"
 #include "tuning/ksm.h"
+#include "tuning/rollback.h"
 #include "config/profile.h"
 #include "tuning/verify.h"
 #include "virt/virt.h"
@@ -141,6 +142,41 @@ static void print_ksm(FILE *out, const struct daemon *d, bool json)
         free(stats);
 }
 
+/* One line (text) or object (JSON) for each journal entry that waits to be
+ * restored, with why as the kernel shows it now (rollback.h). */
+static void print_waiting(FILE *out, const struct daemon *d, bool json)
+{
+        size_t n = 0;
+
+        if (json)
+                fputs(",\"waiting\":[", out);
+        for (size_t i = 0; i < d->rollback->n_entries; i++) {
+                const struct rollback_entry *e = &d->rollback->entries[i];
+                const char *file = strrchr(e->path, '/');
+                _cleanup_free_ char *why = NULL;
+                bool blocked;
+
+                if (!e->waiting)
+                        continue;
+                why = rollback_waiting_reason(e, &d->root, &blocked);
+                if (!json) {
+                        fprintf(out, "restore:  %s %s: %s\n", e->key, file ? file + 1 : e->path, why);
+                        continue;
+                }
+                fputs(n++ ? ",{\"key\":" : "{\"key\":", out);
+                json_print_string(out, e->key);
+                fputs(",\"path\":", out);
+                json_print_string(out, e->path);
+                fputs(",\"original\":", out);
+                json_print_string(out, e->original);
+                fputs(",\"reason\":", out);
+                json_print_string(out, why);
+                fputc('}', out);
+        }
+        if (json)
+                fputc(']', out);
+}
+
 static char *describe_source(const struct daemon *d)
 {
         return profile_source_describe(d->tuning.source, d->tuning.conf->file, d->args->state_dir,
@@ -163,6 +199,7 @@ static void print_text(FILE *out, const struct daemon *d, const struct verify_re
                 fprintf(out, "; now %u ok, %u drifted, %u adjusted, %u skipped", v->count[VERIFY_OK],
                         v->count[VERIFY_DRIFT], v->count[VERIFY_ADJUSTED], v->count[VERIFY_SKIPPED]);
         fputc('\n', out);
+        print_waiting(out, d, false);
         fprintf(out, "config:   %s\n", d->tuning.conf->file ? d->tuning.conf->file : "built-in defaults");
         fprintf(out, "libvirt:  %s, %s\n", libvirt_uri(d),
                 !d->virt ? "not followed (see the journal)"
@@ -211,6 +248,7 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
                 fprintf(out, ",\"now\":{\"ok\":%u,\"drifted\":%u,\"adjusted\":%u,\"skipped\":%u}",
                         v->count[VERIFY_OK], v->count[VERIFY_DRIFT], v->count[VERIFY_ADJUSTED],
                         v->count[VERIFY_SKIPPED]);
+        print_waiting(out, d, true);
         fputs(",\"config\":", out);
         json_print_string(out, d->tuning.conf->file);
         fputs(",\"libvirt\":{\"uri\":", out);

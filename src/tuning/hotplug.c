@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Block-device hot-plug (see hotplug.h for why two event sources). */
+/* Disk and CPU hot-plug (see hotplug.h for why two event sources). */
 #include "tuning/hotplug.h"
 
 #include <dirent.h>
@@ -41,7 +41,9 @@ static enum hotplug_action action_from_string(const char *a)
                 return HOTPLUG_CHANGE;
         if (streq(a, "remove"))
                 return HOTPLUG_REMOVE;
-        return HOTPLUG_IGNORE;  /* bind, unbind, move, online, offline */
+        if (streq(a, "online"))
+                return HOTPLUG_ONLINE;
+        return HOTPLUG_IGNORE;  /* bind, unbind, move, offline */
 }
 
 static void copy_field(char *dst, size_t size, const char *src)
@@ -83,7 +85,9 @@ int hotplug_uevent_parse(const char *buf, size_t len, struct hotplug_uevent *ret
 
 enum hotplug_action hotplug_classify(const struct hotplug_uevent *ev, bool tracked)
 {
-        if (!streq(ev->subsystem, "block") || !streq(ev->devtype, "disk"))
+        if (streq(ev->subsystem, "cpu"))
+                return ev->action == HOTPLUG_ONLINE ? HOTPLUG_ONLINE : HOTPLUG_IGNORE;
+        if (!streq(ev->subsystem, "block") || !streq(ev->devtype, "disk") || ev->action == HOTPLUG_ONLINE)
                 return HOTPLUG_IGNORE;
         if (ev->action == HOTPLUG_CHANGE && tracked)
                 return HOTPLUG_IGNORE;
@@ -130,37 +134,44 @@ static int forget_disk(struct hotplug *h, const char *sysname)
         return 0;
 }
 
-static int tune_disk(struct hotplug *h, enum hotplug_action action, const char *sysname)
+/* A disk that appeared or changed ([disk]), a CPU that came online ([cpu]). */
+static int tune(struct hotplug *h, enum hotplug_action action, const char *sysname)
 {
+        bool cpu = action == HOTPLUG_ONLINE;
+        const char *what = cpu ? "" : "disk ", *section = cpu ? "cpu" : "disk";
         struct target_list targets = {};
         struct apply_stats st;
         int r;
 
-        r = settings_plan_device(h->root, h->profile, sysname, &targets);
+        r = cpu ? settings_plan_cpu(h->root, h->profile, sysname, &targets)
+                : settings_plan_device(h->root, h->profile, sysname, &targets);
         if (r < 0) {
-                (void) log_debug_errno(r, "disk %s: not a whole disk under %s/sys/block (%m), ignored", sysname,
-                                       h->root->path);
+                (void) log_debug_errno(r, "%s%s: not a %s under %s/sys (%m), ignored", what, sysname,
+                                       cpu ? "CPU" : "whole disk", h->root->path);
                 return 0;
         }
         settings_log_notes(&targets);
         if (targets.n == 0) {
                 target_list_free(&targets);
-                log_debug("disk %s: the profile's [disk] rules do not reach it", sysname);
+                log_debug("%s%s: the profile's [%s] settings do not reach it", what, sysname, section);
                 return 0;
         }
         r = settings_apply(h->root, h->rb, &targets, &st);
         target_list_free(&targets);
         if (r < 0)
                 return log_event_errno(LOG_ERR, r, MSGID_ROLLBACK_FAILED, NULL,
-                                       "disk %s: cannot update the rollback journal %s: %m; "
-                                       "its [disk] settings not applied", sysname, h->rb->file);
+                                       "%s%s: cannot update the rollback journal %s: %m; "
+                                       "its [%s] settings not applied", what, sysname, h->rb->file, section);
         /* A "change" of a disk already as the profile wants it is no news. */
-        log_event(st.applied > 0 || action == HOTPLUG_ADD ? LOG_NOTICE : LOG_DEBUG, MSGID_DISK_HOTPLUG,
-                  LOG_FIELDS({ "VMTUNED_DISK", sysname }, { "VMTUNED_APPLIED", LOG_U64(st.applied) },
+        log_event(st.applied > 0 || action != HOTPLUG_CHANGE ? LOG_NOTICE : LOG_DEBUG,
+                  cpu ? MSGID_SETTING_APPLIED : MSGID_DISK_HOTPLUG,
+                  LOG_FIELDS({ cpu ? "VMTUNED_CPU" : "VMTUNED_DISK", sysname },
+                             { "VMTUNED_APPLIED", LOG_U64(st.applied) },
                              { "VMTUNED_UNCHANGED", LOG_U64(st.unchanged) },
                              { "VMTUNED_SKIPPED", LOG_U64(st.skipped) }),
-                  "disk %s %s: %u setting(s) applied, %u already set, %u skipped", sysname,
-                  action == HOTPLUG_ADD ? "appeared" : "changed", st.applied, st.unchanged, st.skipped);
+                  "%s%s %s: %u setting(s) applied, %u already set, %u skipped", what, sysname,
+                  action == HOTPLUG_ADD ? "appeared" : cpu ? "came online" : "changed", st.applied, st.unchanged,
+                  st.skipped);
         return 0;
 }
 
@@ -171,13 +182,14 @@ int hotplug_handle(struct hotplug *h, enum hotplug_action action, const char *sy
                 return forget_disk(h, sysname);
         case HOTPLUG_ADD:
         case HOTPLUG_CHANGE:
+        case HOTPLUG_ONLINE:
                 if (!h->profile) {
-                        log_debug("disk %s: settings are rolled back (off), not tuning it", sysname);
+                        log_debug("%s: settings are rolled back (off), not tuning it", sysname);
                         return 0;
                 }
                 if (action == HOTPLUG_CHANGE && hotplug_tracked(h->rb, sysname))
                         return 0;
-                return tune_disk(h, action, sysname);
+                return tune(h, action, sysname);
         case HOTPLUG_IGNORE:
                 break;
         }
@@ -193,18 +205,32 @@ static void handle_event(struct hotplug *h, const struct hotplug_uevent *ev)
 }
 
 /* Events were lost (the socket overflowed): look at every disk as if it
- * had just changed, so none that appeared meanwhile stays untuned. */
+ * had just changed, and every online CPU as if it had just come online,
+ * so none that appeared meanwhile stays untuned. */
 static void rescan(struct hotplug *h)
 {
         struct dirent *de;
         DIR *d;
 
-        if (kfile_opendir(h->root, "sys/block", &d) < 0)
-                return;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        (void) hotplug_handle(h, HOTPLUG_CHANGE, de->d_name);
-        closedir(d);
+        if (kfile_opendir(h->root, "sys/block", &d) == 0) {
+                while ((de = readdir(d)))
+                        if (de->d_name[0] != '.')
+                                (void) hotplug_handle(h, HOTPLUG_CHANGE, de->d_name);
+                closedir(d);
+        }
+        if (kfile_opendir(h->root, "sys/devices/system/cpu", &d) == 0) {
+                while ((de = readdir(d))) {
+                        _cleanup_free_ char *online = xasprintf("sys/devices/system/cpu/%s/online", de->d_name);
+                        uint64_t on = 1; /* cpu0 often has no online file: it cannot go offline */
+
+                        if (!startswith(de->d_name, "cpu") || de->d_name[3] < '0' || de->d_name[3] > '9')
+                                continue;
+                        (void) kfile_read_u64(h->root, online, &on);
+                        if (on == 1)
+                                (void) hotplug_handle(h, HOTPLUG_ONLINE, de->d_name);
+                }
+                closedir(d);
+        }
 }
 
 /* --- sources ----------------------------------------------------------------- */
@@ -218,7 +244,8 @@ static int on_udev(sd_device_monitor *m, sd_device *dev, void *userdata)
         if (sd_device_get_action(dev, &action) < 0 || sd_device_get_sysname(dev, &s) < 0)
                 return 0;
         ev.action = action == SD_DEVICE_ADD ? HOTPLUG_ADD : action == SD_DEVICE_CHANGE ? HOTPLUG_CHANGE
-                  : action == SD_DEVICE_REMOVE ? HOTPLUG_REMOVE : HOTPLUG_IGNORE;
+                  : action == SD_DEVICE_REMOVE ? HOTPLUG_REMOVE : action == SD_DEVICE_ONLINE ? HOTPLUG_ONLINE
+                  : HOTPLUG_IGNORE;
         copy_field(ev.sysname, sizeof(ev.sysname), s);
         if (sd_device_get_subsystem(dev, &s) >= 0)
                 copy_field(ev.subsystem, sizeof(ev.subsystem), s);
@@ -246,13 +273,14 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                 return 0;
                         if (errno == ENOBUFS) {
                                 log_event(LOG_WARNING, MSGID_UEVENTS_LOST, NULL,
-                                          "block uevents were lost (receive buffer full); re-checking every disk");
+                                          "uevents were lost (receive buffer full); re-checking every disk and CPU");
                                 rescan(h);
                                 continue;
                         }
                         (void) log_event_errno(LOG_ERR, errno, MSGID_FEATURE_DISABLED,
                                                LOG_FIELDS({ "VMTUNED_FEATURE", "hotplug" }),
-                                               "cannot receive block uevents: %m; disks that appear will not be tuned");
+                                               "cannot receive uevents: %m; disks that appear and CPUs that come "
+                                               "online will not be tuned");
                         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
                 }
                 /* Only the kernel itself (port 0) speaks for the kernel. */
@@ -291,6 +319,8 @@ static int open_udev_source(struct hotplug *h, sd_event *event)
                 r = sd_device_monitor_set_description(h->monitor, "hotplug");
         if (r >= 0)
                 r = sd_device_monitor_filter_add_match_subsystem_devtype(h->monitor, "block", "disk");
+        if (r >= 0)
+                r = sd_device_monitor_filter_add_match_subsystem_devtype(h->monitor, "cpu", NULL);
         if (r >= 0)
                 r = sd_device_monitor_attach_event(h->monitor, event);
         if (r >= 0)

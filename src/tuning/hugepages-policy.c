@@ -3,8 +3,11 @@
 #include "tuning/hugepages-policy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/util.h"
 
 int hugepages_amount_parse(const char *value, struct hugepages_amount *ret)
 {
@@ -71,4 +74,15 @@ bool hugepages_path_is_nr(const char *path)
         size_t len = strlen(path);
 
         return len > strlen(suffix) && strcmp(path + len - strlen(suffix), suffix) == 0;
+}
+
+char *hugepages_waiting_text(const char *original, uint64_t nr, uint64_t in_use)
+{
+        return xasprintf("waiting, %" PRIu64 " of %" PRIu64 " pages in use by running VMs (original %s)", in_use, nr,
+                         original);
+}
+
+char *hugepages_free_path(const char *nr_path)
+{
+        return xasprintf("%.*s/free_hugepages", (int) (strlen(nr_path) - strlen("/nr_hugepages")), nr_path);
 }

@@ -3,10 +3,13 @@
  * and the energy-performance preference of every cpufreq policy, the
  * energy_perf_bias of every CPU, and force_latency as the disable files
  * of every CPU's idle states. Reads sys/devices/system/cpu only. A machine
- * without cpufreq or cpuidle (most VMs) gets a note and no target. */
+ * without cpufreq or cpuidle (most VMs) gets a note and no target. The
+ * same plan for one CPU (only >= 0) serves a CPU that comes online later
+ * (hot-plug): its policy, its energy_perf_bias, its idle states. */
 #include <limits.h>
 #include <stdio.h>
 
+#include "base/bitmap.h"
 #include "base/kfile.h"
 #include "base/log.h"
 #include "config/profile.h"
@@ -60,20 +63,36 @@ static void plan_policy_choice(const struct kroot *root, long policy, const stru
                               offered);
 }
 
+/* Does cpufreq policy govern CPU cpu (related_cpus, which names offline CPUs too)? */
+static bool policy_has_cpu(const struct kroot *root, long policy, long cpu)
+{
+        _cleanup_free_ char *path = xasprintf(CPU_DIR "/cpufreq/policy%ld/related_cpus", policy);
+        struct bitmap cpus = {};
+        bool has;
+
+        if (kfile_read_list(root, path, &cpus) < 0)
+                return policy == cpu; /* policyN is named after its first CPU */
+        has = bitmap_test(&cpus, (unsigned) cpu);
+        bitmap_done(&cpus);
+        return has;
+}
+
 static void plan_policies(const struct kroot *root, const struct setting *governor, const struct setting *epp,
-                          struct target_list *l)
+                          long only, struct target_list *l)
 {
         _cleanup_free_ long *policies = NULL;
         size_t n = 0;
 
         (void) plan_list_numbered(root, CPU_DIR "/cpufreq", "policy", &policies, &n);
-        if (n == 0) {
+        if (n == 0 && only < 0) {
                 plan_note_add(l, "cpu governor", "[cpu] %s%s%s: no cpufreq on this machine (%s/cpufreq has no policy), "
                               "skipped", governor ? "governor" : "", governor && epp ? ", " : "",
                               epp ? "energy_performance_preference" : "", CPU_DIR);
                 return;
         }
         for (size_t i = 0; i < n; i++) {
+                if (only >= 0 && !policy_has_cpu(root, policies[i], only))
+                        continue;
                 if (governor)
                         plan_policy_choice(root, policies[i], governor, "scaling_governor",
                                            "scaling_available_governors", l);
@@ -83,7 +102,7 @@ static void plan_policies(const struct kroot *root, const struct setting *govern
         }
 }
 
-static void plan_epb(const struct kroot *root, const long *cpus, size_t n_cpus, const struct setting *s,
+static void plan_epb(const struct kroot *root, const long *cpus, size_t n_cpus, long only, const struct setting *s,
                      struct target_list *l)
 {
         size_t planned = 0;
@@ -98,13 +117,13 @@ static void plan_epb(const struct kroot *root, const long *cpus, size_t n_cpus, 
         for (size_t i = 0; i < n_cpus; i++) {
                 _cleanup_free_ char *path = xasprintf(CPU_DIR "/cpu%ld/power/energy_perf_bias", cpus[i]);
 
-                if (!kfile_exists(root, path))
+                if ((only >= 0 && cpus[i] != only) || !kfile_exists(root, path))
                         continue;
                 plan_target_add(l, xasprintf("cpu cpu%ld energy_perf_bias", cpus[i]), TAKE_PTR(path), value, s,
                                 false, false);
                 planned++;
         }
-        if (planned == 0)
+        if (planned == 0 && only < 0)
                 plan_note_add(l, "cpu energy_perf_bias", "[cpu] energy_perf_bias: no CPU offers "
                               "cpuN/power/energy_perf_bias (an x86 CPU with the EPB feature), skipped");
 }
@@ -124,8 +143,8 @@ static long idle_latency(long state, void *userdata)
         return kfile_read_long(ctx->root, path, 0, LONG_MAX, &v) < 0 ? -1 : v;
 }
 
-static void plan_force_latency(const struct kroot *root, const long *cpus, size_t n_cpus, const struct setting *s,
-                               struct target_list *l)
+static void plan_force_latency(const struct kroot *root, const long *cpus, size_t n_cpus, long only,
+                               const struct setting *s, struct target_list *l)
 {
         struct latency_alt alts[FORCE_LATENCY_ALTS_MAX];
         struct idle_ctx ctx = { .root = root, .cpu = -1 };
@@ -144,6 +163,8 @@ static void plan_force_latency(const struct kroot *root, const long *cpus, size_
                         ctx.cpu = cpus[i];
         }
         if (ctx.cpu < 0) {
+                if (only >= 0)
+                        return;
                 plan_note_add(l, "cpu force_latency", "[cpu] force_latency: no cpuidle states on this machine "
                               "(%s/cpuN/cpuidle), skipped", CPU_DIR);
                 return;
@@ -160,6 +181,8 @@ static void plan_force_latency(const struct kroot *root, const long *cpus, size_
                 _cleanup_free_ long *states = NULL;
                 size_t n_states = 0;
 
+                if (only >= 0 && cpus[i] != only)
+                        continue;
                 ctx.cpu = cpus[i];
                 (void) plan_list_numbered(root, dir, "state", &states, &n_states);
                 for (size_t k = 0; k < n_states; k++) {
@@ -173,7 +196,7 @@ static void plan_force_latency(const struct kroot *root, const long *cpus, size_
         }
 }
 
-void plan_cpu(const struct kroot *root, const struct profile *p, struct target_list *l)
+void plan_cpu(const struct kroot *root, const struct profile *p, long only, struct target_list *l)
 {
         const struct setting *governor = profile_get(p, "cpu", "governor");
         const struct setting *epp = profile_get(p, "cpu", "energy_performance_preference");
@@ -183,12 +206,12 @@ void plan_cpu(const struct kroot *root, const struct profile *p, struct target_l
         size_t n_cpus = 0;
 
         if (governor || epp)
-                plan_policies(root, governor, epp, l);
+                plan_policies(root, governor, epp, only, l);
         if (!epb && !latency)
                 return;
         (void) plan_list_numbered(root, CPU_DIR, "cpu", &cpus, &n_cpus);
         if (epb)
-                plan_epb(root, cpus, n_cpus, epb, l);
+                plan_epb(root, cpus, n_cpus, only, epb, l);
         if (latency)
-                plan_force_latency(root, cpus, n_cpus, latency, l);
+                plan_force_latency(root, cpus, n_cpus, only, latency, l);
 }

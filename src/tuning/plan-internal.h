@@ -26,5 +26,6 @@ void plan_strv_free(char **v, size_t n);
 int plan_list_numbered(const struct kroot *root, const char *dir, const char *prefix, long **ret, size_t *ret_n);
 
 /* [cpu] (plan-cpu.c) and [hugepages] (plan-hugepages.c). */
-void plan_cpu(const struct kroot *root, const struct profile *p, struct target_list *l);
+/* only: every CPU (-1), or the one CPU cpuN (settings_plan_cpu). */
+void plan_cpu(const struct kroot *root, const struct profile *p, long only, struct target_list *l);
 void plan_hugepages(const struct kroot *root, const struct profile *p, struct target_list *l);

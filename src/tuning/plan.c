@@ -454,6 +454,22 @@ int settings_plan_device(const struct kroot *root, const struct profile *p, cons
         return 0;
 }
 
+int settings_plan_cpu(const struct kroot *root, const struct profile *p, const char *cpu, struct target_list *ret)
+{
+        _cleanup_free_ char *dir = NULL;
+        struct target_list l = {};
+        long n;
+
+        if (!startswith(cpu, "cpu") || parse_long(cpu + 3, 0, INT_MAX, &n) < 0)
+                return -EINVAL;
+        dir = xasprintf("sys/devices/system/cpu/cpu%ld", n);
+        if (!kfile_exists(root, dir))
+                return -ENOENT;
+        plan_cpu(root, p, n, &l);
+        *ret = l;
+        return 0;
+}
+
 int settings_plan_as_written(const struct kroot *root, const struct profile *p, struct target_list *ret)
 {
         struct target_list l = {};
@@ -462,7 +478,7 @@ int settings_plan_as_written(const struct kroot *root, const struct profile *p, 
                 if (!streq(p->settings[i].section, "disk") && !streq(p->settings[i].section, "hugepages"))
                         plan_setting(&p->settings[i], &l);
         plan_disks(root, p, &l);
-        plan_cpu(root, p, &l);
+        plan_cpu(root, p, -1, &l);
         plan_hugepages(root, p, &l);
         *ret = l;
         return 0;

@@ -452,6 +452,7 @@ int rollback_record(struct rollback *rb, const char *key, const char *path,
                 char *old_written = e->written;
 
                 e->written = xstrdup(written);
+                e->waiting = false;     /* a plan wants it again */
                 r = persist(rb, rb->entries, rb->n_entries);
                 if (r < 0) {
                         free(e->written);
@@ -584,8 +585,7 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
          * below them, the kernel would make them surplus pages, freed when
          * the VM stops and never reserved again for its restart. */
         if (hugepages_path_is_nr(e->path)) {
-                _cleanup_free_ char *free_path = xasprintf("%.*s/free_hugepages",
-                                                           (int) (strlen(e->path) - strlen("/nr_hugepages")), e->path);
+                _cleanup_free_ char *free_path = hugepages_free_path(e->path);
                 long original, nr;
                 uint64_t free_pages, in_use;
 
@@ -622,8 +622,11 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
         return RESTORED;
 }
 
-int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rollback_wanted_fn wanted,
-                              void *userdata)
+/* rollback_restore_unwanted, and the retry's pass over the waiting
+ * entries: a transition (plan_wants) clears the waiting mark of what the
+ * next plan wants; the retry leaves the marks of what it skips. */
+static int restore_where(struct rollback *rb, const struct kroot *root, rollback_wanted_fn wanted, void *userdata,
+                         bool plan_wants)
 {
         _cleanup_free_ bool *keep = xcalloc(rb->n_entries + 1, sizeof(*keep));
         _cleanup_free_ struct rollback_entry *kept = NULL;
@@ -636,10 +639,13 @@ int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rol
 
                 if (wanted && wanted(e->path, userdata)) {
                         keep[i - 1] = true;
+                        if (plan_wants)
+                                rb->entries[i - 1].waiting = false;
                         continue;
                 }
                 o = restore_one(e, root);
                 keep[i - 1] = o == KEPT;
+                rb->entries[i - 1].waiting = o == KEPT;
                 not_restored += o != RESTORED;
         }
 
@@ -675,9 +681,84 @@ int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rol
         return not_restored;
 }
 
+int rollback_restore_unwanted(struct rollback *rb, const struct kroot *root, rollback_wanted_fn wanted,
+                              void *userdata)
+{
+        return restore_where(rb, root, wanted, userdata, true);
+}
+
 int rollback_restore_all(struct rollback *rb, const struct kroot *root)
 {
         return rollback_restore_unwanted(rb, root, NULL, NULL);
+}
+
+/* --- waiting entries ------------------------------------------------------ */
+
+char *rollback_waiting_reason(const struct rollback_entry *e, const struct kroot *root, bool *ret_blocked)
+{
+        char current[KFILE_VALUE_MAX];
+
+        *ret_blocked = true;
+        if (hugepages_path_is_nr(e->path)) {
+                _cleanup_free_ char *free_path = hugepages_free_path(e->path);
+                long original, nr;
+                uint64_t free_pages, in_use;
+
+                if (kfile_read_value(root, e->path, current, sizeof(current)) == 0 &&
+                    parse_long(e->original, 0, LONG_MAX, &original) == 0 &&
+                    parse_long(current, 0, LONG_MAX, &nr) == 0 && kfile_read_u64(root, free_path, &free_pages) == 0) {
+                        *ret_blocked = !hugepages_restore_allowed((uint64_t) original, (uint64_t) nr, free_pages,
+                                                                   &in_use);
+                        return hugepages_waiting_text(e->original, (uint64_t) nr, in_use);
+                }
+        } else if (streq(e->path, "sys/kernel/mm/ksm/merge_across_nodes")) {
+                uint64_t merged = ksm_pages_merged(root);
+
+                *ret_blocked = merged > 0;
+                return xasprintf("waiting, %" PRIu64 " pages merged by KSM (original %s)", merged, e->original);
+        }
+        return xasprintf("waiting, not restored at the last try (original %s; see the log); tried again at the next "
+                         "start", e->original);
+}
+
+bool rollback_has_waiting(const struct rollback *rb)
+{
+        for (size_t i = 0; i < rb->n_entries; i++)
+                if (rb->entries[i].waiting)
+                        return true;
+        return false;
+}
+
+struct retry {
+        const struct rollback *rb;
+        const struct kroot *root;
+};
+
+/* Skipped by the retry: everything but a waiting entry nothing blocks. */
+static bool not_retried(const char *path, void *userdata)
+{
+        const struct retry *t = userdata;
+        const struct rollback_entry *e = rollback_find(t->rb, path);
+        _cleanup_free_ char *why = NULL;
+        bool blocked;
+
+        if (!e || !e->waiting)
+                return true;
+        why = rollback_waiting_reason(e, t->root, &blocked);
+        return blocked;
+}
+
+int rollback_retry_waiting(struct rollback *rb, const struct kroot *root)
+{
+        struct retry t = { .rb = rb, .root = root };
+        int n = 0, r;
+
+        for (size_t i = 0; i < rb->n_entries; i++)
+                n += !not_retried(rb->entries[i].path, &t);
+        if (n == 0)
+                return 0;
+        r = restore_where(rb, root, not_retried, &t, false);
+        return r < 0 ? r : n;
 }
 
 void rollback_free(struct rollback *rb)

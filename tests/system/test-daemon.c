@@ -874,6 +874,74 @@ static void test_hugepages_in_use_are_kept_at_stop_and_restored_later(void **sta
         tl_daemon_free(&d2);
 }
 
+/* vmtunectl [--json] status: exit 0, its output (malloc'd). */
+static char *status_of(const struct tl_env *e, bool json)
+{
+        char *out = NULL;
+        int code = json ? tl_vmtunectl(e->run, &out, "--json", "status", NULL)
+                        : tl_vmtunectl(e->run, &out, "status", NULL);
+
+        if (code != 0)
+                fail_msg("vmtunectl status: %d\n%s", code, out);
+        return out;
+}
+
+/* While the pages are in use, status says for each waiting pool why; the
+ * running daemon gives them back once they are free, without a stop. */
+static void test_status_says_why_hugepages_wait_and_the_daemon_restores_them_once_free(void **state)
+{
+        struct tl_env *e = *state;
+        const char *nr1 = NODED "node1/hugepages/hugepages-2048kB/nr_hugepages";
+        struct tl_daemon *d = &e->d; /* the teardown stops it if an assertion fails */
+        char *out = NULL, *now = NULL;
+        int i;
+
+        start_ok(e, d);
+        out = status_of(e, false);
+        assert_null(strstr(out, "restore:"));
+        free(out);
+        out = status_of(e, true);
+        assert_output_has(out, "\"waiting\":[]");
+        free(out);
+
+        tl_write(e->root, NODED "node1/hugepages/hugepages-2048kB/free_hugepages", "156\n"); /* 100 in use */
+        assert_int_equal(tl_vmtunectl(e->run, &out, "off", NULL), 0);
+        free(out);
+        assert_value(e, nr1, "256");
+        assert_value(e, NODED "node0/hugepages/hugepages-2048kB/nr_hugepages", "0");
+        out = status_of(e, false);
+        assert_output_has(out, "restore:  hugepages node1 2048kB nr_hugepages: waiting, 100 of 256 pages in use by "
+                               "running VMs (original 2)\n");
+        assert_null(strstr(out, "node0 2048kB nr_hugepages"));
+        free(out);
+        out = status_of(e, true);
+        assert_output_has(out, "\"waiting\":[{\"key\":\"hugepages node1 2048kB\",\"path\":\"" NODED
+                               "node1/hugepages/hugepages-2048kB/nr_hugepages\",\"original\":\"2\",\"reason\":"
+                               "\"waiting, 100 of 256 pages in use by running VMs (original 2)\"}]");
+        free(out);
+
+        /* the VM stopped: back while vmtuned runs, not at its next start */
+        tl_write(e->root, NODED "node1/hugepages/hugepages-2048kB/free_hugepages", "100000\n");
+        for (i = 0; i < 200; i++) {
+                free(now);
+                now = tl_read_value(e->root, nr1);
+                if (streq(now, "2"))
+                        break;
+                usleep(100000);
+        }
+        if (!streq(now, "2"))
+                fail_msg("node1's pool still %s 20 s after its pages were freed", now);
+        fprintf(stderr, "  (restored %.1f s after the pages were freed)\n", i / 10.0);
+        free(now);
+        assert_false(tl_exists(e->run, "rollback"));
+        out = status_of(e, false);
+        assert_null(strstr(out, "restore:"));
+        free(out);
+        assert_int_equal(kill(d->pid, 0), 0);
+        assert_int_equal(tl_daemon_stop(d, SIGTERM), 0);
+        assert_cpu_hp_originals(e);
+}
+
 static void test_check_config_shows_the_joined_value_and_the_cpu_plan(void **state)
 {
         struct tl_env *e = *state;
@@ -920,6 +988,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_profile_switch_gives_back_cpu_and_hugepages, setup_cpu_hp,
                                                 tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_hugepages_in_use_are_kept_at_stop_and_restored_later,
+                                                setup_cpu_hp, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_status_says_why_hugepages_wait_and_the_daemon_restores_them_once_free,
                                                 setup_cpu_hp, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_check_config_shows_the_joined_value_and_the_cpu_plan, setup_cpu_hp,
                                                 tl_env_teardown),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The [cpu] section: its values (cpu-policy.c, pure) and its plan on
  * fixture trees of an intel_pstate host, an acpi-cpufreq host and a VM
- * without cpufreq (plan-cpu.c), applied and restored with the journal. */
+ * without cpufreq (plan-cpu.c), applied and restored with the journal; a
+ * CPU that comes online later (hot-plug) and goes offline again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "config/profile.h"
 #include "tuning/apply.h"
 #include "tuning/cpu-policy.h"
+#include "tuning/hotplug.h"
 #include "tuning/plan.h"
 #include "tuning/rollback.h"
 #include "testlib.h"
@@ -274,6 +277,73 @@ static void test_cpu_values_come_back_after_restore_and_after_a_dead_owner(void 
         rollback_free(again);
 }
 
+/* cpu1 offline at apply (never online since boot: no cpufreq policy yet,
+ * its idle states and EPB absent) comes online: hot-plug gives it the
+ * profile's values, journaled, and touches nothing of cpu0. It goes
+ * offline again before the stop: its idle states vanish, and the restore
+ * takes them for gone, without an error, and empties the journal. */
+static void test_cpu_online_later_gets_the_profile_and_offline_is_no_error_at_restore(void **state)
+{
+        struct tl_plan_fixture *f = *state;
+        const struct profile *p = PROFILE(SET("governor", "performance"), SET("energy_perf_bias", "performance"),
+                                          SET("force_latency", "cstate.id:1"));
+        struct hotplug *hp = NULL;
+        struct target_list one = {};
+        struct apply_stats st;
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "%s/root/" CPU "cpu1/cpuidle", f->dir);
+        tl_rm_rf(path);
+        snprintf(path, sizeof(path), "%s/root/" CPU "cpu1/power", f->dir);
+        tl_rm_rf(path);
+        snprintf(path, sizeof(path), "%s/root/" CPU "cpufreq/policy1", f->dir);
+        tl_rm_rf(path);
+        tl_plan(f, p);
+        assert_int_equal(settings_apply(&f->root, f->rb, f->targets, &st), 0);
+        assert_int_equal(st.applied, 4); /* policy0, cpu0's EPB, cpu0's states 2 and 3 */
+        assert_int_equal(f->rb->n_entries, 4);
+
+        /* online: the kernel shows its policy, EPB and idle states */
+        make_cpu(f->dir, 1, INTEL_PSTATE);
+        make_policy(f->dir, 1, INTEL_PSTATE);
+        tl_write(f->dir, "root/" CPU "cpufreq/policy1/related_cpus", "1\n");
+        assert_int_equal(settings_plan_cpu(&f->root, p, "cpu1", &one), 0);
+        assert_int_equal(one.n, 4);
+        assert_int_equal(one.n_notes, 0);
+        target_list_free(&one);
+        assert_int_equal(settings_plan_cpu(&f->root, p, "cpu7", &one), -ENOENT);
+        assert_int_equal(settings_plan_cpu(&f->root, p, "policy1", &one), -EINVAL);
+
+        assert_int_equal(hotplug_new(NULL, &(struct hotplug_options){ .root = &f->root, .rollback = f->rb,
+                                                                       .source = HOTPLUG_SOURCE_NONE }, &hp), 0);
+        /* paused (off): nothing */
+        assert_int_equal(hotplug_handle(hp, HOTPLUG_ONLINE, "cpu1"), 0);
+        tl_assert_value(f->root.path, CPU "cpu1/cpuidle/state2/disable", "0");
+        hotplug_set_profile(hp, p);
+        assert_int_equal(hotplug_handle(hp, HOTPLUG_ONLINE, "cpu1"), 0);
+        tl_assert_value(f->root.path, CPU "cpufreq/policy1/scaling_governor", "performance");
+        tl_assert_value(f->root.path, CPU "cpu1/power/energy_perf_bias", "0");
+        tl_assert_value(f->root.path, CPU "cpu1/cpuidle/state1/disable", "0");
+        tl_assert_value(f->root.path, CPU "cpu1/cpuidle/state2/disable", "1");
+        tl_assert_value(f->root.path, CPU "cpu1/cpuidle/state3/disable", "1");
+        assert_int_equal(f->rb->n_entries, 8);
+        assert_string_equal(rollback_find(f->rb, CPU "cpu1/cpuidle/state3/disable")->original, "0");
+        assert_string_equal(rollback_find(f->rb, CPU "cpufreq/policy1/scaling_governor")->original, "powersave");
+
+        /* offline: its idle states vanish with it */
+        snprintf(path, sizeof(path), "%s/root/" CPU "cpu1/cpuidle", f->dir);
+        tl_rm_rf(path);
+        hotplug_set_profile(hp, NULL);
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 2); /* gone, not an error */
+        assert_int_equal(f->rb->n_entries, 0);
+        assert_false(tl_exists(f->dir, "run/rollback"));
+        tl_assert_value(f->root.path, CPU "cpufreq/policy0/scaling_governor", "powersave");
+        tl_assert_value(f->root.path, CPU "cpufreq/policy1/scaling_governor", "powersave");
+        tl_assert_value(f->root.path, CPU "cpu0/cpuidle/state3/disable", "0");
+        tl_assert_value(f->root.path, CPU "cpu1/power/energy_perf_bias", "6");
+        hotplug_free(hp);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -286,6 +356,8 @@ int main(void)
                                                 setup_acpi, tl_plan_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_vm_without_cpufreq_plans_nothing_and_says_why, setup_vm,
                                                 tl_plan_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_cpu_online_later_gets_the_profile_and_offline_is_no_error_at_restore,
+                                                setup_intel, tl_plan_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_cpu_values_come_back_after_restore_and_after_a_dead_owner,
                                                 setup_intel, tl_plan_fixture_teardown),
         };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hot-plug on a fixture root: which disks a profile's [disk] rules reach
  * (virtio, SCSI, NVMe, device-mapper and its paths; partitions, loop and
- * zram only when named), what a kernel uevent means, and what an added,
- * changed or removed disk does to the settings and the rollback journal. */
+ * zram only when named), what a kernel uevent means (a CPU's "online"
+ * too), and what an added, changed or removed disk does to the settings
+ * and the rollback journal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,6 +265,33 @@ static void test_change_counts_as_add_only_for_a_disk_vmtuned_has_not_set(void *
         assert_int_equal(hotplug_classify(&ev, true), HOTPLUG_IGNORE);
 }
 
+/* A CPU coming online gets the profile's [cpu] values (test-cpu.c acts on
+ * it); going offline, or a CPU's other events, and "online" of a disk mean
+ * nothing. */
+static void test_cpu_online_counts_offline_and_other_cpu_events_do_not(void **state)
+{
+        static const char online[] = "online@/devices/system/cpu/cpu1\0ACTION=online\0"
+                                     "DEVPATH=/devices/system/cpu/cpu1\0SUBSYSTEM=cpu";
+        static const char offline[] = "offline@/devices/system/cpu/cpu1\0ACTION=offline\0"
+                                      "DEVPATH=/devices/system/cpu/cpu1\0SUBSYSTEM=cpu";
+        static const char add[] = "add@/devices/system/cpu/cpu1\0ACTION=add\0DEVPATH=/devices/system/cpu/cpu1\0"
+                                  "SUBSYSTEM=cpu";
+        static const char disk_online[] = "online@/devices/virtual/block/vda\0ACTION=online\0"
+                                          "DEVPATH=/devices/virtual/block/vda\0SUBSYSTEM=block\0DEVTYPE=disk";
+        struct hotplug_uevent ev;
+
+        assert_int_equal(hotplug_uevent_parse(online, sizeof(online), &ev), 0);
+        assert_string_equal(ev.subsystem, "cpu");
+        assert_string_equal(ev.sysname, "cpu1");
+        assert_int_equal(hotplug_classify(&ev, false), HOTPLUG_ONLINE);
+        assert_int_equal(hotplug_uevent_parse(offline, sizeof(offline), &ev), 0);
+        assert_int_equal(hotplug_classify(&ev, false), HOTPLUG_IGNORE);
+        assert_int_equal(hotplug_uevent_parse(add, sizeof(add), &ev), 0);
+        assert_int_equal(hotplug_classify(&ev, false), HOTPLUG_IGNORE);
+        assert_int_equal(hotplug_uevent_parse(disk_online, sizeof(disk_online), &ev), 0);
+        assert_int_equal(hotplug_classify(&ev, false), HOTPLUG_IGNORE);
+}
+
 /* --- acting ------------------------------------------------------------------------- */
 
 static void test_added_disk_gets_the_profile_and_a_journal_entry_removed_disk_loses_it(void **state)
@@ -328,6 +356,7 @@ int main(void)
                 cmocka_unit_test(test_kernel_uevent_parses_to_action_subsystem_devtype_and_sysname),
                 cmocka_unit_test(test_uevents_that_are_not_whole_disks_or_not_from_the_kernel_are_ignored),
                 cmocka_unit_test(test_change_counts_as_add_only_for_a_disk_vmtuned_has_not_set),
+                cmocka_unit_test(test_cpu_online_counts_offline_and_other_cpu_events_do_not),
                 cmocka_unit_test_setup_teardown(test_added_disk_gets_the_profile_and_a_journal_entry_removed_disk_loses_it,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_change_does_not_undo_the_administrators_edit_and_paused_tunes_nothing,

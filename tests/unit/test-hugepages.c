@@ -175,6 +175,80 @@ static void test_restore_keeps_the_entry_while_vms_hold_the_pages(void **state)
         rollback_free(again);
 }
 
+/* While the pages are in use the entry waits, and says why; the daemon's
+ * retry restores it once they are free, without a stop or a start. */
+static void test_a_waiting_entry_says_why_and_the_retry_restores_it_once_free(void **state)
+{
+        struct tl_plan_fixture *f = *state;
+        const struct rollback_entry *e;
+        struct apply_stats st;
+        char *why, *text;
+        bool blocked;
+
+        text = hugepages_waiting_text("0", 16, 12);
+        assert_string_equal(text, "waiting, 12 of 16 pages in use by running VMs (original 0)");
+        free(text);
+
+        tl_plan(f, PROFILE(SET("total", "16")));
+        assert_int_equal(settings_apply(&f->root, f->rb, f->targets, &st), 0);
+        e = rollback_find(f->rb, HP "nr_hugepages");
+        assert_false(e->waiting);
+        assert_false(rollback_has_waiting(f->rb));
+        /* nothing waits: the retry does nothing, the profile's value stays */
+        assert_int_equal(rollback_retry_waiting(f->rb, &f->root), 0);
+        tl_assert_value(f->root.path, HP "nr_hugepages", "16");
+
+        tl_write(f->dir, "root/" HP "free_hugepages", "4\n");
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
+        e = rollback_find(f->rb, HP "nr_hugepages");
+        assert_true(e->waiting);
+        assert_true(rollback_has_waiting(f->rb));
+        why = rollback_waiting_reason(e, &f->root, &blocked);
+        assert_string_equal(why, "waiting, 12 of 16 pages in use by running VMs (original 0)");
+        assert_true(blocked);
+        free(why);
+        assert_int_equal(rollback_retry_waiting(f->rb, &f->root), 0);
+        tl_assert_value(f->root.path, HP "nr_hugepages", "16");
+
+        /* another restore (a stop, an off) while in use: still waiting */
+        assert_int_equal(rollback_restore_unwanted(f->rb, &f->root, NULL, NULL), 1);
+        assert_true(rollback_find(f->rb, HP "nr_hugepages")->waiting);
+
+        /* the VM stopped */
+        tl_write(f->dir, "root/" HP "free_hugepages", "16\n");
+        why = rollback_waiting_reason(rollback_find(f->rb, HP "nr_hugepages"), &f->root, &blocked);
+        assert_false(blocked);
+        free(why);
+        assert_int_equal(rollback_retry_waiting(f->rb, &f->root), 1);
+        tl_assert_value(f->root.path, HP "nr_hugepages", "0");
+        assert_int_equal(f->rb->n_entries, 0);
+        assert_false(tl_exists(f->dir, "run/rollback"));
+}
+
+static bool wants_everything(const char *path, void *userdata)
+{
+        return true;
+}
+
+/* A transition whose plan wants the pool again clears the mark, so the
+ * retry never takes back what the running profile set. */
+static void test_a_plan_that_wants_the_pool_again_ends_the_wait(void **state)
+{
+        struct tl_plan_fixture *f = *state;
+        struct apply_stats st;
+
+        tl_plan(f, PROFILE(SET("total", "16")));
+        assert_int_equal(settings_apply(&f->root, f->rb, f->targets, &st), 0);
+        tl_write(f->dir, "root/" HP "free_hugepages", "4\n");
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 1);
+        assert_true(rollback_has_waiting(f->rb));
+        assert_int_equal(rollback_restore_unwanted(f->rb, &f->root, wants_everything, NULL), 0);
+        assert_false(rollback_has_waiting(f->rb));
+        tl_write(f->dir, "root/" HP "free_hugepages", "16\n");
+        assert_int_equal(rollback_retry_waiting(f->rb, &f->root), 0);
+        tl_assert_value(f->root.path, HP "nr_hugepages", "16");
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, tl_plan_fixture_teardown)
@@ -185,6 +259,8 @@ int main(void)
                 T(test_total_in_memory_or_share_of_memtotal_and_1g_pages),
                 T(test_a_kernel_without_the_page_size_gets_a_note),
                 T(test_restore_keeps_the_entry_while_vms_hold_the_pages),
+                T(test_a_waiting_entry_says_why_and_the_retry_restores_it_once_free),
+                T(test_a_plan_that_wants_the_pool_again_ends_the_wait),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,10 +62,10 @@ static size_t parse_journal_file(const struct fixture *f, struct rollback_entry 
 static void test_format_parse_round_trip_keeps_tabs_newlines_and_backslashes(void **state)
 {
         const struct rollback_entry in[] = {
-                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10" },
+                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", false },
                 { "sysctl net.ipv4.tcp_rmem", "proc/sys/net/ipv4/tcp_rmem", "4096\t131072\t6291456",
-                  "a\\b\nc\\\\t" },
-                { "odd \\t key", "sys/x", "", "\n" },
+                  "a\\b\nc\\\\t", false },
+                { "odd \\t key", "sys/x", "", "\n", false },
         };
         _cleanup_free_ char *text = rollback_format(in, ARRAY_SIZE(in));
         struct rollback_entry *out = NULL;
@@ -85,7 +85,7 @@ static void test_format_parse_round_trip_keeps_tabs_newlines_and_backslashes(voi
 static void test_format_is_header_then_one_escaped_line_per_entry(void **state)
 {
         const struct rollback_entry in[] = {
-                { "sysctl a.b", "proc/sys/a/b", "1\t2", "x\\y\nz" },
+                { "sysctl a.b", "proc/sys/a/b", "1\t2", "x\\y\nz", false },
         };
         _cleanup_free_ char *text = rollback_format(in, ARRAY_SIZE(in));
         _cleanup_free_ char *empty = rollback_format(NULL, 0);
@@ -377,8 +377,8 @@ static void test_restore_goes_in_reverse_order(void **state)
          * loaded by hand): the first original must be the last write. */
         tl_write(f->dir, "root/proc/sys/vm/swappiness", "10\n");
         f->rb->entries = xreallocarray(f->rb->entries, 2, sizeof(*f->rb->entries));
-        f->rb->entries[0] = (struct rollback_entry){ xstrdup("a"), xstrdup(path), xstrdup("60"), xstrdup("30") };
-        f->rb->entries[1] = (struct rollback_entry){ xstrdup("b"), xstrdup(path), xstrdup("30"), xstrdup("10") };
+        f->rb->entries[0] = (struct rollback_entry){ xstrdup("a"), xstrdup(path), xstrdup("60"), xstrdup("30"), false };
+        f->rb->entries[1] = (struct rollback_entry){ xstrdup("b"), xstrdup(path), xstrdup("30"), xstrdup("10"), false };
         f->rb->n_entries = 2;
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
         content = tl_read(f->dir, "root/proc/sys/vm/swappiness");
