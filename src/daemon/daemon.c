@@ -31,7 +31,7 @@
 static void add_numa_balancing_setting(struct tuning *t)
 {
         const struct balancer_conf *b = &t->conf->balancer;
-        _cleanup_free_ char *source = NULL;
+        _cleanup_free_ char *option = NULL;
         struct setting s = {
                 .section = (char *) "sysctl",
                 .key = (char *) "kernel.numa_balancing",
@@ -39,9 +39,9 @@ static void add_numa_balancing_setting(struct tuning *t)
 
         if (!b->enabled || !b->kernel_numa_balancing || streq(b->kernel_numa_balancing, "keep"))
                 return;
-        source = xasprintf("%s [balancer] kernel_numa_balancing=%s",
-                           t->conf->file ? t->conf->file : "built-in default", b->kernel_numa_balancing);
-        s.file = source;
+        option = xasprintf("[balancer] kernel_numa_balancing=%s", b->kernel_numa_balancing);
+        s.file = t->conf->file;
+        s.option = option;
         s.value = (char *) (streq(b->kernel_numa_balancing, "on") ? "1" : "0");
         profile_set(t->profile, &s);
 }

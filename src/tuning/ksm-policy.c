@@ -136,6 +136,7 @@ void ksm_filter_plan(const struct profile *p, unsigned n_memory_nodes, struct ta
                         free(t->path);
                         free(t->value);
                         free(t->source);
+                        free(t->source_file);
                         continue;
                 }
                 l->v[n++] = *t;
