@@ -476,11 +476,14 @@ static uint64_t committed_kib(void *userdata)
         size_t n = 0;
 
         /* The first decision comes with the profile, before libvirt is
-         * asked: "no domains" then would be a guess. */
+         * asked: "no domains" then would be a guess; so would the empty
+         * table of a connection not made yet or lost. */
         if (!d->libvirt_asked)
                 return KSM_COMMITTED_UNKNOWN;
         if (!d->virt)
                 return 0;
+        if (!virt_is_connected(d->virt))
+                return KSM_COMMITTED_UNKNOWN;
         doms = virt_domains(d->virt, &n);
         for (size_t i = 0; i < n; i++)
                 sum += doms[i].memory_kib;
@@ -536,6 +539,8 @@ static void follow_libvirt(struct daemon *d)
         d->libvirt_asked = true;
         if (r < 0)
                 (void) log_error_errno(r, "cannot follow libvirt: %m; domains will not be balanced");
+        else if (virt_is_connected(d->virt))
+                (void) ksm_domains_known(d->ksm);
         start_balancer(d, &d->tuning.conf->balancer);
         r = metrics_new(d->event, d, &d->metrics);
         if (r < 0)

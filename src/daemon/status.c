@@ -76,7 +76,7 @@ static void print_balancer_text(FILE *out, const struct daemon *d)
         if (d->balancer)
                 balancer_print_status(d->balancer, out, false);
         else
-                fputs("not running (no libvirt)", out);
+                fputs(d->virt ? "not running (it could not start; see the journal)" : "not running (no libvirt)", out);
         fputc('\n', out);
         if (d->balancer) {
                 fputs("sampling: ", out);

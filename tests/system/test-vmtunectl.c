@@ -1036,6 +1036,60 @@ static void test_ksm_two_nodes_with_merged_pages_keep_merge_across_nodes_pending
         assert_value(e, "sys/kernel/mm/ksm/pages_to_scan", "100");
 }
 
+/* Issue 17, every message true: the fixture's test profile has no [ksm].
+ * The default mode=on then applies nothing, and the log said "KSM stopped
+ * (mode=on)" and status "KSM: mode on, stopped", as if mode=on stopped it. */
+static void test_a_profile_without_ksm_is_not_reported_as_mode_on(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "0\n");
+        start(e);
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "\nKSM: no [ksm] in the profile, stopped (run=0)\n  why: left as the kernel has it\n");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_contains(out, "\"in_profile\":false,\"mode\":\"on\",\"run\":0,");
+        free(out);
+        stop(e);
+        out = tl_daemon_stderr(&e->d);
+        assert_contains(out, "KSM stopped (no [ksm] in the profile): left as the kernel has it; pages_sharing 0,");
+        if (strstr(out, "(mode=on)"))
+                fail_msg("a profile without [ksm] logged as mode=on:\n%s", out);
+        free(out);
+}
+
+/* Issue 17: status said "libvirt: ..., connected" while the KSM reason
+ * said the domains' memory was not known (libvirt not connected): mode=auto
+ * decided with the profile, before libvirt was asked, and not again until
+ * its next tick (ksm_interval). It decides again once libvirt answers. */
+static void test_status_libvirt_and_the_ksm_reason_agree(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_to_scan", "100\n");
+        tl_write(e->root, "proc/meminfo", "MemTotal:       16000000 kB\nMemAvailable:   15000000 kB\n");
+        tl_write(e->profiles, "auto.conf", "[main]\nsummary = KSM when tight\n[ksm]\nmode = auto\nksm_interval = 3600\n");
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = auto\nlibvirt_uri = test:///default\n");
+        start(e);
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "libvirt:  test:///default, connected\n");
+        /* The domains' memory: test:///default's one domain. */
+        assert_contains(out, "  why: memory plentiful: MemAvailable 14.3 GiB >= 25% of MemTotal 15.3 GiB (3.8 GiB), "
+                             "domains' memory 2.0 GiB\n");
+        /* No NUMA topology in this fixture: the balancer did not start,
+         * and libvirt is not why. */
+        assert_contains(out, "balancer: every 5 s; not running (it could not start; see the journal)\n");
+        if (strstr(out, "not connected") || strstr(out, "not known"))
+                fail_msg("status contradicts itself:\n%s", out);
+        free(out);
+        stop(e);
+}
+
 static void test_bad_arguments_exit_2(void **state)
 {
         struct tl_env *e = *state;
@@ -1831,6 +1885,8 @@ int main(void)
                                                 setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_ksm_two_nodes_with_merged_pages_keep_merge_across_nodes_pending,
                                                 setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_a_profile_without_ksm_is_not_reported_as_mode_on, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_status_libvirt_and_the_ksm_reason_agree, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_profile_choice_lasts_across_sighup_and_restart_until_reset, setup, tl_env_teardown),
