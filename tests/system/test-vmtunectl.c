@@ -691,6 +691,9 @@ static void test_every_json_answer_validates_against_the_schema_with_hostile_nam
                 fail_msg("no plan after 10 s:\n%s", out);
         assert_contains(out, "{\"version\":1,\"tick\":");
         assert_contains(out, "\"vms\":[{\"name\":\"" HOSTILE_DOMAIN_JSON "\",");
+        /* Issue 17: two idle nodes were "(ratio inf)". */
+        assert_contains(out, "\"reason\":\"balanced: busiest node0 -> node1: nr_running 0.0 vs 0.0, "
+                             "load 0.00 vs 0.00 (both idle); needs diff >= 2, ");
         free(out);
 
         assert_ctl_json(e, 0, "{\"version\":1,\"daemon_version\":", "status", NULL);
