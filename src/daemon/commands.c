@@ -251,12 +251,15 @@ static int cmd_off(void *userdata, int argc, char **argv, bool json, FILE *out)
                 fprintf(out, ",\"applied\":false,\"not_restored\":%d}\n", r);
                 return CTL_EXIT_OK;
         }
-        fprintf(out, "every value rolled back; profile %s stays selected, not applied "
-                     "(vmtunectl profile NAME or reload applies again)\n", d->tuning.profile->name);
-        /* Left alone on purpose (someone else changed them): not a failure. */
+        /* Left alone on purpose (someone else changed them): not a
+         * failure, but then not "every value" was rolled back. */
         if (r > 0)
-                fprintf(out, "%d value(s) left as found: changed by someone else since vmtuned wrote them "
-                             "(see the journal)\n", r);
+                fprintf(out, "rolled back, but %d value(s) left as found: changed by someone else since vmtuned "
+                             "wrote them (see the journal); ", r);
+        else
+                fputs("every value rolled back; ", out);
+        fprintf(out, "profile %s stays selected, not applied (vmtunectl profile NAME or reload applies again)\n",
+                d->tuning.profile->name);
         return CTL_EXIT_OK;
 }
 

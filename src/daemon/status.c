@@ -108,8 +108,8 @@ static void print_state_text(FILE *out, const struct daemon *d)
         char since[64], ago[32];
 
         if (!d->applied) {
-                fputs("state:    off: every value rolled back (vmtunectl profile NAME or reload applies again)\n",
-                      out);
+                /* Not "every value": off leaves a value someone else changed. */
+                fputs("state:    off: rolled back (vmtunectl profile NAME or reload applies again)\n", out);
                 return;
         }
         format_time(since, sizeof(since), d->applied_since_usec);

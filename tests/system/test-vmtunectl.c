@@ -538,7 +538,7 @@ static void test_off_restores_everything_and_the_daemon_keeps_running(void **sta
         assert_int_equal(waitpid(e->d.pid, NULL, WNOHANG), 0);
 
         assert_int_equal(ctl(e, &out, "status", NULL), 0);
-        assert_contains(out, "state:    off: every value rolled back");
+        assert_contains(out, "state:    off: rolled back (vmtunectl profile NAME or reload applies again)\n");
         free(out);
         assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
         assert_json(out);
@@ -558,6 +558,25 @@ static void test_off_restores_everything_and_the_daemon_keeps_running(void **sta
         assert_test_profile_applied(e);
         stop(e);
         assert_originals(e);
+}
+
+/* Issue 17: off said "every value rolled back" and then "1 value(s) left
+ * as found": one line now, saying which. */
+static void test_off_with_a_value_changed_behind_our_back_does_not_say_every(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        tl_write(e->root, "proc/sys/vm/swappiness", "33\n");
+        assert_int_equal(ctl(e, &out, "off", NULL), 0);
+        assert_string_equal(out, "rolled back, but 1 value(s) left as found: changed by someone else since vmtuned "
+                                 "wrote them (see the journal); profile test stays selected, not applied "
+                                 "(vmtunectl profile NAME or reload applies again)\n");
+        free(out);
+        assert_value(e, "proc/sys/vm/swappiness", "33");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20");
+        stop(e);
 }
 
 static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(void **state)
@@ -1876,6 +1895,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_off_with_a_value_changed_behind_our_back_does_not_say_every, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_every_json_answer_validates_against_the_schema_with_hostile_names, setup, tl_env_teardown),
