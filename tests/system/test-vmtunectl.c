@@ -604,35 +604,50 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 /* --- domains and plan: names that need escaping ---------------------------------- */
 
+/* One test-driver domain named xml_name (XML-escaped) on the balancer's
+ * two fixture nodes, the balancer ticking every second, profile applied. */
+static void start_on_a_test_node(struct tl_env *e, const char *xml_name, const char *profile)
+{
+        _cleanup_free_ char *node = NULL, *conf = NULL;
+
+        node = xasprintf("<node><domain type='test'><name>%s</name><memory unit='MiB'>1024</memory>"
+                         "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n", xml_name);
+        tl_write(e->dir, "node.xml", node);
+        conf = xasprintf("[vmtuned]\nprofile = %s\nlibvirt_uri = test://%s/node.xml\n"
+                         "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", profile, e->dir);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        start(e);
+}
+
+/* vmtunectl --json plan once it has a plan: the first tick sets the
+ * baseline, the second plans. */
+static char *wait_for_plan(struct tl_env *e)
+{
+        char *out = NULL;
+
+        for (int i = 0; i < 100; i++) {
+                free(out);
+                out = NULL;
+                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
+                if (strstr(out, "\"tick\":"))
+                        return out;
+                usleep(100 * 1000);
+        }
+        fail_msg("no plan after 10 s:\n%s", out);
+        return NULL;
+}
+
 /* libvirt takes any name but "/"; `web"01` once came out of the node table
  * as "name":"web"01" and no JSON parser read `vmtunectl --json domains` or
  * `--json plan`. Every string now goes through the one JSON writer. */
 static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name(void **state)
 {
         struct tl_env *e = *state;
-        char node_xml[512], conf[1024], *out = NULL;
-        bool planned = false;
+        char *out;
 
         tl_write_sampled_domain(e->root, "web\"01", 4242);
-        tl_write(e->dir, "node.xml",
-                 "<node><domain type='test'><name>web&quot;01</name><memory unit='MiB'>1024</memory>"
-                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
-        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
-        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test://%s\n"
-                 "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", node_xml);
-        tl_write(e->dir, "vmtuned.conf", conf);
-        start(e);
-        /* The first tick sets the baseline, the second plans. */
-        for (int i = 0; i < 100 && !planned; i++) {
-                free(out);
-                out = NULL;
-                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
-                planned = strstr(out, "\"tick\":") != NULL;
-                if (!planned)
-                        usleep(100 * 1000);
-        }
-        if (!planned)
-                fail_msg("no plan after 10 s:\n%s", out);
+        start_on_a_test_node(e, "web&quot;01", "test");
+        out = wait_for_plan(e);
         assert_json(out);
         assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
         free(out);
@@ -683,31 +698,14 @@ static void assert_ctl_json(struct tl_env *e, int want_code, const char *want, c
 static void test_every_json_answer_validates_against_the_schema_with_hostile_names(void **state)
 {
         struct tl_env *e = *state;
-        char node_xml[512], conf[1024], *out = NULL;
-        bool planned = false;
+        char *out;
 
         tl_write_sampled_domain(e->root, HOSTILE_DOMAIN, 4242);
         tl_write(e->root, "proc/sys/kernel/domainname", HOSTILE_KERNEL "\n");
-        tl_write(e->dir, "node.xml",
-                 "<node><domain type='test'><name>we&quot;b\\01&#9;\xc3\xa9</name><memory unit='MiB'>1024</memory>"
-                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
         tl_write(e->profiles, "hostile.conf",
                  "[main]\nsummary = " HOSTILE_VALUE "\n[sysctl]\nkernel.domainname = " HOSTILE_VALUE "\n");
-        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
-        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = hostile\nlibvirt_uri = test://%s\n"
-                 "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", node_xml);
-        tl_write(e->dir, "vmtuned.conf", conf);
-        start(e);
-        for (int i = 0; i < 100 && !planned; i++) {
-                free(out);
-                out = NULL;
-                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
-                planned = strstr(out, "\"tick\":") != NULL;
-                if (!planned)
-                        usleep(100 * 1000);
-        }
-        if (!planned)
-                fail_msg("no plan after 10 s:\n%s", out);
+        start_on_a_test_node(e, "we&quot;b\\01&#9;\xc3\xa9", "hostile");
+        out = wait_for_plan(e);
         assert_contains(out, "{\"version\":1,\"tick\":");
         assert_contains(out, "\"vms\":[{\"name\":\"" HOSTILE_DOMAIN_JSON "\",");
         /* Issue 17: two idle nodes were "(ratio inf)". */
