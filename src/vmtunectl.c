@@ -110,9 +110,9 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
         int c;
 
         /* GNU permutation on purpose: "vmtunectl domains --json" works too;
-         * "--" ends the options for an argument that starts with '-'. */
-        /* A bad option is reported after the loop, once it is known
-         * whether --json (which may come later) wants the report in JSON. */
+         * "--" ends the options for an argument that starts with '-'. A
+         * bad option is reported after the loop, once it is known whether
+         * --json (which may come later) wants the report in JSON. */
         opterr = 0;
         while ((c = getopt_long(argc, argv, "R:jhV", options, NULL)) >= 0) {
                 switch (c) {
@@ -148,6 +148,8 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
         }
         if (optind >= argc) {
                 fail("vmtunectl: no command given (try 'vmtunectl --help')");
+                if (!json_errors)
+                        help(stderr);
                 return CTL_EXIT_USAGE;
         }
         cli.argc = argc - optind;
