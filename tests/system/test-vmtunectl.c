@@ -1138,8 +1138,9 @@ static void test_control_group_member_may_list_profiles_but_not_switch(void **st
 {
         struct tl_env *e = *state;
         char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "profile",
-                         NULL, NULL };
+                         NULL, NULL, NULL };
         struct group *g = getgrnam("nogroup");
+        _cleanup_free_ char *answer = NULL;
         char conf[512];
         int status;
 
@@ -1155,12 +1156,16 @@ static void test_control_group_member_may_list_profiles_but_not_switch(void **st
         assert_int_equal(mkdir(e->run, 0755), 0);
         start(e);
 
-        for (int i = 0; i < 2; i++) {
+        /* The third time with --json (issue 17): the daemon's refusal, as
+         * vmtunectl prints it, is the contract's error too. */
+        for (int i = 0; i < 3; i++) {
                 pid_t pid = fork();
 
                 argv[4] = (char *) (i == 0 ? "list" : "other");
+                argv[5] = (char *) (i == 2 ? "--json" : NULL);
                 if (pid == 0) {
-                        int null = open("/dev/null", O_WRONLY);
+                        _cleanup_free_ char *path = xasprintf("%s/answer", e->dir);
+                        int null = i == 2 ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open("/dev/null", O_WRONLY);
 
                         dup2(null, STDOUT_FILENO);
                         dup2(null, STDERR_FILENO);
@@ -1174,6 +1179,10 @@ static void test_control_group_member_may_list_profiles_but_not_switch(void **st
                 assert_true(WIFEXITED(status));
                 assert_int_equal(WEXITSTATUS(status), i == 0 ? 0 : 4);
         }
+        answer = tl_read(e->dir, "answer");
+        assert_string_equal(answer, "{\"version\":1,\"error\":\"permission denied: 'profile' needs root; the control "
+                                    "group may only run read-only commands\"}\n");
+        assert_json_schema(e, "error", answer);
         assert_value(e, "proc/sys/vm/swappiness", "10");
         stop(e);
 }
