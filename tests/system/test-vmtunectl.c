@@ -107,6 +107,24 @@ static void stop(struct tl_env *e)
         assert_int_equal(tl_daemon_stop(&e->d, SIGTERM), 0);
 }
 
+/* The schema's $defs entry for a command and its first argument (or
+ * NULL): "any" for a command the schema does not know. */
+static const char *def_for(const char *const words[2])
+{
+        if (streq(words[0], "profile"))
+                return !words[1] ? "any" : streq(words[1], "list") ? "profile-list"
+                       : streq(words[1], "show") ? "profile-show" : "applied";
+        if (streq(words[0], "reload"))
+                return "applied";
+        if (streq(words[0], "metrics"))
+                return "error";
+        for (const char *const *c = (const char *const[]){ "status", "off", "verify", "domains", "plan", "advise",
+                                                           "recommend", NULL }; *c; c++)
+                if (streq(words[0], *c))
+                        return *c;
+        return "any";
+}
+
 /* The schema's $defs entry for a command line (man/vmtunectl.schema.json),
  * or NULL without --json. */
 static const char *json_def(va_list args)
@@ -122,18 +140,7 @@ static const char *json_def(va_list args)
                         words[n++] = a;
         if (!json || !words[0])
                 return NULL;
-        if (streq(words[0], "profile"))
-                return !words[1] ? "any" : streq(words[1], "list") ? "profile-list"
-                       : streq(words[1], "show") ? "profile-show" : "applied";
-        if (streq(words[0], "reload"))
-                return "applied";
-        if (streq(words[0], "metrics"))
-                return "error";
-        for (const char *const *c = (const char *const[]){ "status", "off", "verify", "domains", "plan", "advise",
-                                                           "recommend", NULL }; *c; c++)
-                if (streq(words[0], *c))
-                        return *c;
-        return "any";
+        return def_for(words);
 }
 
 /* Issue 17: every --json answer is checked against the committed schema,
@@ -740,6 +747,57 @@ static void test_every_json_answer_validates_against_the_schema_with_hostile_nam
                         "--reset");
         stop(e);
         assert_ctl_json(e, 3, "{\"version\":1,\"error\":\"vmtuned is not running (no socket at ", "status", NULL);
+}
+
+/* The $defs entry of vmtunectl --json NAME [ARG] is in the schema, and
+ * vmtunectl(8)'s JSON OUTPUT section (from section to end) names it. */
+static void assert_def_documented(const char *schema, const char *section, const char *end, const char *name,
+                                  const char *arg)
+{
+        const char *words[2] = { name, arg }, *def = def_for(words), *in_man;
+        _cleanup_free_ char *key = xasprintf("\n    \"%s\": {", def), *named = xstrdup(" ");
+
+        if (streq(def, "any"))
+                fail_msg("no $defs entry for vmtunectl --json %s %s", name, arg ? arg : "");
+        if (!strstr(schema, key))
+                fail_msg("man/vmtunectl.schema.json has no $defs/%s", def);
+        /* As roff writes it: "profile\-list". */
+        for (const char *c = def; *c; c++) {
+                char *more = xasprintf("%s%s", named, *c == '-' ? "\\-" : (char[]){ *c, 0 });
+
+                free(named);
+                named = more;
+        }
+        in_man = strstr(section, named);
+        if (!in_man || in_man > end)
+                fail_msg("vmtunectl(8), JSON OUTPUT, does not name $defs/%s", def);
+}
+
+/* Every command of the daemon's table, each form of "profile", has its
+ * $defs entry in the schema, and vmtunectl(8) names it. */
+static void test_schema_and_man_page_cover_every_command(void **state)
+{
+        static const char *const profile_args[] = { "list", "show", "NAME", "--reset", "--recommended" };
+        struct daemon d = {};
+        const struct control_command *cmds;
+        size_t n = commands_table(&d, &cmds);
+        _cleanup_free_ char *schema = tl_read(tl_srcdir(), "man/vmtunectl.schema.json");
+        _cleanup_free_ char *man = tl_read(tl_srcdir(), "man/vmtunectl.8");
+        const char *section, *end;
+
+        (void) state;
+        assert_non_null(schema);
+        assert_non_null(man);
+        section = strstr(man, "\n.SH JSON OUTPUT\n");
+        assert_non_null(section);
+        end = strstr(section + 1, "\n.SH ");
+        assert_non_null(end);
+        for (size_t i = 0; i < n; i++)
+                if (streq(cmds[i].name, "profile"))
+                        for (size_t k = 0; k < ARRAY_SIZE(profile_args); k++)
+                                assert_def_documented(schema, section, end, cmds[i].name, profile_args[k]);
+                else
+                        assert_def_documented(schema, section, end, cmds[i].name, NULL);
 }
 
 /* The contract's first case as the issue found it: no daemon, plain text. */
@@ -1907,6 +1965,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_every_json_answer_validates_against_the_schema_with_hostile_names, setup, tl_env_teardown),
                 cmocka_unit_test(test_json_error_without_a_daemon_is_json_with_exit_3),
+                cmocka_unit_test(test_schema_and_man_page_cover_every_command),
                 cmocka_unit_test_setup_teardown(test_balancer_without_a_movable_vm_samples_nothing_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
