@@ -42,6 +42,9 @@ SIM_MODEL  := tests/lib/simmodel.c tests/lib/simscenarios.c tests/lib/simbaselin
 # Debian 12 packages: to build, and (extra) for the host suite and the lab.
 DEB_BUILD_DEPS := build-essential pkg-config libvirt-dev libnuma-dev \
                   libsystemd-dev libcmocka-dev libxml2-dev mandoc systemd python3
+# The system tests validate every vmtunectl --json answer against
+# man/vmtunectl.schema.json with it; vmtuned itself does not need it.
+DEB_TEST_DEPS  := python3-jsonschema
 DEB_FUZZ_DEPS  := clang libclang-rt-dev
 DEB_HOST_DEPS  := libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
                   qemu-system-x86 busybox-static systemd util-linux debootstrap \
@@ -70,7 +73,7 @@ define install_debs
 endef
 
 deps:
-	$(call install_debs,$(DEB_BUILD_DEPS))
+	$(call install_debs,$(DEB_BUILD_DEPS) $(DEB_TEST_DEPS))
 
 deps-host: deps
 	$(call install_debs,$(DEB_HOST_DEPS))
@@ -249,6 +252,7 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/vmtuned/profiles
 	install -m 0755 $(BUILD)/vmtuned $(BUILD)/vmtunectl $(DESTDIR)$(BINDIR)/
 	install -m 0644 profiles/*.conf $(DESTDIR)$(DATADIR)/vmtuned/profiles/
+	install -m 0644 man/vmtunectl.schema.json $(DESTDIR)$(DATADIR)/vmtuned/
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vmtuned.service.in > $(DESTDIR)$(UNITDIR)/vmtuned.service
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/

@@ -7,6 +7,7 @@
  * only, so it needs none of the daemon's libraries at run time. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,12 +16,33 @@
 
 #include "daemon/ctlproto.h"
 #include "args.h" /* VMTUNED_VERSION only */
+#include "base/json.h"
 #include "base/util.h"
 #include "config/tuned-import.h"
 
 /* Applying a profile runs inside the daemon while we wait; give it time,
  * but do not hang forever on a daemon that is stuck. */
 #define REPLY_TIMEOUT_SEC 120
+
+/* Set once --json is known: every failure then is the contract's
+ * {"version":1,"error":"..."} on stdout (vmtunectl(8), JSON OUTPUT), with
+ * the same exit code as the line of text on stderr it replaces. */
+static bool json_errors;
+
+static _printf_(1, 2) void fail(const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = xvasprintf(fmt, ap);
+        va_end(ap);
+        if (json_errors) {
+                json_print_error(stdout, msg);
+                fflush(stdout);
+        } else
+                fprintf(stderr, "%s\n", msg);
+}
 
 struct cli {
         const char *runtime_dir;
@@ -82,12 +104,16 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                 {},
         };
         struct cli cli = { .runtime_dir = CTLPROTO_DEFAULT_RUNTIME_DIR };
+        _cleanup_free_ char *bad_option = NULL;
         bool reset = false;
         const char *profile_flag = "--reset";
         int c;
 
         /* GNU permutation on purpose: "vmtunectl domains --json" works too;
-         * "--" ends the options for an argument that starts with '-'. */
+         * "--" ends the options for an argument that starts with '-'. A
+         * bad option is reported after the loop, once it is known whether
+         * --json (which may come later) wants the report in JSON. */
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "R:jhV", options, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
@@ -110,13 +136,20 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
                         profile_flag = "--recommended";
                         break;
                 default:
-                        fprintf(stderr, "Try 'vmtunectl --help'.\n");
-                        return CTL_EXIT_USAGE;
+                        if (!bad_option)
+                                bad_option = optopt ? xasprintf("-%c", optopt) : xstrdup(argv[optind - 1]);
+                        break;
                 }
         }
+        json_errors = cli.json;
+        if (bad_option) {
+                fail("vmtunectl: unknown option or missing argument: %s (try 'vmtunectl --help')", bad_option);
+                return CTL_EXIT_USAGE;
+        }
         if (optind >= argc) {
-                fprintf(stderr, "vmtunectl: no command given\n");
-                help(stderr);
+                fail("vmtunectl: no command given (try 'vmtunectl --help')");
+                if (!json_errors)
+                        help(stderr);
                 return CTL_EXIT_USAGE;
         }
         cli.argc = argc - optind;
@@ -124,8 +157,8 @@ static int parse_argv(int argc, char **argv, struct cli *ret)
         /* --reset belongs to "profile": hand it on as the argument it is. */
         if (reset) {
                 if (cli.argc != 1 || !streq(cli.argv[0], "profile")) {
-                        fprintf(stderr, "vmtunectl: %s goes with profile only: vmtunectl profile %s\n",
-                                profile_flag, profile_flag);
+                        fail("vmtunectl: %s goes with profile only: vmtunectl profile %s", profile_flag,
+                             profile_flag);
                         return CTL_EXIT_USAGE;
                 }
                 cli.reset_argv[0] = cli.argv[0];
@@ -149,12 +182,12 @@ static int connect_daemon(const char *runtime_dir, int *ret_fd)
 
         r = ctlproto_socket_path(runtime_dir, &path);
         if (r < 0) {
-                fprintf(stderr, "vmtunectl: runtime directory path too long: %s\n", runtime_dir);
+                fail("vmtunectl: runtime directory path too long: %s", runtime_dir);
                 return CTL_EXIT_USAGE;
         }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-                fprintf(stderr, "vmtunectl: socket: %m\n");
+                fail("vmtunectl: socket: %m");
                 return CTL_EXIT_FAILURE;
         }
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -165,17 +198,17 @@ static int connect_daemon(const char *runtime_dir, int *ret_fd)
                 switch (errno) {
                 case ENOENT:
                 case ENOTDIR:
-                        fprintf(stderr, "vmtuned is not running (no socket at %s)\n", path);
+                        fail("vmtuned is not running (no socket at %s)", path);
                         return CTL_EXIT_NOT_RUNNING;
                 case ECONNREFUSED:
-                        fprintf(stderr, "vmtuned is not running (nothing listening on %s)\n", path);
+                        fail("vmtuned is not running (nothing listening on %s)", path);
                         return CTL_EXIT_NOT_RUNNING;
                 case EACCES:
                 case EPERM:
-                        fprintf(stderr, "permission denied: vmtunectl must run as root\n");
+                        fail("permission denied: vmtunectl must run as root");
                         return CTL_EXIT_PERMISSION;
                 default:
-                        fprintf(stderr, "vmtunectl: cannot connect to %s: %m\n", path);
+                        fail("vmtunectl: cannot connect to %s: %m", path);
                         return CTL_EXIT_FAILURE;
                 }
         }
@@ -216,16 +249,16 @@ static int receive_response(int fd, uint8_t **ret_buf, struct ctlproto_response 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        fprintf(stderr, "vmtunectl: no answer from vmtuned within %d s\n", REPLY_TIMEOUT_SEC);
+                        fail("vmtunectl: no answer from vmtuned within %d s", REPLY_TIMEOUT_SEC);
                         return CTL_EXIT_FAILURE;
                 }
                 if (n < 0) {
-                        fprintf(stderr, "vmtunectl: reading the answer: %m\n");
+                        fail("vmtunectl: reading the answer: %m");
                         return CTL_EXIT_FAILURE;
                 }
                 if (n == 0) {
-                        fprintf(stderr, "vmtunectl: vmtuned closed the connection %s\n",
-                                len == 0 ? "without answering" : "in the middle of its answer");
+                        fail("vmtunectl: vmtuned closed the connection %s",
+                             len == 0 ? "without answering" : "in the middle of its answer");
                         return CTL_EXIT_FAILURE;
                 }
                 len += (size_t) n;
@@ -234,15 +267,14 @@ static int receive_response(int fd, uint8_t **ret_buf, struct ctlproto_response 
                 if (r > 0)
                         break;
                 if (r == -EPROTONOSUPPORT) {
-                        fprintf(stderr,
-                                "vmtunectl: protocol version mismatch: vmtuned speaks control protocol %d, "
-                                "this vmtunectl %d; use the vmtunectl of the running vmtuned, or restart "
-                                "vmtuned after an upgrade\n",
+                        fail("vmtunectl: protocol version mismatch: vmtuned speaks control protocol %d, "
+                             "this vmtunectl %d; use the vmtunectl of the running vmtuned, or restart "
+                             "vmtuned after an upgrade",
                                 ctlproto_peek_version(buf, len), CTLPROTO_VERSION);
                         return CTL_EXIT_FAILURE;
                 }
                 if (r < 0) {
-                        fprintf(stderr, "vmtunectl: garbled answer from vmtuned: %s\n", strerror(-r));
+                        fail("vmtunectl: garbled answer from vmtuned: %s", strerror(-r));
                         return CTL_EXIT_FAILURE;
                 }
         }
@@ -254,6 +286,17 @@ static int print_response(const struct ctlproto_response *resp)
 {
         FILE *f = resp->status == CTLPROTO_STATUS_REPLY ? stdout : stderr;
 
+        /* A refusal (permission, unknown command, protocol) is text from
+         * the daemon's control socket, whatever was asked: in JSON it is
+         * one error like the others. */
+        if (resp->status != CTLPROTO_STATUS_REPLY && json_errors) {
+                size_t len = resp->body_len;
+
+                while (len > 0 && resp->body[len - 1] == '\n')
+                        len--;
+                fail("%.*s", (int) len, (const char *) resp->body);
+                return resp->exit_code;
+        }
         if (resp->body_len > 0)
                 fwrite(resp->body, 1, resp->body_len, f);
         if (fflush(f) != 0 || ferror(f)) {
@@ -275,8 +318,8 @@ static int run(const struct cli *cli)
 
         r = ctlproto_request_encode(cli->argc, cli->argv, cli->json, &request, &request_len);
         if (r < 0) {
-                fprintf(stderr, "vmtunectl: command too long (at most %u arguments, %u bytes)\n",
-                        CTLPROTO_ARGS_MAX, CTLPROTO_REQUEST_MAX);
+                fail("vmtunectl: command too long (at most %u arguments, %u bytes)",
+                     CTLPROTO_ARGS_MAX, CTLPROTO_REQUEST_MAX);
                 return CTL_EXIT_USAGE;
         }
 
@@ -291,7 +334,7 @@ static int run(const struct cli *cli)
         r = receive_response(fd, &answer, &resp);
         if (r >= 0) {
                 if (send_error < 0)
-                        fprintf(stderr, "vmtunectl: sending the request: %s\n", strerror(-send_error));
+                        fail("vmtunectl: sending the request: %s", strerror(-send_error));
                 return r;
         }
         return print_response(&resp);
@@ -306,7 +349,7 @@ static int import_tuned(const struct cli *cli)
         FILE *f;
 
         if (cli->argc != 2 || cli->json) {
-                fprintf(stderr, "usage: vmtunectl import-tuned DIR\n");
+                fail("usage: vmtunectl import-tuned DIR (no --json: its answer is a profile)");
                 return CTL_EXIT_USAGE;
         }
         dir = cli->argv[1];
@@ -314,11 +357,11 @@ static int import_tuned(const struct cli *cli)
         path = xasprintf("%s/tuned.conf", dir);
         f = fopen(path, "re");
         if (!f) {
-                fprintf(stderr, "vmtunectl: cannot read %s: %m\n", path);
+                fail("vmtunectl: cannot read %s: %m", path);
                 return CTL_EXIT_FAILURE;
         }
         if (getdelim(&text, &size, '\0', f) < 0 && !feof(f)) {
-                fprintf(stderr, "vmtunectl: reading %s: %m\n", path);
+                fail("vmtunectl: reading %s: %m", path);
                 fclose(f);
                 return CTL_EXIT_FAILURE;
         }

@@ -18,6 +18,10 @@ struct setting {
         char *value;    /* as written, trimmed */
         char *file;     /* file that defined the winning value */
         unsigned line;
+        /* NULL, or for a setting derived from a daemon option (line 0):
+         * that option, "[balancer] kernel_numa_balancing=off", of file (the
+         * configuration; NULL for the built-in defaults). */
+        char *option;
 };
 
 /* A profile setting key other than [sysctl]'s free-form ones: how it is
@@ -104,3 +108,9 @@ const struct setting *profile_get(const struct profile *p, const char *section, 
 
 void profile_free(struct profile *p);
 void setting_clear(struct setting *s);
+
+/* Where s comes from, for people (malloc'd): "FILE:LINE", or "FILE
+ * [balancer] kernel_numa_balancing=off" ("built-in default ..." without a
+ * file) for one derived from an option; NULL when it has neither. JSON has
+ * the parts apart (json_print_source). */
+char *setting_source(const struct setting *s);

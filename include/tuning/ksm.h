@@ -38,6 +38,7 @@ struct ksm_conf {
         bool use_advisor;           /* false if the profile says advisor_mode=none */
         bool unmerge_for_numa;      /* may unmerge (run=2) to change merge_across_nodes */
         bool unmerge_on_stop;       /* unmerge (run=2) when vmtuned stops or goes off */
+        bool in_profile;            /* the profile has a [ksm] section; without, mode=on writes nothing */
 };
 
 /* What auto mode decides from. */
@@ -185,6 +186,11 @@ int ksm_configure(struct ksm *k, const struct profile *p);
 /* One decision now. Returns -errno only when the rollback journal could
  * not be written (logged here, and the module paused). */
 int ksm_tick(struct ksm *k, uint64_t committed_kib);
+/* The domains' memory is known now (libvirt answered): mode=auto decides
+ * again at once rather than at its next tick, so that its reason does not
+ * say "not known" while libvirt is connected. mode=on and off decided
+ * once; they are left alone. */
+int ksm_domains_known(struct ksm *k);
 /* The administrator's run=2 (unmerge everything), held until released
  * with false; takes effect at once (one tick). */
 int ksm_set_unmerge(struct ksm *k, bool unmerge);
@@ -210,6 +216,7 @@ void ksm_free(struct ksm *k);
 /* For vmtunectl status: the module's view and KSM's counters, read now. */
 struct ksm_report {
         bool configured;            /* false: paused (off) or not yet configured */
+        bool in_profile;            /* ksm_conf's: false, KSM is left as found */
         enum ksm_mode mode;
         struct ksm_state state;
         bool tight;                 /* of the last decision */

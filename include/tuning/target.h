@@ -14,6 +14,8 @@ struct target {
         char *path;      /* relative to the root prefix: "proc/sys/vm/swappiness" */
         char *value;     /* desired value; for a scheduler fallback list, the first the device offers */
         char *source;    /* "FILE:LINE" of the winning definition */
+        char *source_file; /* the same, apart (for --json); NULL: vmtuned's own */
+        unsigned source_line; /* 0: derived from an option of source_file */
         bool only_if_greater; /* tuned's ">N": write only when the current value is smaller */
         bool selector;   /* a "[selected]" file (THP, scheduler) */
 };

@@ -93,6 +93,8 @@ struct verify_row {
         char *actual;    /* NULL: missing or unreadable */
         char *original;  /* from the rollback journal; NULL: vmtuned wrote nothing here */
         char *source;    /* FILE:LINE; NULL: derived from an option */
+        char *source_file; /* the same apart, for --json (target.h) */
+        unsigned source_line;
         enum verify_state state;
         bool absent;     /* skipped: its file does not exist on this kernel (absent.h) */
         char *suggestion; /* for an absent sysctl: the existing key it may be a typo of; NULL: none */

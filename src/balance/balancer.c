@@ -461,16 +461,21 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
         const struct balance_plan *p = &b->plan;
 
         if (!b->have_plan) {
-                if (json)
-                        fputs("{\"plan\":null}\n", out);
-                else if (b->idle_reason)
+                if (json) {
+                        json_print_open(out);
+                        fputs(",\"plan\":null,\"reason\":", out);
+                        json_print_string(out, b->idle_reason ? b->idle_reason
+                                                              : "the balancer needs two ticks of measurements");
+                        fputs("}\n", out);
+                } else if (b->idle_reason)
                         fprintf(out, "no plan: %s\n", b->idle_reason);
                 else
                         fputs("no plan yet: the balancer needs two ticks of measurements\n", out);
                 return;
         }
         if (json) {
-                fprintf(out, "{\"tick\":%" PRIu64 ",\"time_usec\":%" PRIu64 ",\"moves\":[", b->ticks,
+                json_print_open(out);
+                fprintf(out, ",\"tick\":%" PRIu64 ",\"time_usec\":%" PRIu64 ",\"moves\":[", b->ticks,
                         b->last_tick_realtime_usec);
                 for (size_t i = 0; i < p->n_moves; i++) {
                         const struct balance_move *m = &p->moves[i];
@@ -535,7 +540,7 @@ void balancer_print_sampling(const struct balancer *b, FILE *out, bool json)
                         json_print_string(out, b->idle_reason);
                 else
                         fputs("null", out);
-                fputs(",\"source\":", out);
+                fputs(",\"method\":", out);
                 json_print_string(out, sampler_source_to_string(st.source));
                 fprintf(out, ",\"threads\":%zu,\"files\":%zu,\"cpu_usec\":%" PRIu64 "}", st.threads, st.files,
                         st.cpu_usec);

@@ -236,15 +236,17 @@ static void start_move(struct bp_work *w, size_t i, unsigned s, unsigned d, long
 static void pair_str(const struct bp_work *w, unsigned s, unsigned d, bool named, char *buf, size_t size)
 {
         double ls = bp_node_load(w, s), ld = bp_node_load(w, d);
-        char ratio[32], nodes[48] = "";
+        char ratio[48], nodes[48] = "";
 
         if (named)
                 snprintf(nodes, sizeof(nodes), "node%u -> node%u: ", s, d);
+        /* Against an idle node there is no ratio to print: "inf" read as
+         * a host out of balance when both nodes were idle. */
         if (ld > 0)
-                snprintf(ratio, sizeof(ratio), "%.2f", ls / ld);
+                snprintf(ratio, sizeof(ratio), "ratio %.2f", ls / ld);
         else
-                snprintf(ratio, sizeof(ratio), "inf");
-        snprintf(buf, size, "%snr_running %.1f vs %.1f, load %.2f vs %.2f (ratio %s)", nodes, w->nr[s], w->nr[d],
+                snprintf(ratio, sizeof(ratio), ls > 0 ? "idle target: any ratio" : "both idle");
+        snprintf(buf, size, "%snr_running %.1f vs %.1f, load %.2f vs %.2f (%s)", nodes, w->nr[s], w->nr[d],
                  ls, ld, ratio);
 }
 

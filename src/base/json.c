@@ -38,3 +38,30 @@ void json_print_string(FILE *out, const char *s)
         }
         fputc('"', out);
 }
+
+void json_print_open(FILE *out)
+{
+        fprintf(out, "{\"version\":%d", JSON_OUTPUT_VERSION);
+}
+
+void json_print_error(FILE *out, const char *msg)
+{
+        json_print_open(out);
+        fputs(",\"error\":", out);
+        json_print_string(out, msg);
+        fputs("}\n", out);
+}
+
+void json_print_source(FILE *out, const char *file, unsigned line)
+{
+        if (!file) {
+                fputs("null", out);
+                return;
+        }
+        fputs("{\"file\":", out);
+        json_print_string(out, file);
+        if (line)
+                fprintf(out, ",\"line\":%u}", line);
+        else
+                fputs(",\"line\":null}", out);
+}

@@ -27,7 +27,17 @@ void setting_clear(struct setting *s)
         free(s->key);
         free(s->value);
         free(s->file);
+        free(s->option);
         *s = (struct setting){};
+}
+
+char *setting_source(const struct setting *s)
+{
+        if (s->option)
+                return xasprintf("%s %s", s->file ? s->file : "built-in default", s->option);
+        if (!s->file)
+                return NULL;
+        return s->line ? xasprintf("%s:%u", s->file, s->line) : xstrdup(s->file);
 }
 
 void profile_free(struct profile *p)
@@ -58,6 +68,7 @@ void profile_set(struct profile *p, const struct setting *s)
         if (t) {
                 free(t->value);
                 free(t->file);
+                free(t->option);
         } else {
                 p->settings = xreallocarray(p->settings, p->n_settings + 1, sizeof(*p->settings));
                 t = &p->settings[p->n_settings++];
@@ -67,6 +78,7 @@ void profile_set(struct profile *p, const struct setting *s)
         t->value = xstrdup(s->value);
         t->file = s->file ? xstrdup(s->file) : NULL;
         t->line = s->line;
+        t->option = s->option ? xstrdup(s->option) : NULL;
 }
 
 /* One file as written, before its includes are resolved. */

@@ -21,9 +21,9 @@ static void print_settings(const struct profile *p)
         printf("profile %s (%s)%s%s\n", p->name, p->file, p->summary ? ": " : "", p->summary ? p->summary : "");
         for (size_t i = 0; i < p->n_settings; i++) {
                 const struct setting *s = &p->settings[i];
+                _cleanup_free_ char *source = setting_source(s);
 
-                printf("  [%s] %s = %s    # %s", s->section, s->key, s->value, s->file ? s->file : "override");
-                printf(s->line ? ":%u\n" : "\n", s->line);
+                printf("  [%s] %s = %s    # %s\n", s->section, s->key, s->value, source ? source : "override");
         }
 }
 

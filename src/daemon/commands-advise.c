@@ -127,11 +127,9 @@ static void host_facts_done(struct host_facts *h)
 
 static int fail(FILE *out, bool json, const char *msg)
 {
-        if (json) {
-                fputs("{\"error\":", out);
-                json_print_string(out, msg);
-                fputs("}\n", out);
-        } else
+        if (json)
+                json_print_error(out, msg);
+        else
                 fprintf(out, "%s\n", msg);
         return CTL_EXIT_FAILURE;
 }
@@ -163,7 +161,7 @@ int cmd_advise(void *userdata, int argc, char **argv, bool json, FILE *out)
 
         for (int i = 1; i < argc; i++)
                 if (argv[i][0] == '-') {
-                        fprintf(out, "usage: vmtunectl advise [DOMAIN...]\n");
+                        (void) fail(out, json, "usage: vmtunectl advise [DOMAIN...]");
                         return CTL_EXIT_USAGE;
                 }
         if (!conn)
@@ -266,13 +264,14 @@ int cmd_recommend(void *userdata, int argc, char **argv, bool json, FILE *out)
         struct recommendation r;
 
         if (argc != 1) {
-                fprintf(out, "usage: vmtunectl recommend\n");
+                (void) fail(out, json, "usage: vmtunectl recommend");
                 return CTL_EXIT_USAGE;
         }
         recommend_facts_read(d, &f);
         recommend_profile(&f, &r);
         if (json) {
-                fputs("{\"profile\":", out);
+                json_print_open(out);
+                fputs(",\"profile\":", out);
                 json_print_string(out, r.profile);
                 fputs(",\"reasons\":[", out);
                 for (size_t i = 0; i < r.n_reasons; i++) {

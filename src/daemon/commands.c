@@ -31,9 +31,14 @@
 #include "tuning/verify.h"
 #include "virt/virt.h"
 
-static int usage(FILE *out, const char *text)
+static int usage(FILE *out, bool json, const char *text)
 {
-        fprintf(out, "usage: vmtunectl %s\n", text);
+        _cleanup_free_ char *msg = xasprintf("usage: vmtunectl %s", text);
+
+        if (json)
+                json_print_error(out, msg);
+        else
+                fprintf(out, "%s\n", msg);
         return CTL_EXIT_USAGE;
 }
 
@@ -46,13 +51,10 @@ static _printf_(3, 4) int reply_error(FILE *out, bool json, const char *fmt, ...
         va_start(ap, fmt);
         msg = xvasprintf(fmt, ap);
         va_end(ap);
-        if (json) {
-                fputs("{\"error\":", out);
-                json_print_string(out, msg);
-                fputs("}\n", out);
-        } else {
+        if (json)
+                json_print_error(out, msg);
+        else
                 fprintf(out, "%s\n", msg);
-        }
         return CTL_EXIT_FAILURE;
 }
 
@@ -62,7 +64,8 @@ static void reply_applied(FILE *out, bool json, const struct daemon *d, const ch
         const struct profile *p = d->tuning.profile;
 
         if (json) {
-                fputs("{\"profile\":", out);
+                json_print_open(out);
+                fputs(",\"profile\":", out);
                 json_print_string(out, p->name);
                 fprintf(out, ",\"applied\":%s,\"changed\":%u,\"already_set\":%u,\"skipped\":%u}\n",
                         d->applied ? "true" : "false", d->stats.applied, d->stats.unchanged, d->stats.skipped);
@@ -98,7 +101,7 @@ static int cmd_status(void *userdata, int argc, char **argv, bool json, FILE *ou
         bool have;
 
         if (argc != 1)
-                return usage(out, "status");
+                return usage(out, json, "status");
         have = verify_now(d, &v);
         status_print(out, d, have ? &v : NULL, json);
         verify_report_free(&v);
@@ -216,7 +219,7 @@ static int cmd_profile(void *userdata, int argc, char **argv, bool json, FILE *o
                 return profile_switch(d, commands_recommended_profile(d), json, out);
         if (argc == 2)
                 return profile_switch(d, argv[1], json, out);
-        return usage(out, PROFILE_USAGE);
+        return usage(out, json, PROFILE_USAGE);
 }
 
 /* "profile list" and "profile show" only read; "profile NAME" switches. */
@@ -231,11 +234,12 @@ static int cmd_off(void *userdata, int argc, char **argv, bool json, FILE *out)
         int r;
 
         if (argc != 1)
-                return usage(out, "off");
+                return usage(out, json, "off");
         if (!d->applied && d->rollback->n_entries == 0) {
-                if (json)
-                        fputs("{\"applied\":false,\"not_restored\":0}\n", out);
-                else
+                if (json) {
+                        json_print_open(out);
+                        fputs(",\"applied\":false,\"not_restored\":0}\n", out);
+                } else
                         fputs("already off: no value of vmtuned's is in place\n", out);
                 return CTL_EXIT_OK;
         }
@@ -244,15 +248,19 @@ static int cmd_off(void *userdata, int argc, char **argv, bool json, FILE *out)
                 return reply_error(out, json, "values restored, but the rollback journal could not be removed: %s",
                                    strerror(-r));
         if (json) {
-                fprintf(out, "{\"applied\":false,\"not_restored\":%d}\n", r);
+                json_print_open(out);
+                fprintf(out, ",\"applied\":false,\"not_restored\":%d}\n", r);
                 return CTL_EXIT_OK;
         }
-        fprintf(out, "every value rolled back; profile %s stays selected, not applied "
-                     "(vmtunectl profile NAME or reload applies again)\n", d->tuning.profile->name);
-        /* Left alone on purpose (someone else changed them): not a failure. */
+        /* Left alone on purpose (someone else changed them): not a
+         * failure, but then not "every value" was rolled back. */
         if (r > 0)
-                fprintf(out, "%d value(s) left as found: changed by someone else since vmtuned wrote them "
-                             "(see the journal)\n", r);
+                fprintf(out, "rolled back, but %d value(s) left as found: changed by someone else since vmtuned "
+                             "wrote them (see the journal); ", r);
+        else
+                fputs("every value rolled back; ", out);
+        fprintf(out, "profile %s stays selected, not applied (vmtunectl profile NAME or reload applies again)\n",
+                d->tuning.profile->name);
         return CTL_EXIT_OK;
 }
 
@@ -264,7 +272,7 @@ static int cmd_reload(void *userdata, int argc, char **argv, bool json, FILE *ou
         int r, load;
 
         if (argc != 1)
-                return usage(out, "reload");
+                return usage(out, json, "reload");
         /* daemon_reload logs a configuration error; load once more here
          * only to tell the client what it is. */
         load = tuning_load(d->args, NULL, &t, &err);
@@ -319,10 +327,11 @@ static int cmd_verify(void *userdata, int argc, char **argv, bool json, FILE *ou
         int r;
 
         if (argc != 1)
-                return usage(out, "verify");
+                return usage(out, json, "verify");
         have = verify_now(d, &v);
         if (json) {
-                fputs("{\"profile\":", out);
+                json_print_open(out);
+                fputs(",\"profile\":", out);
                 json_print_string(out, d->tuning.profile->name);
                 fprintf(out, ",\"applied\":%s,\"dry_run\":%s,", have ? "true" : "false",
                         d->args->dry_run ? "true" : "false");
@@ -352,12 +361,13 @@ static int cmd_domains(void *userdata, int argc, char **argv, bool json, FILE *o
         size_t n = 0;
 
         if (argc > 1)
-                return usage(out, "domains");
+                return usage(out, json, "domains");
         if (d->virt)
                 doms = virt_domains(d->virt, &n);
         if (json) {
                 /* {"nodes":[...] or null, "domains":[...]} */
-                fputs("{\"nodes\":", out);
+                json_print_open(out);
+                fputs(",\"nodes\":", out);
                 if (d->balancer)
                         balancer_print_nodes(d->balancer, out, true);
                 else
@@ -382,11 +392,13 @@ static int cmd_plan(void *userdata, int argc, char **argv, bool json, FILE *out)
         struct daemon *d = userdata;
 
         if (argc > 1)
-                return usage(out, "plan");
+                return usage(out, json, "plan");
         if (!d->balancer) {
-                fputs(json ? "{\"plan\":null,\"reason\":\"balancer disabled\"}\n"
-                           : "the balancer is not running ([balancer] enabled=no, or libvirt unavailable)\n",
-                      out);
+                if (json) {
+                        json_print_open(out);
+                        fputs(",\"plan\":null,\"reason\":\"balancer disabled\"}\n", out);
+                } else
+                        fputs("the balancer is not running ([balancer] enabled=no, or libvirt unavailable)\n", out);
                 return CTL_EXIT_OK;
         }
         balancer_print_plan(d->balancer, out, json);
@@ -399,7 +411,7 @@ static int cmd_metrics(void *userdata, int argc, char **argv, bool json, FILE *o
         struct metrics_snapshot s;
 
         if (argc != 1)
-                return usage(out, "metrics");
+                return usage(out, json, "metrics");
         if (json)
                 return reply_error(out, json, "metrics: Prometheus text only, no --json");
         metrics_gather(userdata, &s);

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 
 #include "daemon/ctlproto.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -167,7 +168,14 @@ static int conn_run(struct conn *conn, const struct control_command *cmd, const 
         if (r < 0) {
                 /* A handler bug, not a user error: say so on both ends. */
                 (void) log_event_errno(LOG_ERR, r, MSGID_CONTROL_ERROR, NULL, "control: '%s' failed: %m", cmd->name);
-                fprintf(f, "vmtuned: '%s' failed: %s\n", cmd->name, strerror(-r));
+                if (req->json) {
+                        /* Whatever half answer it wrote goes: one JSON object. */
+                        _cleanup_free_ char *msg = xasprintf("vmtuned: '%s' failed: %s", cmd->name, strerror(-r));
+
+                        (void) fseeko(f, 0, SEEK_SET);
+                        json_print_error(f, msg);
+                } else
+                        fprintf(f, "vmtuned: '%s' failed: %s\n", cmd->name, strerror(-r));
                 r = CTL_EXIT_FAILURE;
         } else if (r > 255) {
                 r = CTL_EXIT_FAILURE;

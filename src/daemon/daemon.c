@@ -34,7 +34,7 @@
 static void add_numa_balancing_setting(struct tuning *t)
 {
         const struct balancer_conf *b = &t->conf->balancer;
-        _cleanup_free_ char *source = NULL;
+        _cleanup_free_ char *option = NULL;
         struct setting s = {
                 .section = (char *) "sysctl",
                 .key = (char *) "kernel.numa_balancing",
@@ -42,9 +42,9 @@ static void add_numa_balancing_setting(struct tuning *t)
 
         if (!b->enabled || !b->kernel_numa_balancing || streq(b->kernel_numa_balancing, "keep"))
                 return;
-        source = xasprintf("%s [balancer] kernel_numa_balancing=%s",
-                           t->conf->file ? t->conf->file : "built-in default", b->kernel_numa_balancing);
-        s.file = source;
+        option = xasprintf("[balancer] kernel_numa_balancing=%s", b->kernel_numa_balancing);
+        s.file = t->conf->file;
+        s.option = option;
         s.value = (char *) (streq(b->kernel_numa_balancing, "on") ? "1" : "0");
         profile_set(t->profile, &s);
 }
@@ -534,11 +534,14 @@ static uint64_t committed_kib(void *userdata)
         size_t n = 0;
 
         /* The first decision comes with the profile, before libvirt is
-         * asked: "no domains" then would be a guess. */
+         * asked: "no domains" then would be a guess; so would the empty
+         * table of a connection not made yet or lost. */
         if (!d->libvirt_asked)
                 return KSM_COMMITTED_UNKNOWN;
         if (!d->virt)
                 return 0;
+        if (!virt_is_connected(d->virt))
+                return KSM_COMMITTED_UNKNOWN;
         doms = virt_domains(d->virt, &n);
         for (size_t i = 0; i < n; i++)
                 sum += doms[i].memory_kib;
@@ -598,6 +601,8 @@ static void follow_libvirt(struct daemon *d)
         if (r < 0)
                 (void) log_event_errno(LOG_ERR, r, MSGID_FEATURE_DISABLED, FEATURE("libvirt"),
                                        "cannot follow libvirt: %m; domains will not be balanced");
+        else if (virt_is_connected(d->virt))
+                (void) ksm_domains_known(d->ksm);
         start_balancer(d, &d->tuning.conf->balancer);
         r = metrics_new(d->event, d, &d->metrics);
         if (r < 0)

@@ -77,7 +77,7 @@ static void print_balancer_text(FILE *out, const struct daemon *d)
         if (d->balancer)
                 balancer_print_status(d->balancer, out, false);
         else
-                fputs("not running (no libvirt)", out);
+                fputs(d->virt ? "not running (it could not start; see the journal)" : "not running (no libvirt)", out);
         fputc('\n', out);
         if (d->balancer) {
                 fputs("sampling: ", out);
@@ -109,8 +109,8 @@ static void print_state_text(FILE *out, const struct daemon *d)
         char since[64], ago[32];
 
         if (!d->applied) {
-                fputs("state:    off: every value rolled back (vmtunectl profile NAME or reload applies again)\n",
-                      out);
+                /* Not "every value": off leaves a value someone else changed. */
+                fputs("state:    off: rolled back (vmtunectl profile NAME or reload applies again)\n", out);
                 return;
         }
         format_time(since, sizeof(since), d->applied_since_usec);
@@ -216,7 +216,8 @@ static void print_json(FILE *out, const struct daemon *d, const struct verify_re
         _cleanup_free_ char *state_file = state_profile_path(d->args->state_dir);
         char since[64];
 
-        fputs("{\"version\":", out);
+        json_print_open(out);
+        fputs(",\"daemon_version\":", out);
         json_print_string(out, VMTUNED_VERSION);
         fprintf(out, ",\"pid\":%d,\"profile\":", (int) getpid());
         json_print_string(out, p->name);
@@ -300,7 +301,8 @@ static void print_profiles_text(FILE *out, const struct profile_entry *e, size_t
 static void print_profiles_json(FILE *out, const struct profile_entry *e, size_t n, const char *active,
                                 bool applied)
 {
-        fputs("{\"active\":", out);
+        json_print_open(out);
+        fputs(",\"active\":", out);
         json_print_string(out, active);
         fprintf(out, ",\"applied\":%s,\"profiles\":[", applied ? "true" : "false");
         for (size_t i = 0; i < n; i++) {
@@ -358,15 +360,16 @@ static void print_profile_text(FILE *out, const struct profile *p)
         for (size_t i = 0; i < p->n_settings; i++) {
                 const struct setting *s = &p->settings[i];
                 _cleanup_free_ char *key = xasprintf("[%s] %s", s->section, s->key);
+                _cleanup_free_ char *source = setting_source(s);
 
-                fprintf(out, "%-*s  %-*s  %s", (int) wk, key, (int) wv, s->value, s->file ? s->file : "-");
-                fprintf(out, s->line ? ":%u\n" : "\n", s->line);
+                fprintf(out, "%-*s  %-*s  %s\n", (int) wk, key, (int) wv, s->value, source ? source : "-");
         }
 }
 
 static void print_profile_json(FILE *out, const struct profile *p)
 {
-        fputs("{\"name\":", out);
+        json_print_open(out);
+        fputs(",\"name\":", out);
         json_print_string(out, p->name);
         fputs(",\"file\":", out);
         json_print_string(out, p->file);
@@ -382,9 +385,9 @@ static void print_profile_json(FILE *out, const struct profile *p)
                 json_print_string(out, s->key);
                 fputs(",\"value\":", out);
                 json_print_string(out, s->value);
-                fputs(",\"file\":", out);
-                json_print_string(out, s->file);
-                fprintf(out, ",\"line\":%u}", s->line);
+                fputs(",\"source\":", out);
+                json_print_source(out, s->file, s->line);
+                fputc('}', out);
         }
         fputs("]}\n", out);
 }

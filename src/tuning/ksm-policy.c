@@ -81,6 +81,8 @@ int ksm_conf_from_profile(const struct profile *p, struct ksm_conf *ret)
         c.profile_run = (int) run;
         c.profile_merge_across_nodes = (int) man;
         c.use_advisor = !streq_ptr(advisor, "none");
+        for (size_t i = 0; i < p->n_settings && !c.in_profile; i++)
+                c.in_profile = streq(p->settings[i].section, "ksm");
         *ret = c;
         return 0;
 }
@@ -136,6 +138,7 @@ void ksm_filter_plan(const struct profile *p, unsigned n_memory_nodes, struct ta
                         free(t->path);
                         free(t->value);
                         free(t->source);
+                        free(t->source_file);
                         continue;
                 }
                 l->v[n++] = *t;
@@ -364,7 +367,8 @@ static bool memory_plentiful(const struct ksm_conf *c, const struct ksm_memory *
         char a[FMT_MAX], b[FMT_MAX], t[FMT_MAX], cm[FMT_MAX];
 
         if (m->committed_kib == KSM_COMMITTED_UNKNOWN) {
-                reason_add(d, "MemAvailable %s, but the domains' memory is not known yet (libvirt not connected)",
+                reason_add(d, "MemAvailable %s, but the domains' memory was not known at this decision "
+                           "(libvirt not connected)",
                            fmt_kib(a, m->available_kib));
                 return false;
         }
@@ -509,7 +513,9 @@ void ksm_decide(const struct ksm_conf *c, const struct ksm_memory *m, const stru
                 reason_add(&d, "mode=off");
                 break;
         case KSM_MODE_ON:
-                reason_add(&d, "mode=on: the profile's values");
+                /* The default mode: without a [ksm] section there is no
+                 * value to apply, and "mode=on" would read as "KSM on". */
+                reason_add(&d, c->in_profile ? "mode=on: the profile's values" : "left as the kernel has it");
                 break;
         case KSM_MODE_AUTO:
                 decide_auto(c, m, s, &d);
@@ -575,8 +581,8 @@ static void print_json(FILE *out, const struct ksm_report *r, const struct ksm_d
 {
         const struct ksm_state *s = &r->state;
 
-        fprintf(out, "{\"present\":%s,\"configured\":%s,\"mode\":", s->present ? "true" : "false",
-                r->configured ? "true" : "false");
+        fprintf(out, "{\"present\":%s,\"configured\":%s,\"in_profile\":%s,\"mode\":",
+                s->present ? "true" : "false", r->configured ? "true" : "false", r->in_profile ? "true" : "false");
         json_print_string(out, ksm_mode_to_string(r->mode));
         fprintf(out, ",\"run\":%d,\"tight\":%s,\"unmerge\":%s,\"reason\":", s->run, r->tight ? "true" : "false",
                 r->unmerge ? "true" : "false");
@@ -611,8 +617,11 @@ void ksm_report_print(FILE *out, const struct ksm_report *r, const struct ksm_do
                 fputs("KSM: not in this kernel\n", out);
                 return;
         }
-        fprintf(out, "KSM: mode %s%s, %s (run=%d)%s\n", ksm_mode_to_string(r->mode),
-                r->configured ? "" : " (paused)", run_name(s->run), s->run, r->unmerge ? ", unmerge held" : "");
+        if (r->in_profile)
+                fprintf(out, "KSM: mode %s%s, ", ksm_mode_to_string(r->mode), r->configured ? "" : " (paused)");
+        else
+                fputs("KSM: no [ksm] in the profile, ", out);
+        fprintf(out, "%s (run=%d)%s\n", run_name(s->run), s->run, r->unmerge ? ", unmerge held" : "");
         if (r->reason[0])
                 fprintf(out, "  why: %s\n", r->reason);
         fprintf(out, "  saved: %s (general_profit); pages_sharing %" PRIu64 ", pages_shared %" PRIu64

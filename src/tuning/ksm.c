@@ -160,20 +160,22 @@ int ksm_read_proc_stat(const struct kroot *root, pid_t pid, struct ksm_proc_stat
 static void log_state(struct ksm *k, const struct ksm_decision *d, const struct ksm_state *s)
 {
         int run = d->run >= 0 ? d->run : s->run;
-        char run_str[8];
+        char run_str[8], mode[32];
 
         /* On a change of run only: "tight" alone flips whenever memory
          * wanders across the threshold while KSM keeps merging. */
         if (k->logged && run == k->logged_run)
                 return;
         snprintf(run_str, sizeof(run_str), "%d", run);
+        snprintf(mode, sizeof(mode), k->conf.in_profile ? "mode=%s" : "no [ksm] in the profile",
+                 ksm_mode_to_string(k->conf.mode));
         log_event(LOG_NOTICE, run == 1 ? MSGID_KSM_STARTED : run == 2 ? MSGID_KSM_UNMERGING : MSGID_KSM_STOPPED,
-                  LOG_FIELDS({ "VMTUNED_KSM_MODE", ksm_mode_to_string(k->conf.mode) },
+                  LOG_FIELDS({ "VMTUNED_KSM_MODE", k->conf.in_profile ? ksm_mode_to_string(k->conf.mode) : "none" },
                              { "VMTUNED_KSM_RUN", run_str }, { "VMTUNED_PAGES", LOG_U64(s->pages_sharing) },
                              { "VMTUNED_PROFIT_BYTES", LOG_I64(s->general_profit) }),
-                  "KSM %s (mode=%s): %s; pages_sharing %" PRIu64 ", pages_shared %" PRIu64
+                  "KSM %s (%s): %s; pages_sharing %" PRIu64 ", pages_shared %" PRIu64
                   ", ksm_zero_pages %" PRIu64 ", general_profit %" PRId64 " bytes",
-                  run == 1 ? "merging" : run == 2 ? "unmerged" : "stopped", ksm_mode_to_string(k->conf.mode),
+                  run == 1 ? "merging" : run == 2 ? "unmerged" : "stopped", mode,
                   d->reason, s->pages_sharing, s->pages_shared, s->ksm_zero_pages, s->general_profit);
         k->logged = true;
         k->logged_run = run;
@@ -324,6 +326,13 @@ int ksm_configure(struct ksm *k, const struct profile *p)
         return r;
 }
 
+int ksm_domains_known(struct ksm *k)
+{
+        if (!k || !k->configured || k->conf.mode != KSM_MODE_AUTO)
+                return 0;
+        return ksm_tick(k, committed(k));
+}
+
 int ksm_set_unmerge(struct ksm *k, bool unmerge)
 {
         k->unmerge = unmerge;
@@ -385,7 +394,8 @@ int ksm_prepare_restore(struct ksm *k, bool stopping, bool restoring_merge_acros
 
 int ksm_report(struct ksm *k, struct ksm_report *ret)
 {
-        struct ksm_report rep = { .configured = k->configured, .mode = k->conf.mode, .tight = k->last.tight,
+        struct ksm_report rep = { .configured = k->configured, .in_profile = k->conf.in_profile,
+                                  .mode = k->conf.mode, .tight = k->last.tight,
                                   .unmerge = k->unmerge };
         int r;
 

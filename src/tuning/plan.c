@@ -39,7 +39,9 @@ void plan_target_add(struct target_list *l, char *key, char *path, const char *v
                 .path = path,
                 .value = xstrdup(value),
                 /* line 0: a setting the daemon derived from an option, not a profile line */
-                .source = !s->file ? NULL : s->line ? xasprintf("%s:%u", s->file, s->line) : xstrdup(s->file),
+                .source = setting_source(s),
+                .source_file = s->file ? xstrdup(s->file) : NULL,
+                .source_line = s->line,
                 .only_if_greater = only_if_greater,
                 .selector = selector,
         };

@@ -16,6 +16,7 @@ void target_list_free(struct target_list *l)
                 free(l->v[i].path);
                 free(l->v[i].value);
                 free(l->v[i].source);
+                free(l->v[i].source_file);
         }
         free(l->v);
         for (size_t i = 0; i < l->n_notes; i++) {

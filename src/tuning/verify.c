@@ -299,6 +299,8 @@ static void row_fill(const struct kroot *root, const struct rollback *rb, const 
                 .desired = t->only_if_greater ? xasprintf(">%s", desired) : xstrdup(desired),
                 .original = e ? xstrdup(e->original) : NULL,
                 .source = t->source ? xstrdup(t->source) : NULL,
+                .source_file = t->source_file ? xstrdup(t->source_file) : NULL,
+                .source_line = t->source_line,
         };
         if (kfile_read_value(root, t->path, actual, sizeof(actual)) >= 0)
                 row->actual = xstrdup(actual);
@@ -341,6 +343,7 @@ void verify_report_free(struct verify_report *r)
                 free(row->actual);
                 free(row->original);
                 free(row->source);
+                free(row->source_file);
                 free(row->suggestion);
         }
         free(r->rows);
@@ -415,11 +418,12 @@ static void json_row(FILE *out, const struct verify_row *row)
         json_member(out, ",", "actual", row->actual);
         json_member(out, ",", "original", row->original);
         json_member(out, ",", "state", verify_state_to_string(row->state));
-        json_member(out, ",", "source", row->source);
+        fputs(",\"source\":", out);
+        json_print_source(out, row->source_file, row->source_line);
         fputs(",\"conflicts\":[", out);
         for (size_t k = 0; k < row->n_conflicts; k++) {
-                json_member(out, k ? ",{" : "{", "file", row->conflicts[k]->file);
-                fprintf(out, ",\"line\":%u", row->conflicts[k]->line);
+                fputs(k ? ",{\"source\":" : "{\"source\":", out);
+                json_print_source(out, row->conflicts[k]->file, row->conflicts[k]->line);
                 json_member(out, ",", "value", row->conflicts[k]->value);
                 fputc('}', out);
         }

@@ -493,12 +493,13 @@ void advice_list_free(struct advice_list *list)
 void advice_print(FILE *out, const struct advice_list *list, size_t n_domains, bool json)
 {
         if (json) {
-                fputs("{\"advice\":[", out);
+                json_print_open(out);
+                fputs(",\"advice\":[", out);
                 for (size_t i = 0; i < list->n; i++) {
                         const struct advice *a = &list->v[i];
                         const char *const fields[][2] = {
                                 { "domain", a->domain }, { "rule", a->rule },
-                                { "text", a->text }, { "source", a->source },
+                                { "text", a->text }, { "reference", a->source },
                         };
 
                         fputs(i ? "," : "", out);

@@ -107,15 +107,80 @@ static void stop(struct tl_env *e)
         assert_int_equal(tl_daemon_stop(&e->d, SIGTERM), 0);
 }
 
-/* Run vmtunectl --runtime-dir RUN ARGS...; its exit code, output in *out. */
+/* The schema's $defs entry for a command and its first argument (or
+ * NULL): "any" for a command the schema does not know. */
+static const char *def_for(const char *const words[2])
+{
+        if (streq(words[0], "profile"))
+                return !words[1] ? "any" : streq(words[1], "list") ? "profile-list"
+                       : streq(words[1], "show") ? "profile-show" : "applied";
+        if (streq(words[0], "reload"))
+                return "applied";
+        if (streq(words[0], "metrics"))
+                return "error";
+        for (const char *const *c = (const char *const[]){ "status", "off", "verify", "domains", "plan", "advise",
+                                                           "recommend", NULL }; *c; c++)
+                if (streq(words[0], *c))
+                        return *c;
+        return "any";
+}
+
+/* The schema's $defs entry for a command line (man/vmtunectl.schema.json),
+ * or NULL without --json. */
+static const char *json_def(va_list args)
+{
+        const char *words[2] = {}, *a;
+        size_t n = 0;
+        bool json = false;
+
+        while ((a = va_arg(args, const char *)))
+                if (streq(a, "--json") || streq(a, "-j"))
+                        json = true;
+                else if ((a[0] != '-' || streq(a, "--reset") || streq(a, "--recommended")) && n < 2)
+                        words[n++] = a;
+        if (!json || !words[0])
+                return NULL;
+        return def_for(words);
+}
+
+/* Issue 17: every --json answer is checked against the committed schema,
+ * its $defs entry for the command (or the error), by Debian's
+ * python3-jsonschema: the whole output, stderr included, is that one
+ * object. */
+static void assert_json_schema(struct tl_env *e, const char *def, const char *output)
+{
+        _cleanup_free_ char *validator = NULL, *schema = NULL, *file = NULL, *report = NULL;
+        int code;
+
+        validator = xasprintf("%s/tests/json/validate", tl_srcdir());
+        schema = xasprintf("%s/man/vmtunectl.schema.json", tl_srcdir());
+        file = xasprintf("%s/answer.json", e->dir);
+        tl_write("/", file + 1, output);
+        code = tl_run((char *[]){ validator, schema, (char *) def, file, NULL }, &report);
+        if (code != 0)
+                fail_msg("--json answer is not $defs/%s of the schema (validate exit %d):\n%s", def, code, report);
+}
+
+/* Run vmtunectl --runtime-dir RUN ARGS...; its exit code, output in *out.
+ * With --json the output is validated against the schema first. */
 static int ctl(struct tl_env *e, char **out, ...)
 {
+        _cleanup_free_ char *mine = NULL;
+        const char *def;
         va_list ap;
         int code;
 
         va_start(ap, out);
-        code = tl_vmtunectlv(e->run, out, ap);
+        def = json_def(ap);
         va_end(ap);
+        va_start(ap, out);
+        code = tl_vmtunectlv(e->run, def ? &mine : out, ap);
+        va_end(ap);
+        if (def) {
+                assert_json_schema(e, def, mine);
+                if (out)
+                        *out = TAKE_PTR(mine);
+        }
         return code;
 }
 
@@ -378,6 +443,8 @@ static void test_profile_show_names_the_file_and_line_of_every_setting(void **st
         assert_contains(out, "[sysctl] vm.dirty_background_ratio");
         /* The config's [balancer] kernel_numa_balancing is part of what applies. */
         assert_contains(out, "[sysctl] kernel.numa_balancing");
+        snprintf(want, sizeof(want), "%s/vmtuned.conf [balancer] kernel_numa_balancing=off\n", e->dir);
+        assert_contains(out, want);
         free(out);
 
         /* No name: the running profile. */
@@ -387,9 +454,15 @@ static void test_profile_show_names_the_file_and_line_of_every_setting(void **st
 
         assert_int_equal(ctl(e, &out, "--json", "profile", "show", "other", NULL), 0);
         assert_json(out);
-        assert_contains(out, "\"name\":\"other\"");
-        assert_contains(out, "{\"section\":\"sysctl\",\"key\":\"vm.swappiness\",\"value\":\"30\",\"file\":");
-        assert_contains(out, "\"line\":4}");
+        assert_contains(out, "{\"version\":1,\"name\":\"other\"");
+        /* Issue 17: source is {file,line} here as in verify; line null for
+         * the setting derived from the configuration's option. */
+        snprintf(want, sizeof(want), "{\"section\":\"sysctl\",\"key\":\"vm.swappiness\",\"value\":\"30\","
+                 "\"source\":{\"file\":\"%s/other.conf\",\"line\":4}}", e->profiles);
+        assert_contains(out, want);
+        snprintf(want, sizeof(want), "\"key\":\"kernel.numa_balancing\",\"value\":\"0\","
+                 "\"source\":{\"file\":\"%s/vmtuned.conf\",\"line\":null}}", e->dir);
+        assert_contains(out, want);
         free(out);
 
         assert_int_equal(ctl(e, &out, "profile", "show", "nosuch", NULL), 1);
@@ -446,7 +519,7 @@ static void test_failed_switch_leaves_the_old_profile_applied_and_says_why(void 
 
         assert_int_equal(ctl(e, &out, "--json", "profile", "nosuch", NULL), 1);
         assert_json(out);
-        assert_contains(out, "{\"error\":");
+        assert_contains(out, "{\"version\":1,\"error\":\"profile nosuch not switched to, nothing changed: ");
         free(out);
         assert_test_profile_applied(e);
 
@@ -472,7 +545,7 @@ static void test_off_restores_everything_and_the_daemon_keeps_running(void **sta
         assert_int_equal(waitpid(e->d.pid, NULL, WNOHANG), 0);
 
         assert_int_equal(ctl(e, &out, "status", NULL), 0);
-        assert_contains(out, "state:    off: every value rolled back");
+        assert_contains(out, "state:    off: rolled back (vmtunectl profile NAME or reload applies again)\n");
         free(out);
         assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
         assert_json(out);
@@ -492,6 +565,25 @@ static void test_off_restores_everything_and_the_daemon_keeps_running(void **sta
         assert_test_profile_applied(e);
         stop(e);
         assert_originals(e);
+}
+
+/* Issue 17: off said "every value rolled back" and then "1 value(s) left
+ * as found": one line now, saying which. */
+static void test_off_with_a_value_changed_behind_our_back_does_not_say_every(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        start(e);
+        tl_write(e->root, "proc/sys/vm/swappiness", "33\n");
+        assert_int_equal(ctl(e, &out, "off", NULL), 0);
+        assert_string_equal(out, "rolled back, but 1 value(s) left as found: changed by someone else since vmtuned "
+                                 "wrote them (see the journal); profile test stays selected, not applied "
+                                 "(vmtunectl profile NAME or reload applies again)\n");
+        free(out);
+        assert_value(e, "proc/sys/vm/swappiness", "33");
+        assert_value(e, "proc/sys/vm/dirty_ratio", "20");
+        stop(e);
 }
 
 static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(void **state)
@@ -519,35 +611,50 @@ static void test_reload_applies_the_changed_configuration_and_reports_a_bad_one(
 
 /* --- domains and plan: names that need escaping ---------------------------------- */
 
+/* One test-driver domain named xml_name (XML-escaped) on the balancer's
+ * two fixture nodes, the balancer ticking every second, profile applied. */
+static void start_on_a_test_node(struct tl_env *e, const char *xml_name, const char *profile)
+{
+        _cleanup_free_ char *node = NULL, *conf = NULL;
+
+        node = xasprintf("<node><domain type='test'><name>%s</name><memory unit='MiB'>1024</memory>"
+                         "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n", xml_name);
+        tl_write(e->dir, "node.xml", node);
+        conf = xasprintf("[vmtuned]\nprofile = %s\nlibvirt_uri = test://%s/node.xml\n"
+                         "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", profile, e->dir);
+        tl_write(e->dir, "vmtuned.conf", conf);
+        start(e);
+}
+
+/* vmtunectl --json plan once it has a plan: the first tick sets the
+ * baseline, the second plans. */
+static char *wait_for_plan(struct tl_env *e)
+{
+        char *out = NULL;
+
+        for (int i = 0; i < 100; i++) {
+                free(out);
+                out = NULL;
+                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
+                if (strstr(out, "\"tick\":"))
+                        return out;
+                usleep(100 * 1000);
+        }
+        fail_msg("no plan after 10 s:\n%s", out);
+        return NULL;
+}
+
 /* libvirt takes any name but "/"; `web"01` once came out of the node table
  * as "name":"web"01" and no JSON parser read `vmtunectl --json domains` or
  * `--json plan`. Every string now goes through the one JSON writer. */
 static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name(void **state)
 {
         struct tl_env *e = *state;
-        char node_xml[512], conf[1024], *out = NULL;
-        bool planned = false;
+        char *out;
 
         tl_write_sampled_domain(e->root, "web\"01", 4242);
-        tl_write(e->dir, "node.xml",
-                 "<node><domain type='test'><name>web&quot;01</name><memory unit='MiB'>1024</memory>"
-                 "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n");
-        snprintf(node_xml, sizeof(node_xml), "%s/node.xml", e->dir);
-        snprintf(conf, sizeof(conf), "[vmtuned]\nprofile = test\nlibvirt_uri = test://%s\n"
-                 "[balancer]\nkernel_numa_balancing = off\ninterval = 1\n", node_xml);
-        tl_write(e->dir, "vmtuned.conf", conf);
-        start(e);
-        /* The first tick sets the baseline, the second plans. */
-        for (int i = 0; i < 100 && !planned; i++) {
-                free(out);
-                out = NULL;
-                assert_int_equal(ctl(e, &out, "--json", "plan", NULL), 0);
-                planned = strstr(out, "\"tick\":") != NULL;
-                if (!planned)
-                        usleep(100 * 1000);
-        }
-        if (!planned)
-                fail_msg("no plan after 10 s:\n%s", out);
+        start_on_a_test_node(e, "web&quot;01", "test");
+        out = wait_for_plan(e);
         assert_json(out);
         assert_contains(out, "\"vms\":[{\"name\":\"web\\\"01\",");
         free(out);
@@ -563,6 +670,154 @@ static void test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_n
         free(out);
         stop(e);
         assert_originals(e);
+}
+
+/* --- the JSON contract (issue 17) ---------------------------------------------- */
+
+/* A domain name, a profile's summary and value, and a value the kernel
+ * held with every byte a JSON writer can get wrong: a quote, a backslash,
+ * a tab (all three escaped; the tab as \u0009), non-ASCII (as it is), and in the kernel's
+ * value a control character (\u0001) and a byte that is not UTF-8
+ * (U+FFFD). libvirt's XML and vmtuned's configuration refuse control
+ * characters but the tab, so only the kernel file has them. */
+#define HOSTILE_DOMAIN "we\"b\\01\t\xc3\xa9"
+#define HOSTILE_DOMAIN_JSON "we\\\"b\\\\01\\u0009\xc3\xa9"
+#define HOSTILE_VALUE "q\"uote \\back\ttab caf\xc3\xa9"
+#define HOSTILE_VALUE_JSON "q\\\"uote \\\\back\\u0009tab caf\xc3\xa9"
+#define HOSTILE_KERNEL "was\x01here \xff"
+#define HOSTILE_KERNEL_JSON "was\\u0001here \\ufffd"
+
+/* ctl() with a fixed exit code and the exact answer, or part of it. */
+static void assert_ctl_json(struct tl_env *e, int want_code, const char *want, const char *cmd, const char *arg)
+{
+        _cleanup_free_ char *out = NULL;
+        int code = ctl(e, &out, "--json", cmd, arg, NULL);
+
+        if (code != want_code)
+                fail_msg("vmtunectl --json %s %s: exit %d, not %d:\n%s", cmd, arg ? arg : "", code, want_code, out);
+        if (want)
+                assert_contains(out, want);
+}
+
+/* Every command's --json answer, its errors included, is one object with
+ * "version":1 that validates against man/vmtunectl.schema.json (ctl()
+ * validates each one), with the exit code it has without --json. */
+static void test_every_json_answer_validates_against_the_schema_with_hostile_names(void **state)
+{
+        struct tl_env *e = *state;
+        char *out;
+
+        tl_write_sampled_domain(e->root, HOSTILE_DOMAIN, 4242);
+        tl_write(e->root, "proc/sys/kernel/domainname", HOSTILE_KERNEL "\n");
+        tl_write(e->profiles, "hostile.conf",
+                 "[main]\nsummary = " HOSTILE_VALUE "\n[sysctl]\nkernel.domainname = " HOSTILE_VALUE "\n");
+        start_on_a_test_node(e, "we&quot;b\\01&#9;\xc3\xa9", "hostile");
+        out = wait_for_plan(e);
+        assert_contains(out, "{\"version\":1,\"tick\":");
+        assert_contains(out, "\"vms\":[{\"name\":\"" HOSTILE_DOMAIN_JSON "\",");
+        /* Issue 17: two idle nodes were "(ratio inf)". */
+        assert_contains(out, "\"reason\":\"balanced: busiest node0 -> node1: nr_running 0.0 vs 0.0, "
+                             "load 0.00 vs 0.00 (both idle); needs diff >= 2, ");
+        free(out);
+
+        assert_ctl_json(e, 0, "{\"version\":1,\"daemon_version\":", "status", NULL);
+        assert_ctl_json(e, 0, "\"summary\":\"" HOSTILE_VALUE_JSON "\"", "status", NULL);
+        assert_ctl_json(e, 0, "{\"version\":1,\"active\":\"hostile\",", "profile", "list");
+        assert_ctl_json(e, 0, "\"value\":\"" HOSTILE_VALUE_JSON "\"", "profile", "show");
+        /* White space folded, as the kernel shows it: the tab is a space. */
+        assert_ctl_json(e, 0, "\"desired\":\"q\\\"uote \\\\back tab caf\xc3\xa9\"", "verify", NULL);
+        assert_ctl_json(e, 0, "\"original\":\"" HOSTILE_KERNEL_JSON "\"", "verify", NULL);
+        assert_ctl_json(e, 0, "\"domains\":[{\"name\":\"" HOSTILE_DOMAIN_JSON "\",", "domains", NULL);
+        assert_ctl_json(e, 1, "{\"version\":1,\"advice\":[{\"domain\":\"" HOSTILE_DOMAIN_JSON "\",", "advise", NULL);
+        assert_ctl_json(e, 1, "{\"version\":1,\"error\":\"no such domain", "advise", "nosuch");
+        assert_ctl_json(e, 0, "{\"version\":1,\"profile\":", "recommend", NULL);
+        assert_ctl_json(e, 1, "{\"version\":1,\"error\":\"metrics: Prometheus text only, no --json\"}\n", "metrics", NULL);
+        assert_ctl_json(e, 2, "{\"version\":1,\"error\":\"usage: vmtunectl status\"}\n", "status", "extra");
+        assert_ctl_json(e, 2, "{\"version\":1,\"error\":\"unknown command 'nosuch'; commands:\\u000a  status\\u000a",
+                        "nosuch", NULL);
+        assert_ctl_json(e, 0, "{\"version\":1,\"profile\":\"other\",\"applied\":true,", "profile", "other");
+        assert_ctl_json(e, 0, "{\"version\":1,\"profile\":\"hostile\",\"applied\":true,", "profile", "--reset");
+        assert_ctl_json(e, 1, "{\"version\":1,\"error\":\"profile throughput-performance not switched to", "profile",
+                        "--recommended");
+        assert_ctl_json(e, 0, "{\"version\":1,\"applied\":false,\"not_restored\":0}\n", "off", NULL);
+        assert_ctl_json(e, 0, "{\"version\":1,\"applied\":false,\"not_restored\":0}\n", "off", NULL);
+        assert_ctl_json(e, 0, "{\"version\":1,\"profile\":\"hostile\",\"applied\":false,", "verify", NULL);
+        assert_ctl_json(e, 0, "{\"version\":1,\"profile\":\"hostile\",\"applied\":true,", "reload", NULL);
+        assert_ctl_json(e, 2, "{\"version\":1,\"error\":\"vmtunectl: --reset goes with profile only", "status",
+                        "--reset");
+        stop(e);
+        assert_ctl_json(e, 3, "{\"version\":1,\"error\":\"vmtuned is not running (no socket at ", "status", NULL);
+}
+
+/* The $defs entry of vmtunectl --json NAME [ARG] is in the schema, and
+ * vmtunectl(8)'s JSON OUTPUT section (from section to end) names it. */
+static void assert_def_documented(const char *schema, const char *section, const char *end, const char *name,
+                                  const char *arg)
+{
+        const char *words[2] = { name, arg }, *def = def_for(words), *in_man;
+        _cleanup_free_ char *key = xasprintf("\n    \"%s\": {", def), *named = xstrdup(" ");
+
+        if (streq(def, "any"))
+                fail_msg("no $defs entry for vmtunectl --json %s %s", name, arg ? arg : "");
+        if (!strstr(schema, key))
+                fail_msg("man/vmtunectl.schema.json has no $defs/%s", def);
+        /* As roff writes it: "profile\-list". */
+        for (const char *c = def; *c; c++) {
+                char *more = xasprintf("%s%s", named, *c == '-' ? "\\-" : (char[]){ *c, 0 });
+
+                free(named);
+                named = more;
+        }
+        in_man = strstr(section, named);
+        if (!in_man || in_man > end)
+                fail_msg("vmtunectl(8), JSON OUTPUT, does not name $defs/%s", def);
+}
+
+/* Every command of the daemon's table, each form of "profile", has its
+ * $defs entry in the schema, and vmtunectl(8) names it. */
+static void test_schema_and_man_page_cover_every_command(void **state)
+{
+        static const char *const profile_args[] = { "list", "show", "NAME", "--reset", "--recommended" };
+        struct daemon d = {};
+        const struct control_command *cmds;
+        size_t n = commands_table(&d, &cmds);
+        _cleanup_free_ char *schema = tl_read(tl_srcdir(), "man/vmtunectl.schema.json");
+        _cleanup_free_ char *man = tl_read(tl_srcdir(), "man/vmtunectl.8");
+        const char *section, *end;
+
+        (void) state;
+        assert_non_null(schema);
+        assert_non_null(man);
+        section = strstr(man, "\n.SH JSON OUTPUT\n");
+        assert_non_null(section);
+        end = strstr(section + 1, "\n.SH ");
+        assert_non_null(end);
+        for (size_t i = 0; i < n; i++)
+                if (streq(cmds[i].name, "profile"))
+                        for (size_t k = 0; k < ARRAY_SIZE(profile_args); k++)
+                                assert_def_documented(schema, section, end, cmds[i].name, profile_args[k]);
+                else
+                        assert_def_documented(schema, section, end, cmds[i].name, NULL);
+}
+
+/* The contract's first case as the issue found it: no daemon, plain text. */
+static void test_json_error_without_a_daemon_is_json_with_exit_3(void **state)
+{
+        char *out = NULL;
+
+        (void) state;
+        assert_int_equal(tl_vmtunectl("/nonexistent", &out, "--json", "status", NULL), 3);
+        assert_string_equal(out, "{\"version\":1,\"error\":\"vmtuned is not running (no socket at "
+                                 "/nonexistent/vmtuned.sock)\"}\n");
+        free(out);
+        assert_int_equal(tl_vmtunectl("/nonexistent", &out, "status", "--bogus", "--json", NULL), 2);
+        assert_string_equal(out, "{\"version\":1,\"error\":\"vmtunectl: unknown option or missing argument: "
+                                 "--bogus (try 'vmtunectl --help')\"}\n");
+        free(out);
+        /* Without --json: the line of text, as before. */
+        assert_int_equal(tl_vmtunectl("/nonexistent", &out, "status", NULL), 3);
+        assert_string_equal(out, "vmtuned is not running (no socket at /nonexistent/vmtuned.sock)\n");
+        free(out);
 }
 
 /* No movable VM (the one domain excluded): the balancer ticks but reads
@@ -648,7 +903,7 @@ static void test_journal_failure_on_switch_is_logged_once_and_everything_is_roll
 static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(void **state)
 {
         struct tl_env *e = *state;
-        char *out = NULL;
+        char *out = NULL, want[700];
 
         start(e);
         /* A knob this kernel lacks is skipped, and fails verify: not on
@@ -675,7 +930,11 @@ static void test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict(
         assert_contains(out, "\"counts\":{\"ok\":5,\"adjusted\":0,\"drift\":1,\"skipped\":1,\"not_on_this_kernel\":1}");
         assert_contains(out, "{\"key\":\"sysctl vm.swappiness\",\"path\":\"proc/sys/vm/swappiness\","
                              "\"desired\":\"10\",\"actual\":\"33\",\"original\":\"60\",\"state\":\"drift\"");
-        assert_contains(out, "\"conflicts\":[{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":2,\"value\":\"33\"}]");
+        assert_contains(out, "\"conflicts\":[{\"source\":{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":2},"
+                             "\"value\":\"33\"}]");
+        snprintf(want, sizeof(want), "\"state\":\"drift\",\"source\":{\"file\":\"%s/test.conf\",\"line\":5},",
+                 e->profiles);
+        assert_contains(out, want);
         free(out);
 
         assert_int_equal(ctl(e, &out, "status", NULL), 0);
@@ -855,6 +1114,60 @@ static void test_ksm_two_nodes_with_merged_pages_keep_merge_across_nodes_pending
         assert_value(e, "sys/kernel/mm/ksm/pages_to_scan", "100");
 }
 
+/* Issue 17, every message true: the fixture's test profile has no [ksm].
+ * The default mode=on then applies nothing, and the log said "KSM stopped
+ * (mode=on)" and status "KSM: mode on, stopped", as if mode=on stopped it. */
+static void test_a_profile_without_ksm_is_not_reported_as_mode_on(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "0\n");
+        start(e);
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "\nKSM: no [ksm] in the profile, stopped (run=0)\n  why: left as the kernel has it\n");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_contains(out, "\"in_profile\":false,\"mode\":\"on\",\"run\":0,");
+        free(out);
+        stop(e);
+        out = tl_daemon_stderr(&e->d);
+        assert_contains(out, "KSM stopped (no [ksm] in the profile): left as the kernel has it; pages_sharing 0,");
+        if (strstr(out, "(mode=on)"))
+                fail_msg("a profile without [ksm] logged as mode=on:\n%s", out);
+        free(out);
+}
+
+/* Issue 17: status said "libvirt: ..., connected" while the KSM reason
+ * said the domains' memory was not known (libvirt not connected): mode=auto
+ * decided with the profile, before libvirt was asked, and not again until
+ * its next tick (ksm_interval). It decides again once libvirt answers. */
+static void test_status_libvirt_and_the_ksm_reason_agree(void **state)
+{
+        struct tl_env *e = *state;
+        char *out = NULL;
+
+        tl_write(e->root, "sys/kernel/mm/ksm/run", "0\n");
+        tl_write(e->root, "sys/kernel/mm/ksm/pages_to_scan", "100\n");
+        tl_write(e->root, "proc/meminfo", "MemTotal:       16000000 kB\nMemAvailable:   15000000 kB\n");
+        tl_write(e->profiles, "auto.conf", "[main]\nsummary = KSM when tight\n[ksm]\nmode = auto\nksm_interval = 3600\n");
+        tl_write(e->dir, "vmtuned.conf", "[vmtuned]\nprofile = auto\nlibvirt_uri = test:///default\n");
+        start(e);
+        assert_int_equal(ctl(e, &out, "status", NULL), 0);
+        assert_contains(out, "libvirt:  test:///default, connected\n");
+        /* The domains' memory: test:///default's one domain. */
+        assert_contains(out, "  why: memory plentiful: MemAvailable 14.3 GiB >= 25% of MemTotal 15.3 GiB (3.8 GiB), "
+                             "domains' memory 2.0 GiB\n");
+        /* No NUMA topology in this fixture: the balancer did not start,
+         * and libvirt is not why. */
+        assert_contains(out, "balancer: every 5 s; not running (it could not start; see the journal)\n");
+        if (strstr(out, "not connected") || strstr(out, "not known"))
+                fail_msg("status contradicts itself:\n%s", out);
+        free(out);
+        stop(e);
+}
+
 static void test_bad_arguments_exit_2(void **state)
 {
         struct tl_env *e = *state;
@@ -883,8 +1196,9 @@ static void test_control_group_member_may_list_profiles_but_not_switch(void **st
 {
         struct tl_env *e = *state;
         char *argv[] = { (char *) tl_vmtunectl_bin(), (char *) "--runtime-dir", e->run, (char *) "profile",
-                         NULL, NULL };
+                         NULL, NULL, NULL };
         struct group *g = getgrnam("nogroup");
+        _cleanup_free_ char *answer = NULL;
         char conf[512];
         int status;
 
@@ -900,12 +1214,16 @@ static void test_control_group_member_may_list_profiles_but_not_switch(void **st
         assert_int_equal(mkdir(e->run, 0755), 0);
         start(e);
 
-        for (int i = 0; i < 2; i++) {
+        /* The third time with --json (issue 17): the daemon's refusal, as
+         * vmtunectl prints it, is the contract's error too. */
+        for (int i = 0; i < 3; i++) {
                 pid_t pid = fork();
 
                 argv[4] = (char *) (i == 0 ? "list" : "other");
+                argv[5] = (char *) (i == 2 ? "--json" : NULL);
                 if (pid == 0) {
-                        int null = open("/dev/null", O_WRONLY);
+                        _cleanup_free_ char *path = xasprintf("%s/answer", e->dir);
+                        int null = i == 2 ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open("/dev/null", O_WRONLY);
 
                         dup2(null, STDOUT_FILENO);
                         dup2(null, STDERR_FILENO);
@@ -919,6 +1237,10 @@ static void test_control_group_member_may_list_profiles_but_not_switch(void **st
                 assert_true(WIFEXITED(status));
                 assert_int_equal(WEXITSTATUS(status), i == 0 ? 0 : 4);
         }
+        answer = tl_read(e->dir, "answer");
+        assert_string_equal(answer, "{\"version\":1,\"error\":\"permission denied: 'profile' needs root; the control "
+                                    "group may only run read-only commands\"}\n");
+        assert_json_schema(e, "error", answer);
         assert_value(e, "proc/sys/vm/swappiness", "10");
         stop(e);
 }
@@ -1604,7 +1926,8 @@ static void test_advise_names_rule_and_source_for_the_test_drivers_domain(void *
         free(out);
         assert_int_equal(ctl_connected(e, &out, "--json", "advise", "test"), 1);
         assert_json(out);
-        assert_contains(out, "{\"advice\":[{\"domain\":\"test\",\"rule\":\"net-virtio\",");
+        assert_contains(out, "{\"version\":1,\"advice\":[{\"domain\":\"test\",\"rule\":\"net-virtio\",");
+        assert_contains(out, "\"reference\":\"IBM, Best practices for KVM, ");
         assert_contains(out, "],\"domains\":1}\n");
         free(out);
         assert_int_equal(ctl(e, &out, "advise", "nosuch", NULL), 1);
@@ -1636,7 +1959,7 @@ static void test_recommend_follows_the_host_and_profile_recommended_switches(voi
         tl_write(e->root, "sys/kernel/mm/ksm/pages_sharing", "10\n");
         assert_int_equal(ctl(e, &out, "--json", "recommend", NULL), 0);
         assert_json(out);
-        assert_contains(out, "{\"profile\":\"virtual-host-density\",\"reasons\":[\"KSM already shares pages");
+        assert_contains(out, "{\"version\":1,\"profile\":\"virtual-host-density\",\"reasons\":[\"KSM already shares pages");
         free(out);
         assert_int_equal(ctl(e, &out, "profile", "--recommended", NULL), 0);
         assert_contains(out, "profile virtual-host-density applied");
@@ -1657,8 +1980,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_profile_switch_applies_new_values_and_restores_keys_only_the_old_one_set, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_failed_switch_leaves_the_old_profile_applied_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_off_restores_everything_and_the_daemon_keeps_running, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_off_with_a_value_changed_behind_our_back_does_not_say_every, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_reload_applies_the_changed_configuration_and_reports_a_bad_one, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_json_of_domains_and_plan_stays_valid_with_a_quote_in_a_domain_name, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_every_json_answer_validates_against_the_schema_with_hostile_names, setup, tl_env_teardown),
+                cmocka_unit_test(test_json_error_without_a_daemon_is_json_with_exit_3),
+                cmocka_unit_test(test_schema_and_man_page_cover_every_command),
                 cmocka_unit_test_setup_teardown(test_balancer_without_a_movable_vm_samples_nothing_and_says_why, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_journal_failure_on_switch_is_logged_once_and_everything_is_rolled_back, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_verify_shows_drift_with_exit_1_and_names_the_sysctl_d_conflict, setup, tl_env_teardown),
@@ -1667,6 +1994,8 @@ int main(void)
                                                 setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_ksm_two_nodes_with_merged_pages_keep_merge_across_nodes_pending,
                                                 setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_a_profile_without_ksm_is_not_reported_as_mode_on, setup, tl_env_teardown),
+                cmocka_unit_test_setup_teardown(test_status_libvirt_and_the_ksm_reason_agree, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments_exit_2, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_control_group_member_may_list_profiles_but_not_switch, setup, tl_env_teardown),
                 cmocka_unit_test_setup_teardown(test_profile_choice_lasts_across_sighup_and_restart_until_reset, setup, tl_env_teardown),

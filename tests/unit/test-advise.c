@@ -258,8 +258,8 @@ static void test_output_names_domain_rule_and_source_in_text_and_json(void **sta
         f = open_memstream(&buf, &size);
         advice_print(f, &l, 1, true);
         fclose(f);
-        assert_non_null(strstr(buf, "{\"advice\":[{\"domain\":\"a\\\"b\",\"rule\":\"cpu-model\",\"text\":"));
-        assert_non_null(strstr(buf, ",\"source\":\"SUSE, Virtualization Best Practices, 4.5.2.1 "));
+        assert_non_null(strstr(buf, "{\"version\":1,\"advice\":[{\"domain\":\"a\\\"b\",\"rule\":\"cpu-model\",\"text\":"));
+        assert_non_null(strstr(buf, ",\"reference\":\"SUSE, Virtualization Best Practices, 4.5.2.1 "));
         assert_non_null(strstr(buf, "],\"domains\":1}\n"));
         free(buf);
         f = open_memstream(&buf, &size);

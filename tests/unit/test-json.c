@@ -150,6 +150,31 @@ static void test_every_short_byte_string_comes_out_as_valid_json(void **state)
                         }
 }
 
+/* Issue 17: the contract's pieces. Every answer opens with the version,
+ * an error is the whole answer, and a source has one shape. */
+static void test_open_error_and_source_have_the_contracts_shape(void **state)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_non_null(f);
+        json_print_open(f);
+        fputs("}|", f);
+        json_print_error(f, "no \"such\" thing");
+        fputc('|', f);
+        json_print_source(f, "/etc/vmtuned.conf", 0);
+        fputc('|', f);
+        json_print_source(f, "/p/a\\b.conf", 7);
+        fputc('|', f);
+        json_print_source(f, NULL, 3);
+        assert_int_equal(fclose(f), 0);
+        assert_string_equal(buf, "{\"version\":1}|{\"version\":1,\"error\":\"no \\\"such\\\" thing\"}\n|"
+                                 "{\"file\":\"/etc/vmtuned.conf\",\"line\":null}|"
+                                 "{\"file\":\"/p/a\\\\b.conf\",\"line\":7}|null");
+        free(buf);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -160,6 +185,7 @@ int main(void)
                 cmocka_unit_test(test_valid_utf8_passes_unchanged),
                 cmocka_unit_test(test_invalid_utf8_becomes_replacement_characters),
                 cmocka_unit_test(test_every_short_byte_string_comes_out_as_valid_json),
+                cmocka_unit_test(test_open_error_and_source_have_the_contracts_shape),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

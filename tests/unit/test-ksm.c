@@ -277,7 +277,7 @@ static void test_auto_with_domains_memory_unknown_keeps_what_runs(void **state)
         d = decide(&AUTO, m, kstate(1));
         assert_false(d.tight);
         assert_int_equal(d.run, 1);
-        assert_non_null(strstr(d.reason, "domains' memory is not known yet"));
+        assert_non_null(strstr(d.reason, "domains' memory was not known at this decision"));
         d = decide(&AUTO, m, kstate(0));
         assert_int_equal(d.run, -1);            /* run=0 left as it is */
         /* what memory itself says still counts */
@@ -942,6 +942,37 @@ static void test_only_auto_or_a_pending_change_wakes_the_module(void **state)
         sd_event_unref(event);
 }
 
+/* Issue 17: a profile without [ksm] runs the default mode=on, which has
+ * nothing to apply: the report said "mode on, stopped" and the log "KSM
+ * stopped (mode=on)", as if mode=on had stopped KSM. Now both say that the
+ * profile has no [ksm] and KSM is as the kernel has it. */
+static void test_a_profile_without_ksm_says_so_not_mode_on(void **state)
+{
+        struct fixture *f = *state;
+        struct ksm_report r;
+        struct ksm_conf c;
+        char *out = NULL;
+        size_t size = 0;
+        FILE *m;
+
+        assert_int_equal(ksm_conf_from_profile(EMPTY_PROFILE, &c), 0);
+        assert_false(c.in_profile);
+        assert_int_equal(ksm_conf_from_profile(PROFILE(SET("mode", "on")), &c), 0);
+        assert_true(c.in_profile);
+
+        put(f, "sys/kernel/mm/ksm/run", "0\n");
+        meminfo(f, 80);
+        assert_int_equal(ksm_configure(f->ksm, EMPTY_PROFILE), 0);
+        assert_int_equal(ksm_report(f->ksm, &r), 0);
+        assert_false(r.in_profile);
+        m = open_memstream(&out, &size);
+        ksm_report_print(m, &r, NULL, 0, false);
+        fclose(m);
+        assert_non_null(strstr(out, "KSM: no [ksm] in the profile, stopped (run=0)\n  why: left as the kernel has it\n"));
+        assert_null(strstr(out, "mode on"));
+        free(out);
+}
+
 static void test_report_prints_mode_state_profit_and_domains(void **state)
 {
         struct fixture *f = *state;
@@ -1034,6 +1065,7 @@ int main(void)
                                                 teardown_root),
                 cmocka_unit_test_setup_teardown(test_only_auto_or_a_pending_change_wakes_the_module, setup_root,
                                                 teardown_root),
+                cmocka_unit_test_setup_teardown(test_a_profile_without_ksm_says_so_not_mode_on, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_report_prints_mode_state_profit_and_domains, setup_root, teardown_root),
         };
         return cmocka_run_group_tests_name("ksm", tests, NULL, NULL);

@@ -257,7 +257,8 @@ static void test_report_rows_carry_actual_original_state_and_conflicts(void **st
         struct tl_root *f = *state;
         struct target t[] = {
                 { .key = (char *) "sysctl vm.swappiness", .path = (char *) "proc/sys/vm/swappiness",
-                  .value = (char *) "10", .source = (char *) "/p/test.conf:4" },
+                  .value = (char *) "10", .source = (char *) "/p/test.conf:4",
+                  .source_file = (char *) "/p/test.conf", .source_line = 4 },
                 { .key = (char *) "sysctl vm.nosuch", .path = (char *) "proc/sys/vm/nosuch",
                   .value = (char *) "1", .source = (char *) "/p/test.conf:5" },
                 { .key = (char *) "disk vda read_ahead_kb", .path = (char *) "sys/block/vda/queue/read_ahead_kb",
@@ -303,8 +304,11 @@ static void test_report_rows_carry_actual_original_state_and_conflicts(void **st
         json = print(&r, true);
         assert_non_null(strstr(json, "\"counts\":{\"ok\":2,\"adjusted\":0,\"drift\":1,\"skipped\":1,"
                                      "\"not_on_this_kernel\":1}"));
-        assert_non_null(strstr(json, "\"conflicts\":[{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":1,"
+        /* Issue 17: a conflict's source has the one shape of every source. */
+        assert_non_null(strstr(json, "\"conflicts\":[{\"source\":{\"file\":\"/etc/sysctl.d/90-local.conf\",\"line\":1},"
                                      "\"value\":\"33\"}]"));
+        assert_non_null(strstr(json, "\"state\":\"drift\",\"source\":{\"file\":\"/p/test.conf\",\"line\":4},"));
+        assert_non_null(strstr(json, "\"state\":\"ok\",\"source\":null,")); /* the selected word: no file */
         assert_non_null(strstr(json, "\"actual\":null"));
         free(text);
         free(json);
