@@ -28,7 +28,7 @@
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
  *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
- *     never one that overshoots
+ *     now and with every VM at its slow average, never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
  *     bar than the trigger's), else they go back.
@@ -89,6 +89,15 @@ struct balance_params {
  * busy for one interval does not move, nor a node busy for one interval
  * trigger; the plan's own moves correct the averages at once. */
 #define BALANCE_LOAD_ALPHA 0.5
+/* The longer view (rule 3): each VM's load also averaged with this weight,
+ * a time constant of 1/ALPHA ticks (~21 minutes at 5 s). A move is judged
+ * both on the node loads now and on the node loads with every VM at its
+ * slow average, so a VM busy by day and idle by night counts for what it
+ * is over time: by day the balancer then moves the VMs whose load is
+ * passing (which night undoes by itself) rather than the steady ones
+ * (which the next night would move back). The day-night scenario chased
+ * the same steady VMs back and forth each half-cycle without it. */
+#define BALANCE_LOAD_SLOW_ALPHA (1.0 / 256)
 /* Hysteresis (rule 3): a move may leave the target ahead of the source by
  * at most this share of the source's lead before it (nor so far that the
  * trigger fires the other way), so it never invites the move back. */
@@ -172,6 +181,7 @@ struct balance_vm {
         long reverts;
         bool has_load_avg;
         double load_avg;           /* the domain's load, smoothed over ticks */
+        double load_slow;          /* the same over hours (BALANCE_LOAD_SLOW_ALPHA) */
         bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */

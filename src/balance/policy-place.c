@@ -193,7 +193,7 @@ static void place(struct bp_work *w, size_t i, const struct choice *c)
         vm->home = c->mask;
         vm->migrating = true;
         vm->ticks_since_move = 0;
-        bp_work_shift_load(w, bp_dom_load(w, d), from ? from : w->present, c->mask);
+        bp_work_shift_vm(w, i, from ? from : w->present, c->mask);
         bp_for_each_node(w, id)
                 if (c->mask & BALANCE_NODE_BIT(id))
                         w->pressure[id] += extra * w->node[id]->cpus / cpus;

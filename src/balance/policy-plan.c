@@ -106,16 +106,22 @@ unsigned bp_mask_cpus(const struct bp_work *w, uint64_t mask)
 
 /* A VM's load runs on its nodes in proportion to their CPUs (the kernel
  * balances within a cpuset). */
-void bp_work_shift_load(struct bp_work *w, double load, uint64_t from, uint64_t to)
+void bp_shift(const struct bp_work *w, double nr[], double load, uint64_t from, uint64_t to)
 {
         unsigned cpus_from = bp_mask_cpus(w, from), cpus_to = bp_mask_cpus(w, to);
 
         bp_for_each_node(w, id) {
                 if (cpus_from && (from & BALANCE_NODE_BIT(id)))
-                        w->nr[id] -= load * w->node[id]->cpus / cpus_from;
+                        nr[id] -= load * w->node[id]->cpus / cpus_from;
                 if (cpus_to && (to & BALANCE_NODE_BIT(id)))
-                        w->nr[id] += load * w->node[id]->cpus / cpus_to;
+                        nr[id] += load * w->node[id]->cpus / cpus_to;
         }
+}
+
+void bp_work_shift_vm(struct bp_work *w, size_t i, uint64_t from, uint64_t to)
+{
+        bp_shift(w, w->nr, w->state->vms[i].load_avg, from, to);
+        bp_shift(w, w->slow, w->state->vms[i].load_slow, from, to);
 }
 
 /* Promise (sign +1) or release (-1) the memory a VM homed on mask will

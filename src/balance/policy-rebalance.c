@@ -67,7 +67,9 @@ static enum reject check_vm(const struct bp_work *w, size_t i, unsigned on)
                 return R_COOLDOWN;
         if (vm->migrating)
                 return R_MIGRATING;
-        if (bp_dom_load(w, d) < w->idle_floor)
+        /* Its last interval counts too: a VM just gone idle (a night
+         * begun) still has a smoothed load, and moving it fixes nothing. */
+        if (bp_dom_load(w, d) < w->idle_floor || d->load < w->idle_floor)
                 return R_IDLE;
         return OK;
 }
@@ -87,12 +89,22 @@ static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d, uin
 }
 
 /* Reduction of sum(cpus * (load - mean)^2) when `net` runnable threads go
- * from s to d; the mean drops out. */
-static double gain(const struct bp_work *w, unsigned s, unsigned d, double net)
+ * from s to d, on node nr_running nr[]; the mean drops out. */
+static double gain_on(const struct bp_work *w, const double nr[], unsigned s, unsigned d, double net)
 {
         double cs = w->node[s]->cpus, cd = w->node[d]->cpus;
 
-        return 2 * net * (bp_node_load(w, s) - bp_node_load(w, d)) - net * net * (1 / cs + 1 / cd);
+        return 2 * net * (nr[s] / cs - nr[d] / cd) - net * net * (1 / cs + 1 / cd);
+}
+
+/* Rule 3's measure: the gain now, net smoothed load, plus the gain over
+ * time, slow_net with every VM at its slow average (BALANCE_LOAD_SLOW_ALPHA):
+ * of two moves that help as much now, the one that also helps over time
+ * wins, and one that helps now but undoes the balance over time loses to
+ * a smaller move that does not. */
+static double gain(const struct bp_work *w, unsigned s, unsigned d, double net, double slow_net)
+{
+        return gain_on(w, w->nr, s, d, net) + gain_on(w, w->slow, s, d, slow_net);
 }
 
 /* Rule 3 with hysteresis: after the move the target may lead the source
@@ -163,7 +175,8 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
                                                  .mib = mib_to(dom, d, total) };
-                        c.score = gain(w, s, d, c.net) / move_cost(w, s, d, c.mib, 1);
+                        c.score = gain(w, s, d, c.net, w->state->vms[i].load_slow) /
+                                  move_cost(w, s, d, c.mib, 1);
                         consider(best, &c);
                 }
         }
@@ -196,7 +209,8 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
                                                  .mib = mib_to(a, d, total_a) + mib_to(b, s, total_b) };
-                        c.score = gain(w, s, d, net) / move_cost(w, s, d, c.mib, 2);
+                        c.score = gain(w, s, d, net, w->state->vms[i].load_slow - w->state->vms[j].load_slow) /
+                                  move_cost(w, s, d, c.mib, 2);
                         consider(best, &c);
                 }
         }
@@ -208,7 +222,7 @@ static void start_move(struct bp_work *w, size_t i, unsigned s, unsigned d, long
         struct balance_vm *vm = &w->state->vms[i];
 
         bp_work_reserve(w, dom, vm->home, -1);
-        bp_work_shift_load(w, vm->load_avg, BALANCE_NODE_BIT(s), BALANCE_NODE_BIT(d));
+        bp_work_shift_vm(w, i, BALANCE_NODE_BIT(s), BALANCE_NODE_BIT(d));
         vm->home = BALANCE_NODE_BIT(d);
         vm->prev = BALANCE_NODE_BIT(s);
         vm->moves++;
@@ -430,7 +444,7 @@ static void revert(struct bp_work *w, size_t i, const char *why)
                 return;
         snprintf(m->reason, sizeof(m->reason), "%s", why);
         bp_work_reserve(w, dom, vm->home, -1);
-        bp_work_shift_load(w, bp_dom_load(w, dom), vm->home, vm->prev);
+        bp_work_shift_vm(w, i, vm->home, vm->prev);
         vm->home = vm->prev;
         bp_work_reserve(w, dom, vm->home, +1);
         vm->phase = BALANCE_VM_SETTLED;

@@ -162,7 +162,9 @@ static void test_small_vm_memory_does_not_wait_behind_big_vm(void **state)
 
         run("mixed", SIM_VMTUNED, &v);
         assert_true(v.moves >= 4);
-        assert_true(v.small_wait_max <= 8);
+        /* probation (3 ticks), then a 1 GiB VM's memory in shares of at
+         * least 256 MiB a tick beside the others moved meanwhile */
+        assert_true(v.small_wait_max <= 10);
         run("churn", SIM_VMTUNED, &v);
         assert_true(v.small_wait_max <= 8);
 }

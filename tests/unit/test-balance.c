@@ -814,6 +814,56 @@ static void test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere(voi
         assert_int_equal(count_kind(f, BALANCE_MOVE_MEMORY), 1);
 }
 
+/* A VM that has run on node `on` for a long time, with these averages. */
+static void fx_settled(struct fx *f, size_t i, unsigned on, double load_avg, double load_slow)
+{
+        f->vms[i] = (struct balance_vm) {
+                .id = f->doms[i].id, .phase = BALANCE_VM_SETTLED, .home = BIT(on), .ticks_since_move = 100,
+                .has_load_avg = true, .load_avg = load_avg, .load_slow = load_slow,
+        };
+}
+
+/* A VM whose last interval was idle (an office VM at nightfall) still has
+ * a smoothed load of 2.5; moving it fixes nothing: the day-night scenario
+ * moved such VMs at every nightfall and back the next morning. */
+static void test_vm_just_gone_idle_is_not_moved(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "office", 0, 0.1, 1024, 0);
+        fx_settled(f, 0, 0, 5.0, 2.5);
+        f->background[0] = 20;
+        f->background[1] = 10;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "1 too idle to help"));
+}
+
+/* Rule 3's longer view: two VMs as busy now, one of them busy only lately
+ * (slow average 0.5). Over time node1 is the busier one (a VM there idle
+ * now runs at 4 on average), so moving the steady VM would help now and
+ * undo the balance over time; the passing one is moved. */
+static void test_move_is_judged_on_the_slow_average_too(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "steady", 0, 2.0, 1024, 0);
+        fx_vm(f, "passing", 0, 2.0, 1024, 0);
+        fx_vm(f, "sleeper", 1, 0.1, 1024, 1);
+        fx_settled(f, 0, 0, 2.0, 2.0);
+        fx_settled(f, 1, 0, 2.0, 0.5);
+        fx_settled(f, 2, 1, 0.1, 4.0);
+        f->background[0] = 16;
+        f->background[1] = 14;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        assert_string_equal(f->doms[find_kind(f, BALANCE_MOVE_CPU)->domain].name, "passing");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -847,6 +897,8 @@ int main(void)
                 cmocka_unit_test(test_move_outcome_that_teaches_nothing_leaves_the_state_alone),
                 cmocka_unit_test_setup_teardown(test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_vm_just_gone_idle_is_not_moved, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_move_is_judged_on_the_slow_average_too, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
