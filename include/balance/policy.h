@@ -205,6 +205,7 @@ enum balance_move_kind {
         BALANCE_MOVE_PLACE,        /* new VM: vCPUs to to_nodes */
         BALANCE_MOVE_SWAP,         /* one half of a swap: vCPUs to to_nodes */
 };
+#define BALANCE_MOVE_KINDS 5       /* counters by kind are arrays of this size */
 
 const char *balance_move_kind_to_string(enum balance_move_kind kind);
 
