@@ -26,9 +26,11 @@
  * The rules (DESIGN "NUMA balancer"), numbered here once; "rule N" in any
  * comment of the policy, the balancer or the tests means this list:
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
- *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
+ *  2. Place a new VM where its vCPUs and memory have most room (with VMs sharing its pages if nearly as
+ *     good); one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
- *     now and with every VM at its slow average, never one that overshoots
+ *     now and with every VM at its slow average, a VM that joins VMs sharing its pages before one
+ *     that leaves them (BALANCE_SHARE_BONUS), never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
  *     bar than the trigger's), else they go back.
@@ -119,6 +121,23 @@ struct balance_params {
 /* Rule 5: a tick's memory budget is shared by at most this many VMs: the
  * one waiting longest, then the cheapest (least remote MiB) first. */
 #define BALANCE_MEMORY_SHARES 4
+/* KSM-aware co-location (rule 3, and rule 2 for placement): VMs of one
+ * share_group (same backing image, or the administrator says so) share
+ * pages through KSM only on one node when merge_across_nodes is 0, and
+ * cross-node merging costs remote accesses when it is 1; a group split
+ * over nodes duplicates what it shared. A move that takes a VM to a node
+ * with more of its group than it leaves counts as this much better (its
+ * imbalance reduced per MiB multiplied), one that takes it away from more
+ * of them as this much worse: a group stays together when another move
+ * helps the balance nearly as much, never when nothing else helps. */
+#define BALANCE_SHARE_BONUS 1.5
+/* Placement puts a new VM with its group if that node's load after it is
+ * within this much (runnable threads per CPU) of the least loaded choice. */
+#define BALANCE_SHARE_PLACE_SLACK 0.1
+/* At most this many distinct groups are followed in one tick (a table on
+ * the stack: the policy allocates nothing); VMs of further groups are
+ * treated as sharing with none. */
+#define BALANCE_SHARE_MAX_GROUPS 1024
 /* Memory that follows a move is done once this share of it is local. */
 #define BALANCE_LOCAL_DONE_PERMILLE 980
 
@@ -186,6 +205,10 @@ struct balance_vm {
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */
         uint64_t waiting_since;    /* first tick its memory waited to follow it; 0: not waiting */
+        /* Set by every balance_plan(), meaningless between: the domains
+         * of its share_group as a list (indices into the snapshot;
+         * SIZE_MAX ends it), each pointing at the first and the next. */
+        size_t share_head, share_next;
 };
 
 struct balance_state {

@@ -77,6 +77,14 @@ void bp_work_reserve(struct bp_work *w, const struct balance_domain *d, uint64_t
 double bp_work_room(const struct bp_work *w, uint64_t mask);
 bool bp_work_fits(const struct bp_work *w, const struct balance_domain *d, uint64_t mask);
 bool bp_work_may_move(const struct bp_work *w, long n);
+/* KSM groups (BALANCE_SHARE_*, policy.h): link each domain's share_head and
+ * share_next for this tick; then the other domains of domain i's group
+ * whose CPUs are homed on node (planned moves included). */
+void bp_share_link(struct bp_work *w);
+unsigned bp_share_on(const struct bp_work *w, size_t i, unsigned node);
+/* The same for every node at once, into on[] (by node id); false, on[]
+ * untouched, when domain i has no group. */
+bool bp_share_count(const struct bp_work *w, size_t i, unsigned on[BALANCE_MAX_NODES]);
 /* Rule 8's move count for this host (policy.h, BALANCE_VMS_PER_MOVE). */
 long bp_moves_per_tick(const struct balance_params *p, const struct balance_snapshot *snap);
 /* A new move for domain i (NULL when the plan is full), or a note. */

@@ -162,6 +162,7 @@ int balance_plan(const struct balance_params *p, const struct balance_snapshot *
                 reconcile(&w, i);
         smooth(&w);
         idle_floor(&w);
+        bp_share_link(&w);
         for (size_t i = 0; i < snap->n_domains; i++)
                 if (state->vms[i].phase != BALANCE_VM_NEW)
                         bp_work_reserve(&w, &snap->domains[i], state->vms[i].home, +1);
