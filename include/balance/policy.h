@@ -38,8 +38,8 @@
  *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
- *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs (the memory they send within what
- *     probation and cooldown let follow), never a VM twice a tick; a VM that moved stays cooldown_ticks.
+ *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs, never a VM twice a tick; a VM that
+ *     moved stays cooldown_ticks, and while its memory still follows it.
  *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
  */
 #pragma once
@@ -112,11 +112,14 @@ struct balance_params {
  * still does. */
 #define BALANCE_VERDICT_LEAD 0.5
 #define BALANCE_VERDICT_LOAD 0.75
-/* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. The
- * moves beyond max_moves_per_tick stop once the memory that will have to
- * follow them passes what max_migrate_mib_per_tick carries over
- * probation_ticks + cooldown_ticks: a VM's memory has caught up with it by
- * the time it may move again. */
+/* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. CPU
+ * moves are not bounded by the memory that will follow them: every move
+ * leaves a node over its CPUs (the trigger's min_load_high), where a VM
+ * loses more to waiting for a CPU than to remote memory, and its memory
+ * follows within max_migrate_mib_per_tick over the next ticks (rule 5),
+ * the VM staying put until it has (R_MIGRATING). Bounding them by memory
+ * (15 GiB a tick by default) took 1,000 VMs on 8 nodes 16 ticks to
+ * balance instead of 8, and left their memory no more local. */
 #define BALANCE_VMS_PER_MOVE 50
 /* Rule 5: a tick's memory budget is shared by at most this many VMs: the
  * one waiting longest, then the cheapest (least remote MiB) first. */

@@ -26,7 +26,6 @@ struct bp_work {
         long moves_left;                     /* of max_moves_per_tick */
         double mib_left;                     /* of max_migrate_mib_per_tick */
         long cpu_moves;                      /* CPU moves planned this tick */
-        double mib_committed;                /* memory this tick's CPU moves will have follow */
         double idle_floor;                   /* p->idle_floor, or lower on a host of light VMs */
 };
 

@@ -336,7 +336,6 @@ static bool take(struct bp_work *w, const struct candidate *c)
                 snprintf(ma->reason, sizeof(ma->reason), "%s; %s load %.1f, %.1f GiB to migrate %s%s",
                          pair, a->name, bp_dom_load(w, a), bp_mib_to_gib(c->mib), after, sharing);
                 start_move(w, (size_t) c->a, c->s, c->d, -1);
-                w->mib_committed += c->mib;
                 return true;
         }
         if (w->plan->n_moves + 2 > BALANCE_PLAN_MAX_MOVES)
@@ -352,7 +351,6 @@ static bool take(struct bp_work *w, const struct candidate *c)
                  sharing[0] ? "; the other" : "", sharing);
         start_move(w, (size_t) c->a, c->s, c->d, c->b);
         start_move(w, (size_t) c->b, c->d, c->s, c->a);
-        w->mib_committed += c->mib;
         return true;
 }
 
@@ -393,23 +391,6 @@ static void nodes_by_load(const struct bp_work *w, unsigned order[], size_t *n)
         }
 }
 
-/* Rule 8 at scale: moves beyond max_moves_per_tick only while the memory
- * they will have follow fits what max_migrate_mib_per_tick carries over
- * probation and cooldown (BALANCE_VMS_PER_MOVE in policy.h). */
-static bool memory_allows(struct bp_work *w, const struct candidate *c)
-{
-        double limit = (double) w->p->max_migrate_mib_per_tick *
-                       (double) (w->p->probation_ticks + w->p->cooldown_ticks);
-
-        if (w->cpu_moves < w->p->max_moves_per_tick || w->mib_committed + c->mib <= limit)
-                return true;
-        snprintf(w->plan->reason, sizeof(w->plan->reason), "%ld moves this tick: the next would send %.1f GiB "
-                 "of memory after %.1f GiB, beyond the %.1f GiB that max_migrate_mb_per_tick moves before they "
-                 "may move again", w->cpu_moves, bp_mib_to_gib(c->mib), bp_mib_to_gib(w->mib_committed),
-                 bp_mib_to_gib(limit));
-        return false;
-}
-
 /* One decision: busiest source first, single moves before swaps; a less
  * busy source only when no VM on a busier one can help. */
 static bool rebalance_once(struct bp_work *w)
@@ -440,8 +421,6 @@ static bool rebalance_once(struct bp_work *w)
                                         best_swap(w, s, order[di], &best, &plain_best);
                 if (best.a >= 0) {
                         w->plan->reason[0] = 0;
-                        if (!memory_allows(w, &best))
-                                return false;
                         note_kept(w, &best, &plain_best);
                         return take(w, &best);
                 }
