@@ -71,8 +71,8 @@ struct balance_params {
          * counted: it is never held back. 0: no moves. */
         long max_moves_per_tick;
         long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
-        /* A VM (or a swap's net load) below this many runnable threads is
-         * not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
+        /* A VM (or a swap's net load) below this many runnable threads,
+         * smoothed or in its last interval, is not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
          * of the mean VM load when that is less (see balance_plan()). */
         double idle_floor;
         /* Not in vmtuned.conf; balance_params_from_conf() sets the defaults. */
