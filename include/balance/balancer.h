@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <systemd/sd-event.h>
 
+#include "balance/policy.h"
+
 struct balancer;
 struct balancer_conf;
 struct kroot;
@@ -36,10 +38,12 @@ void balancer_print_sampling(const struct balancer *b, FILE *out, bool json);
 /* For the metrics (daemon/metrics.h): the counters since start and the
  * last snapshot's nodes (NULL before the first measurement; owned by the
  * sampler, valid until the next tick). */
-struct balance_node;
 struct balancer_counters {
         uint64_t ticks, moves, moves_failed, reverts, migrated_mib;
+        uint64_t moves_by_kind[BALANCE_MOVE_KINDS]; /* carried out, by enum balance_move_kind */
         uint64_t last_tick_realtime_usec;
+        /* How long ticks took (CLOCK_MONOTONIC, µs): the last, the sum, how many. */
+        uint64_t last_tick_duration_usec, tick_duration_usec_sum, ticks_timed;
         const struct balance_node *nodes;
         size_t n_nodes;
 };

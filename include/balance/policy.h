@@ -26,9 +26,11 @@
  * The rules (DESIGN "NUMA balancer"), numbered here once; "rule N" in any
  * comment of the policy, the balancer or the tests means this list:
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
- *  2. Place a new VM where its vCPUs and memory have most room; one bigger than a node on the fewest, closest.
+ *  2. Place a new VM where its vCPUs and memory have most room (with VMs sharing its pages if nearly as
+ *     good); one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
- *     never one that overshoots
+ *     now and with every VM at its slow average, a VM that joins VMs sharing its pages before one
+ *     that leaves them (BALANCE_SHARE_BONUS), never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
  *     bar than the trigger's), else they go back.
@@ -36,8 +38,8 @@
  *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
- *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs (the memory they send within what
- *     probation and cooldown let follow), never a VM twice a tick; a VM that moved stays cooldown_ticks.
+ *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs, never a VM twice a tick; a VM that
+ *     moved stays cooldown_ticks, and while its memory still follows it.
  *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
  */
 #pragma once
@@ -69,8 +71,8 @@ struct balance_params {
          * counted: it is never held back. 0: no moves. */
         long max_moves_per_tick;
         long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
-        /* A VM (or a swap's net load) below this many runnable threads is
-         * not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
+        /* A VM (or a swap's net load) below this many runnable threads,
+         * smoothed or in its last interval, is not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
          * of the mean VM load when that is less (see balance_plan()). */
         double idle_floor;
         /* Not in vmtuned.conf; balance_params_from_conf() sets the defaults. */
@@ -89,6 +91,15 @@ struct balance_params {
  * busy for one interval does not move, nor a node busy for one interval
  * trigger; the plan's own moves correct the averages at once. */
 #define BALANCE_LOAD_ALPHA 0.5
+/* The longer view (rule 3): each VM's load also averaged with this weight,
+ * a time constant of 1/ALPHA ticks (~21 minutes at 5 s). A move is judged
+ * both on the node loads now and on the node loads with every VM at its
+ * slow average, so a VM busy by day and idle by night counts for what it
+ * is over time: by day the balancer then moves the VMs whose load is
+ * passing (which night undoes by itself) rather than the steady ones
+ * (which the next night would move back). The day-night scenario chased
+ * the same steady VMs back and forth each half-cycle without it. */
+#define BALANCE_LOAD_SLOW_ALPHA (1.0 / 256)
 /* Hysteresis (rule 3): a move may leave the target ahead of the source by
  * at most this share of the source's lead before it (nor so far that the
  * trigger fires the other way), so it never invites the move back. */
@@ -101,15 +112,35 @@ struct balance_params {
  * still does. */
 #define BALANCE_VERDICT_LEAD 0.5
 #define BALANCE_VERDICT_LOAD 0.75
-/* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. The
- * moves beyond max_moves_per_tick stop once the memory that will have to
- * follow them passes what max_migrate_mib_per_tick carries over
- * probation_ticks + cooldown_ticks: a VM's memory has caught up with it by
- * the time it may move again. */
+/* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. CPU
+ * moves are not bounded by the memory that will follow them: every move
+ * leaves a node over its CPUs (the trigger's min_load_high), where a VM
+ * loses more to waiting for a CPU than to remote memory, and its memory
+ * follows within max_migrate_mib_per_tick over the next ticks (rule 5),
+ * the VM staying put until it has (R_MIGRATING). Bounding them by memory
+ * (15 GiB a tick by default) took 1,000 VMs on 8 nodes 16 ticks to
+ * balance instead of 8, and left their memory no more local. */
 #define BALANCE_VMS_PER_MOVE 50
 /* Rule 5: a tick's memory budget is shared by at most this many VMs: the
  * one waiting longest, then the cheapest (least remote MiB) first. */
 #define BALANCE_MEMORY_SHARES 4
+/* KSM-aware co-location (rule 3, and rule 2 for placement): VMs of one
+ * share_group (same backing image, or the administrator says so) share
+ * pages through KSM only on one node when merge_across_nodes is 0, and
+ * cross-node merging costs remote accesses when it is 1; a group split
+ * over nodes duplicates what it shared. A move that takes a VM to a node
+ * with more of its group than it leaves counts as this much better (its
+ * imbalance reduced per MiB multiplied), one that takes it away from more
+ * of them as this much worse: a group stays together when another move
+ * helps the balance nearly as much, never when nothing else helps. */
+#define BALANCE_SHARE_BONUS 1.5
+/* Placement puts a new VM with its group if that node's load after it is
+ * within this much (runnable threads per CPU) of the least loaded choice. */
+#define BALANCE_SHARE_PLACE_SLACK 0.1
+/* At most this many distinct groups are followed in one tick (a table on
+ * the stack: the policy allocates nothing); VMs of further groups are
+ * treated as sharing with none. */
+#define BALANCE_SHARE_MAX_GROUPS 1024
 /* Memory that follows a move is done once this share of it is local. */
 #define BALANCE_LOCAL_DONE_PERMILLE 980
 
@@ -172,10 +203,15 @@ struct balance_vm {
         long reverts;
         bool has_load_avg;
         double load_avg;           /* the domain's load, smoothed over ticks */
+        double load_slow;          /* the same over hours (BALANCE_LOAD_SLOW_ALPHA) */
         bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */
         uint64_t waiting_since;    /* first tick its memory waited to follow it; 0: not waiting */
+        /* Set by every balance_plan(), meaningless between: the domains
+         * of its share_group as a list (indices into the snapshot;
+         * SIZE_MAX ends it), each pointing at the first and the next. */
+        size_t share_head, share_next;
 };
 
 struct balance_state {
@@ -195,6 +231,7 @@ enum balance_move_kind {
         BALANCE_MOVE_PLACE,        /* new VM: vCPUs to to_nodes */
         BALANCE_MOVE_SWAP,         /* one half of a swap: vCPUs to to_nodes */
 };
+#define BALANCE_MOVE_KINDS 5       /* counters by kind are arrays of this size */
 
 const char *balance_move_kind_to_string(enum balance_move_kind kind);
 

@@ -28,6 +28,16 @@ enum metrics_setting_state {
         _METRICS_SETTING_MAX,
 };
 
+/* Why the balancer moved a VM: the label of vmtuned_balancer_moves_total. */
+enum metrics_move_reason {
+        METRICS_MOVE_REBALANCE,     /* vCPUs to a less busy node */
+        METRICS_MOVE_PLACE,         /* a new VM placed */
+        METRICS_MOVE_SWAP,          /* one half of a swap */
+        METRICS_MOVE_REVERT,        /* probation failed: back where it came from */
+        METRICS_MOVE_MEMORY,        /* memory following the vCPUs */
+        _METRICS_MOVE_REASON_MAX,
+};
+
 struct metrics_section {
         char *name;
         unsigned count[_METRICS_SETTING_MAX];
@@ -65,7 +75,11 @@ struct metrics_snapshot {
         bool libvirt_connected;
         size_t n_domains_running;
         bool have_balancer;
-        uint64_t balancer_ticks, balancer_moves, balancer_moves_failed, balancer_reverts;
+        uint64_t balancer_ticks, balancer_moves_failed, balancer_reverts;
+        uint64_t balancer_moves[_METRICS_MOVE_REASON_MAX];
+        /* How long the ticks took (sample, decide, move): the last one
+         * and the sum over balancer_tick_count ticks, in µs. */
+        uint64_t balancer_last_tick_duration_usec, balancer_tick_duration_usec_sum, balancer_tick_count;
         uint64_t balancer_migrated_bytes;
         uint64_t balancer_last_tick_usec; /* CLOCK_REALTIME; 0: no tick yet */
         struct metrics_node *nodes; /* of the balancer's last measurement */

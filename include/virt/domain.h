@@ -86,6 +86,11 @@ struct domain {
         uint64_t *node_memory_kib;      /* resident memory per node (numa_maps), by node */
         size_t n_node_memory;
 
+        /* What it likely shares pages with through KSM: "group:NAME" from
+         * its metadata, or "image:PATH" of its first disk's base image
+         * (domain_share_key); NULL: nothing known. */
+        char *share_key;
+
         unsigned pins;                  /* enum domain_pin */
         bool movable;
         char *reason;                   /* why not movable ("static <vcpupin>, <hostdev>"); NULL if movable */
@@ -136,6 +141,15 @@ int domain_placement_parse(const char *xml, char **ret_cpus, char **ret_nodes);
  * VMTUNED_XMLNS: "<balance>off</balance>") opt the domain out? "off",
  * "no", "false" and "0" do; anything else, or no XML, does not. */
 bool domain_metadata_opts_out(const char *xml);
+
+/* Pure: what a domain likely shares pages with (KSM merges identical
+ * pages, and VMs cloned from one image hold many), as a key equal for
+ * VMs that share: "group:NAME" when vmtuned's metadata element names one
+ * (<vmtuned:balance share-group="NAME"/>, metadata_xml as
+ * virDomainGetMetadata returns it; NULL: none), else "image:PATH" of the
+ * base image (the last <backingStore><source>) of its first disk, else
+ * NULL: a disk without a backing chain is its own. malloc'd. */
+char *domain_share_key(const char *xml, const char *metadata_xml);
 
 void domain_done(struct domain *d);
 

@@ -19,13 +19,13 @@ struct bp_work {
         unsigned total_cpus;
         const struct balance_node *node[BALANCE_MAX_NODES];
         double nr[BALANCE_MAX_NODES];        /* nr_running as the plan leaves it */
+        double slow[BALANCE_MAX_NODES];      /* the same with each VM at its load_slow */
         double pressure[BALANCE_MAX_NODES];  /* vCPUs placed this tick beyond their load */
         double room[BALANCE_MAX_NODES];      /* MiB free minus memory promised to placed VMs */
         double sched_in[BALANCE_MAX_NODES];  /* MiB planned to migrate into the node now */
         long moves_left;                     /* of max_moves_per_tick */
         double mib_left;                     /* of max_migrate_mib_per_tick */
         long cpu_moves;                      /* CPU moves planned this tick */
-        double mib_committed;                /* memory this tick's CPU moves will have follow */
         double idle_floor;                   /* p->idle_floor, or lower on a host of light VMs */
 };
 
@@ -67,11 +67,23 @@ uint64_t bp_vm_resident_in(const struct balance_domain *d, uint64_t mask);
 uint64_t bp_vm_need_mib(const struct balance_domain *d);
 /* What a planned move does to the work: load from one mask to another,
  * memory promised (+1) or released (-1) on a VM's home. */
-void bp_work_shift_load(struct bp_work *w, double load, uint64_t from, uint64_t to);
+/* load from one mask to another on a per-node array (from or to may be 0:
+ * load appears or goes). */
+void bp_shift(const struct bp_work *w, double nr[], double load, uint64_t from, uint64_t to);
+/* Domain i's smoothed load (nr) and slow load (slow) from one mask to another. */
+void bp_work_shift_vm(struct bp_work *w, size_t i, uint64_t from, uint64_t to);
 void bp_work_reserve(struct bp_work *w, const struct balance_domain *d, uint64_t mask, double sign);
 double bp_work_room(const struct bp_work *w, uint64_t mask);
 bool bp_work_fits(const struct bp_work *w, const struct balance_domain *d, uint64_t mask);
 bool bp_work_may_move(const struct bp_work *w, long n);
+/* KSM groups (BALANCE_SHARE_*, policy.h): link each domain's share_head and
+ * share_next for this tick; then the other domains of domain i's group
+ * whose CPUs are homed on node (planned moves included). */
+void bp_share_link(struct bp_work *w);
+unsigned bp_share_on(const struct bp_work *w, size_t i, unsigned node);
+/* The same for every node at once, into on[] (by node id); false, on[]
+ * untouched, when domain i has no group. */
+bool bp_share_count(const struct bp_work *w, size_t i, unsigned on[BALANCE_MAX_NODES]);
 /* Rule 8's move count for this host (policy.h, BALANCE_VMS_PER_MOVE). */
 long bp_moves_per_tick(const struct balance_params *p, const struct balance_snapshot *snap);
 /* A new move for domain i (NULL when the plan is full), or a note. */

@@ -15,6 +15,7 @@ struct choice {
         double load_after;       /* (nr_running + its vCPUs) / cpus of the set */
         double resident;         /* MiB it already has there */
         double room;
+        unsigned shared;         /* VMs of its share_group there (one node only) */
 };
 
 /* Placement counts a new VM as busy on all its vCPUs: one that has not run
@@ -111,6 +112,30 @@ static uint64_t grow_from(const struct bp_work *w, const struct balance_domain *
         return mask;
 }
 
+/* Rule 2 with KSM groups: of the single nodes that hold it, the one with
+ * most VMs sharing its pages if its load after is within
+ * BALANCE_SHARE_PLACE_SLACK of the best; else the best. */
+static void with_group(const struct bp_work *w, const struct balance_domain *d, struct choice *best)
+{
+        size_t i = (size_t) (d - w->snap->domains);
+        struct choice group = {}, c;
+
+        if (!best->mask || best->k != 1 || w->state->vms[i].share_head == SIZE_MAX)
+                return;
+        bp_for_each_node(w, id) {
+                uint64_t mask = BALANCE_NODE_BIT(id);
+
+                if (!cpus_fit(w, d, mask) || !bp_work_fits(w, d, mask))
+                        continue;
+                fill_choice(w, d, mask, &c);
+                c.shared = bp_share_on(w, i, id);
+                if (c.shared > group.shared && c.load_after <= best->load_after + BALANCE_SHARE_PLACE_SLACK)
+                        group = c;
+        }
+        if (group.mask)
+                *best = group;
+}
+
 static uint64_t choose_nodes(const struct bp_work *w, const struct balance_domain *d, struct choice *ret)
 {
         struct choice best = {}, c;
@@ -124,6 +149,7 @@ static uint64_t choose_nodes(const struct bp_work *w, const struct balance_domai
                 if (better(&c, &best))
                         best = c;
         }
+        with_group(w, d, &best);
         if (!best.mask)
                 bp_for_each_node(w, id) {
                         uint64_t mask = grow_from(w, d, id);
@@ -193,14 +219,19 @@ static void place(struct bp_work *w, size_t i, const struct choice *c)
         vm->home = c->mask;
         vm->migrating = true;
         vm->ticks_since_move = 0;
-        bp_work_shift_load(w, bp_dom_load(w, d), from ? from : w->present, c->mask);
+        bp_work_shift_vm(w, i, from ? from : w->present, c->mask);
         bp_for_each_node(w, id)
                 if (c->mask & BALANCE_NODE_BIT(id))
                         w->pressure[id] += extra * w->node[id]->cpus / cpus;
         bp_work_reserve(w, d, c->mask, +1);
         if (!m)
                 return;
-        if (c->k == 1)
+        if (c->k == 1 && c->shared)
+                snprintf(m->reason, sizeof(m->reason),
+                         "with %u VM%s sharing pages: load %.2f with its %u vCPUs, %.1f GiB free for its %.1f GiB",
+                         c->shared, c->shared == 1 ? "" : "s", c->load_after, d->vcpus,
+                         bp_mib_to_gib(c->room), bp_mib_to_gib((double) bp_vm_need_mib(d)));
+        else if (c->k == 1)
                 snprintf(m->reason, sizeof(m->reason),
                          "most room: load %.2f with its %u vCPUs, %.1f GiB free for its %.1f GiB",
                          c->load_after, d->vcpus,

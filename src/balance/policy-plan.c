@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "policy-internal.h"
 
@@ -106,16 +107,22 @@ unsigned bp_mask_cpus(const struct bp_work *w, uint64_t mask)
 
 /* A VM's load runs on its nodes in proportion to their CPUs (the kernel
  * balances within a cpuset). */
-void bp_work_shift_load(struct bp_work *w, double load, uint64_t from, uint64_t to)
+void bp_shift(const struct bp_work *w, double nr[], double load, uint64_t from, uint64_t to)
 {
         unsigned cpus_from = bp_mask_cpus(w, from), cpus_to = bp_mask_cpus(w, to);
 
         bp_for_each_node(w, id) {
                 if (cpus_from && (from & BALANCE_NODE_BIT(id)))
-                        w->nr[id] -= load * w->node[id]->cpus / cpus_from;
+                        nr[id] -= load * w->node[id]->cpus / cpus_from;
                 if (cpus_to && (to & BALANCE_NODE_BIT(id)))
-                        w->nr[id] += load * w->node[id]->cpus / cpus_to;
+                        nr[id] += load * w->node[id]->cpus / cpus_to;
         }
+}
+
+void bp_work_shift_vm(struct bp_work *w, size_t i, uint64_t from, uint64_t to)
+{
+        bp_shift(w, w->nr, w->state->vms[i].load_avg, from, to);
+        bp_shift(w, w->slow, w->state->vms[i].load_slow, from, to);
 }
 
 /* Promise (sign +1) or release (-1) the memory a VM homed on mask will
@@ -217,6 +224,65 @@ void bp_plan_note(struct bp_work *w, size_t i, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(note->reason, sizeof(note->reason), fmt, ap);
         va_end(ap);
+}
+
+/* One pass over the domains with a table of BALANCE_SHARE_MAX_GROUPS
+ * groups (open addressing): each domain of a group is appended to its
+ * list, so counting a group's VMs on a node walks that group alone. */
+void bp_share_link(struct bp_work *w)
+{
+        struct { unsigned group; size_t head, tail; } table[BALANCE_SHARE_MAX_GROUPS] = {};
+        size_t used = 0;
+
+        for (size_t i = 0; i < w->snap->n_domains; i++) {
+                unsigned group = w->snap->domains[i].share_group;
+                struct balance_vm *vm = &w->state->vms[i];
+                size_t k;
+
+                vm->share_head = vm->share_next = SIZE_MAX;
+                if (!group)
+                        continue;
+                for (k = group % BALANCE_SHARE_MAX_GROUPS; table[k].group && table[k].group != group;
+                     k = (k + 1) % BALANCE_SHARE_MAX_GROUPS)
+                        ;
+                if (!table[k].group) {
+                        if (used + 1 >= BALANCE_SHARE_MAX_GROUPS)
+                                continue;  /* full: keep one slot empty, so probing ends */
+                        used++;
+                        table[k].group = group;
+                        table[k].head = i;
+                } else {
+                        w->state->vms[table[k].tail].share_next = i;
+                }
+                table[k].tail = i;
+                vm->share_head = table[k].head;
+        }
+}
+
+bool bp_share_count(const struct bp_work *w, size_t i, unsigned on[BALANCE_MAX_NODES])
+{
+        if (w->state->vms[i].share_head == SIZE_MAX)
+                return false;
+        memset(on, 0, BALANCE_MAX_NODES * sizeof(*on));
+        for (size_t j = w->state->vms[i].share_head; j != SIZE_MAX; j = w->state->vms[j].share_next) {
+                const struct balance_vm *o = &w->state->vms[j];
+
+                if (j == i || o->phase == BALANCE_VM_NEW)
+                        continue;
+                for (uint64_t m = o->home & w->present; m; m &= m - 1)
+                        on[bp_mask_first(m)]++;
+        }
+        return true;
+}
+
+unsigned bp_share_on(const struct bp_work *w, size_t i, unsigned node)
+{
+        unsigned n = 0;
+
+        for (size_t j = w->state->vms[i].share_head; j != SIZE_MAX; j = w->state->vms[j].share_next)
+                if (j != i && w->state->vms[j].phase != BALANCE_VM_NEW && (w->state->vms[j].home & BALANCE_NODE_BIT(node)))
+                        n++;
+        return n;
 }
 
 /* Rule 8: max_moves_per_tick for every BALANCE_VMS_PER_MOVE movable VMs

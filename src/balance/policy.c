@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "policy-internal.h"
 #include "config/conf.h"
@@ -52,6 +53,7 @@ static void vm_reset(struct balance_vm *vm, unsigned id)
                 vm->reverts = old.reverts;
                 vm->has_load_avg = old.has_load_avg;
                 vm->load_avg = old.load_avg;
+                vm->load_slow = old.load_slow;
         }
 }
 
@@ -92,25 +94,36 @@ static void reconcile(struct bp_work *w, size_t i)
                 vm->ticks_since_move++;
 }
 
-static double ewma(double avg, double sample)
+static double ewma(double alpha, double avg, double sample)
 {
-        return avg + BALANCE_LOAD_ALPHA * (sample - avg);
+        return avg + alpha * (sample - avg);
 }
 
-/* The work copy runs on smoothed loads: see BALANCE_LOAD_ALPHA. */
+/* The work copy runs on smoothed loads: see BALANCE_LOAD_ALPHA. Its slow
+ * view is the same nodes with every VM at its slow average where it runs
+ * now (BALANCE_LOAD_SLOW_ALPHA); host load outside the VMs counts as it
+ * is now in both. */
 static void smooth(struct bp_work *w)
 {
         struct balance_state *state = w->state;
 
         bp_for_each_node(w, id)
                 if (state->nr_avg_valid & BALANCE_NODE_BIT(id))
-                        w->nr[id] = ewma(state->nr_avg[id], w->nr[id]);
+                        w->nr[id] = ewma(BALANCE_LOAD_ALPHA, state->nr_avg[id], w->nr[id]);
+        memcpy(w->slow, w->nr, sizeof(w->slow));
         for (size_t i = 0; i < w->snap->n_domains; i++) {
+                const struct balance_domain *d = &w->snap->domains[i];
                 struct balance_vm *vm = &state->vms[i];
+                uint64_t on = d->cpu_nodes & w->present;
 
-                vm->load_avg = vm->has_load_avg ? ewma(vm->load_avg, w->snap->domains[i].load)
-                                                : w->snap->domains[i].load;
+                if (vm->has_load_avg) {
+                        vm->load_avg = ewma(BALANCE_LOAD_ALPHA, vm->load_avg, d->load);
+                        vm->load_slow = ewma(BALANCE_LOAD_SLOW_ALPHA, vm->load_slow, d->load);
+                } else {
+                        vm->load_avg = vm->load_slow = d->load;
+                }
                 vm->has_load_avg = true;
+                bp_shift(w, w->slow, vm->load_slow - vm->load_avg, 0, on ? on : w->present);
         }
 }
 
@@ -149,6 +162,7 @@ int balance_plan(const struct balance_params *p, const struct balance_snapshot *
                 reconcile(&w, i);
         smooth(&w);
         idle_floor(&w);
+        bp_share_link(&w);
         for (size_t i = 0; i < snap->n_domains; i++)
                 if (state->vms[i].phase != BALANCE_VM_NEW)
                         bp_work_reserve(&w, &snap->domains[i], state->vms[i].home, +1);

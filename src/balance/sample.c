@@ -804,6 +804,20 @@ static uint64_t node_mask(const struct bitmap *nodes)
         return mask;
 }
 
+/* The policy's share_group: equal for equal keys (FNV-1a), never 0. Two
+ * keys that collide only make the policy prefer keeping two unrelated VMs
+ * together, within BALANCE_SHARE_BONUS. */
+static unsigned share_group(const char *key)
+{
+        uint32_t h = 2166136261u;
+
+        if (!key)
+                return 0;
+        for (const unsigned char *p = (const unsigned char *) key; *p; p++)
+                h = (h ^ *p) * 16777619u;
+        return h ? h : 1;
+}
+
 static const char *keep_name(char **slot, const char *name)
 {
         if (!*slot || !streq(*slot, name)) {
@@ -825,6 +839,7 @@ static void fill_domain(const struct domain *d, const struct sample_dom *sd, cha
                 .cpu_nodes = node_mask(&d->cpu_nodes),
                 .movable = d->movable,
                 .not_movable_reason = d->reason,
+                .share_group = share_group(d->share_key),
         };
         for (size_t node = 0; node < TOPOLOGY_MAX_NODES; node++)
                 ret->mem_mib[node] = (sd->mem_kib[node] + 512) / 1024;

@@ -75,11 +75,18 @@ static void print_double(FILE *out, double v)
                 fprintf(out, "%.17g", v);
 }
 
+/* µs as seconds, exactly (no rounding through a double), and the line's end. */
+static void print_usec(FILE *out, uint64_t usec)
+{
+        fprintf(out, "%" PRIu64 ".%06" PRIu64 "\n", usec / 1000000, usec % 1000000);
+}
+
 /* A point in time (CLOCK_REALTIME, µs) as seconds since the epoch. */
 static void sample_seconds(FILE *out, const char *name, const char *help, uint64_t usec)
 {
         family(out, name, "gauge", help);
-        fprintf(out, "%s %" PRIu64 ".%06" PRIu64 "\n", name, usec / 1000000, usec % 1000000);
+        fprintf(out, "%s ", name);
+        print_usec(out, usec);
 }
 
 static void format_daemon(FILE *out, const struct metrics_snapshot *s)
@@ -123,14 +130,30 @@ static void format_settings(FILE *out, const struct metrics_snapshot *s)
                 }
 }
 
+static const char *const move_reason_labels[_METRICS_MOVE_REASON_MAX] = {
+        [METRICS_MOVE_REBALANCE] = "rebalance",
+        [METRICS_MOVE_PLACE] = "place",
+        [METRICS_MOVE_SWAP] = "swap",
+        [METRICS_MOVE_REVERT] = "revert",
+        [METRICS_MOVE_MEMORY] = "memory",
+};
+
 static void format_balancer(FILE *out, const struct metrics_snapshot *s)
 {
         if (!s->have_balancer)
                 return;
         sample_u64(out, "vmtuned_balancer_ticks_total", "counter", "Balancer ticks since start.",
                    s->balancer_ticks);
-        sample_u64(out, "vmtuned_balancer_moves_total", "counter",
-                   "Moves of a VM's vCPUs or memory carried out since start, reverts included.", s->balancer_moves);
+        /* By reason, every reason always present (0 included), so that
+         * rate() sees a move of a kind the first time it happens; sum()
+         * over them is the unlabelled total of before. */
+        family(out, "vmtuned_balancer_moves_total", "counter",
+               "Moves of a VM's vCPUs or memory carried out since start, by reason: rebalance (vCPUs to a less "
+               "busy node), place (a new VM), swap (one half of a swap), revert (probation failed), memory "
+               "(memory following its vCPUs).");
+        for (size_t r = 0; r < _METRICS_MOVE_REASON_MAX; r++)
+                fprintf(out, "vmtuned_balancer_moves_total{reason=\"%s\"} %" PRIu64 "\n", move_reason_labels[r],
+                        s->balancer_moves[r]);
         sample_u64(out, "vmtuned_balancer_moves_failed_total", "counter", "Moves that failed since start.",
                    s->balancer_moves_failed);
         sample_u64(out, "vmtuned_balancer_reverts_total", "counter",
@@ -141,6 +164,17 @@ static void format_balancer(FILE *out, const struct metrics_snapshot *s)
         if (s->balancer_last_tick_usec)
                 sample_seconds(out, "vmtuned_balancer_last_tick_timestamp_seconds",
                                "When the balancer last ticked, in seconds since the epoch.", s->balancer_last_tick_usec);
+        if (!s->balancer_tick_count)
+                return;
+        family(out, "vmtuned_balancer_last_tick_duration_seconds", "gauge",
+               "How long the last balancer tick took: sampling, the decision and the moves it carried out.");
+        fputs("vmtuned_balancer_last_tick_duration_seconds ", out);
+        print_usec(out, s->balancer_last_tick_duration_usec);
+        family(out, "vmtuned_balancer_tick_seconds", "summary",
+               "How long balancer ticks took since start (rate of _sum over rate of _count: the mean).");
+        fputs("vmtuned_balancer_tick_seconds_sum ", out);
+        print_usec(out, s->balancer_tick_duration_usec_sum);
+        fprintf(out, "vmtuned_balancer_tick_seconds_count %" PRIu64 "\n", s->balancer_tick_count);
 }
 
 static void format_nodes(FILE *out, const struct metrics_snapshot *s)

@@ -92,7 +92,15 @@ static void gather_balancer(const struct balancer *b, struct metrics_snapshot *s
         balancer_get_counters(b, &c);
         s->have_balancer = true;
         s->balancer_ticks = c.ticks;
-        s->balancer_moves = c.moves;
+        /* The metric's label names why; the policy's kinds say how. */
+        s->balancer_moves[METRICS_MOVE_REBALANCE] = c.moves_by_kind[BALANCE_MOVE_CPU];
+        s->balancer_moves[METRICS_MOVE_PLACE] = c.moves_by_kind[BALANCE_MOVE_PLACE];
+        s->balancer_moves[METRICS_MOVE_SWAP] = c.moves_by_kind[BALANCE_MOVE_SWAP];
+        s->balancer_moves[METRICS_MOVE_REVERT] = c.moves_by_kind[BALANCE_MOVE_REVERT];
+        s->balancer_moves[METRICS_MOVE_MEMORY] = c.moves_by_kind[BALANCE_MOVE_MEMORY];
+        s->balancer_last_tick_duration_usec = c.last_tick_duration_usec;
+        s->balancer_tick_duration_usec_sum = c.tick_duration_usec_sum;
+        s->balancer_tick_count = c.ticks_timed;
         s->balancer_moves_failed = c.moves_failed;
         s->balancer_reverts = c.reverts;
         s->balancer_migrated_bytes = c.migrated_mib << 20;

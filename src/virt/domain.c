@@ -236,6 +236,57 @@ bool domain_metadata_opts_out(const char *xml)
         return opt_out;
 }
 
+/* The first disk's deepest backing image: file, block device or network name. */
+#define BASE_IMAGE_XPATH "(/domain/devices/disk[not(@device) or @device='disk'])[1]//backingStore/source"
+
+static char *base_image(const char *xml)
+{
+        static const char *const attrs[] = { "file", "dev", "name" };
+        xmlDocPtr doc = xml ? xml_parse(xml) : NULL;
+        xmlXPathContextPtr ctx = doc ? xmlXPathNewContext(doc) : NULL;
+        xmlXPathObjectPtr o = ctx ? xmlXPathEvalExpression(BAD_CAST BASE_IMAGE_XPATH, ctx) : NULL;
+        char *path = NULL;
+
+        if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
+                /* document order: the last is the deepest, the image the chain starts from */
+                xmlNodePtr src = o->nodesetval->nodeTab[o->nodesetval->nodeNr - 1];
+
+                for (size_t i = 0; i < ARRAY_SIZE(attrs) && !path; i++) {
+                        xmlChar *v = xmlGetProp(src, BAD_CAST attrs[i]);
+
+                        if (v && v[0])
+                                path = xstrdup((const char *) v);
+                        xmlFree(v);
+                }
+        }
+        xmlXPathFreeObject(o);
+        xmlXPathFreeContext(ctx);
+        xmlFreeDoc(doc);
+        return path;
+}
+
+static char *metadata_share_group(const char *xml)
+{
+        xmlDocPtr doc = xml ? xml_parse(xml) : NULL;
+        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+        xmlChar *v = root ? xmlGetProp(root, BAD_CAST "share-group") : NULL;
+        char *group = v && v[0] ? xstrdup((const char *) v) : NULL;
+
+        xmlFree(v);
+        xmlFreeDoc(doc);
+        return group;
+}
+
+char *domain_share_key(const char *xml, const char *metadata_xml)
+{
+        _cleanup_free_ char *group = metadata_share_group(metadata_xml), *image = NULL;
+
+        if (group)
+                return xasprintf("group:%s", group);
+        image = base_image(xml);
+        return image ? xasprintf("image:%s", image) : NULL;
+}
+
 const char *domain_excluded_by(const char *name, char *const *exclude)
 {
         const char *match = NULL;
@@ -303,6 +354,7 @@ void domain_done(struct domain *d)
         bitmap_done(&d->cpu_nodes);
         free(d->node_memory_kib);
         free(d->reason);
+        free(d->share_key);
         *d = (struct domain){ 0 };
 }
 
@@ -362,6 +414,7 @@ static int domain_read_libvirt(virDomainPtr dom, struct domain *d)
         }
         if (domain_metadata_opts_out(metadata))
                 d->pins |= DOMAIN_PIN_OPT_OUT;
+        d->share_key = domain_share_key(xml, metadata);
         return 0;
 }
 

@@ -143,14 +143,15 @@ static void test_nearer_node_with_room_is_preferred(void **state)
 }
 
 /* Scale: 1,000 VMs on 8 nodes need ~165 moves; at one move a tick they
- * were not balanced in 60 ticks. Several moves a tick, bounded by the
- * memory that will follow them, and still no VM moved twice. */
+ * were not balanced in 60 ticks, with moves bounded by the memory that
+ * would follow them in 16. Several moves a tick, their memory following
+ * later, balance them within 10 ticks, and still no VM moved twice. */
 static void test_thousand_vms_balance_with_several_moves_per_tick(void **state)
 {
         struct sim_result v;
 
         run("many", SIM_VMTUNED, &v);
-        assert_true(v.ticks_to_balance >= 0 && v.ticks_to_balance <= 16);
+        assert_true(v.ticks_to_balance >= 0 && v.ticks_to_balance <= 10);
         assert_true(v.max_moves_per_vm <= 1);
         assert_int_equal(v.reverts, 0);
         assert_true(v.moves <= 200);
@@ -166,7 +167,9 @@ static void test_small_vm_memory_does_not_wait_behind_big_vm(void **state)
 
         run("mixed", SIM_VMTUNED, &v);
         assert_true(v.moves >= 4);
-        assert_true(v.small_wait_max <= 8);
+        /* probation (3 ticks), then a 1 GiB VM's memory in shares of at
+         * least 256 MiB a tick beside the others moved meanwhile */
+        assert_true(v.small_wait_max <= 10);
         run("churn", SIM_VMTUNED, &v);
         assert_true(v.small_wait_max <= 8);
 }

@@ -814,6 +814,151 @@ static void test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere(voi
         assert_int_equal(count_kind(f, BALANCE_MOVE_MEMORY), 1);
 }
 
+/* A VM that has run on node `on` for a long time, with these averages. */
+static void fx_settled(struct fx *f, size_t i, unsigned on, double load_avg, double load_slow)
+{
+        f->vms[i] = (struct balance_vm) {
+                .id = f->doms[i].id, .phase = BALANCE_VM_SETTLED, .home = BIT(on), .ticks_since_move = 100,
+                .has_load_avg = true, .load_avg = load_avg, .load_slow = load_slow,
+        };
+}
+
+/* A VM whose last interval was idle (an office VM at nightfall) still has
+ * a smoothed load of 2.5; moving it fixes nothing: the day-night scenario
+ * moved such VMs at every nightfall and back the next morning. */
+static void test_vm_just_gone_idle_is_not_moved(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "office", 0, 0.1, 1024, 0);
+        fx_settled(f, 0, 0, 5.0, 2.5);
+        f->background[0] = 20;
+        f->background[1] = 10;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        assert_non_null(strstr(f->plan.reason, "1 too idle to help"));
+}
+
+/* Rule 3's longer view: two VMs as busy now, one of them busy only lately
+ * (slow average 0.5). Over time node1 is the busier one (a VM there idle
+ * now runs at 4 on average), so moving the steady VM would help now and
+ * undo the balance over time; the passing one is moved. */
+static void test_move_is_judged_on_the_slow_average_too(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "steady", 0, 2.0, 1024, 0);
+        fx_vm(f, "passing", 0, 2.0, 1024, 0);
+        fx_vm(f, "sleeper", 1, 0.1, 1024, 1);
+        fx_settled(f, 0, 0, 2.0, 2.0);
+        fx_settled(f, 1, 0, 2.0, 0.5);
+        fx_settled(f, 2, 1, 0.1, 4.0);
+        f->background[0] = 16;
+        f->background[1] = 14;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        assert_string_equal(f->doms[find_kind(f, BALANCE_MOVE_CPU)->domain].name, "passing");
+}
+
+/* KSM groups: node0 leads; "stranger" and "clone" are alike, but clone's
+ * twin (same share_group) runs on node1. The clone joins it: listed
+ * second, it would lose the tie without the group. */
+static void test_vm_joins_vms_sharing_its_pages(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "stranger", 0, 3, 2048, 0);
+        fx_vm(f, "clone", 0, 3, 2048, 0)->share_group = 7;
+        fx_vm(f, "twin", 1, 1, 2048, 1)->share_group = 7;
+        for (size_t i = 0; i < 3; i++)
+                fx_settled(f, i, i < 2 ? 0 : 1, f->doms[i].load, f->doms[i].load);
+        f->background[0] = 16;
+        f->background[1] = 12;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_CPU);
+        assert_non_null(m);
+        assert_string_equal(f->doms[m->domain].name, "clone");
+        assert_non_null(strstr(m->reason, "joins 1 VM sharing pages"));
+}
+
+/* A group stays together where another move helps nearly as much: two
+ * clones and a stranger on node0, the stranger's move a little worse
+ * (more memory), and the plan says why the clone stayed. */
+static void test_group_is_kept_together_when_it_costs_little_and_the_plan_says_so(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "clone1", 0, 3, 2048, 0)->share_group = 5;
+        fx_vm(f, "clone2", 0, 3, 2048, 0)->share_group = 5;
+        fx_vm(f, "stranger", 0, 3, 2560, 0);
+        for (size_t i = 0; i < 3; i++)
+                fx_settled(f, i, 0, 3, 3);
+        f->background[0] = 11;
+        f->background[1] = 12;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_CPU);
+        assert_non_null(m);
+        assert_string_equal(f->doms[m->domain].name, "stranger");
+        assert_int_equal(f->plan.n_notes, 1);
+        assert_string_equal(f->plan.notes[0].reason,
+                            "clone1 kept on node0 with 1 VM sharing pages; stranger moved instead");
+
+        /* Without the stranger a clone still moves: the group never
+         * blocks the balance. */
+        f->n_doms = 2;
+        memset(f->vms, 0, sizeof(f->vms));
+        memset(&f->state, 0, sizeof(f->state));
+        for (size_t i = 0; i < 2; i++)
+                fx_settled(f, i, 0, 3, 3);
+        f->background[0] = 14;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+}
+
+/* Placement: a new clone goes where its group runs when that node is
+ * nearly as good (BALANCE_SHARE_PLACE_SLACK), not when it is much busier. */
+static void test_new_vm_is_placed_with_its_group_when_nearly_as_good(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "base", 1, 1, 2048, 1)->share_group = 9;
+        fx_vm(f, "clone", BALANCE_MAX_NODES, 0, 2048, 0)->share_group = 9;
+        fx_settled(f, 0, 1, 1, 1);
+        f->background[0] = 4;
+        f->background[1] = 4;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_PLACE);
+        assert_non_null(m);
+        assert_int_equal(m->to_nodes, BIT(1));
+        assert_non_null(strstr(m->reason, "with 1 VM sharing pages"));
+
+        f->doms[1].cpu_nodes = 0;
+        memset(&f->vms[1], 0, sizeof(f->vms[1]));
+        memset(&f->state, 0, sizeof(f->state));
+        f->vms[0].phase = BALANCE_VM_SETTLED;
+        f->background[1] = 8;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_PLACE);
+        assert_non_null(m);
+        assert_int_equal(m->to_nodes, BIT(0));
+        assert_non_null(strstr(m->reason, "most room"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -846,6 +991,13 @@ int main(void)
                 cmocka_unit_test(test_memory_move_that_migrated_nothing_stops_the_chase_and_says_why),
                 cmocka_unit_test(test_move_outcome_that_teaches_nothing_leaves_the_state_alone),
                 cmocka_unit_test_setup_teardown(test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_vm_just_gone_idle_is_not_moved, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_move_is_judged_on_the_slow_average_too, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vm_joins_vms_sharing_its_pages, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_group_is_kept_together_when_it_costs_little_and_the_plan_says_so,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_new_vm_is_placed_with_its_group_when_nearly_as_good, setup,
                                                 teardown),
         };
 

@@ -150,6 +150,57 @@ static void test_placement_record_parses_with_and_without_prefix(void **state)
         assert_ptr_equal(nodes, (char *) 0x1);
 }
 
+/* KSM groups: clones of one base image (libvirt's live XML shows the
+ * backing chain), named by the base image, the deepest <backingStore>. */
+static const char clone_xml[] =
+        "<domain type='kvm' id='3'>\n"
+        "  <name>web-7</name>\n"
+        "  <devices>\n"
+        "    <disk type='file' device='cdrom'>\n"
+        "      <source file='/iso/install.iso'/>\n"
+        "      <backingStore type='file'><source file='/iso/not-this.iso'/></backingStore>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <source file='/var/lib/libvirt/images/web-7.qcow2'/>\n"
+        "      <backingStore type='file' index='1'>\n"
+        "        <format type='qcow2'/>\n"
+        "        <source file='/var/lib/libvirt/images/web-golden.qcow2'/>\n"
+        "        <backingStore type='file' index='2'>\n"
+        "          <format type='raw'/>\n"
+        "          <source file='/var/lib/libvirt/images/debian-12.raw'/>\n"
+        "          <backingStore/>\n"
+        "        </backingStore>\n"
+        "      </backingStore>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <source file='/data/web-7-data.qcow2'/>\n"
+        "      <backingStore type='file'><source file='/data/other-base.qcow2'/></backingStore>\n"
+        "    </disk>\n"
+        "  </devices>\n"
+        "</domain>\n";
+
+static void test_share_key_is_the_first_disks_base_image_or_the_metadata_group(void **state)
+{
+        _cleanup_free_ char *image = domain_share_key(clone_xml, NULL);
+        _cleanup_free_ char *group = domain_share_key(clone_xml, "<balance share-group='web \"tier\"'/>");
+        _cleanup_free_ char *opt_out = domain_share_key(clone_xml, "<balance>off</balance>");
+        _cleanup_free_ char *own = domain_share_key("<domain><devices><disk type='file' device='disk'>"
+                                                    "<source file='/img/solo.qcow2'/><backingStore/></disk>"
+                                                    "</devices></domain>", NULL);
+        _cleanup_free_ char *block = domain_share_key("<domain><devices><disk type='block'><source dev='/dev/vg/a'/>"
+                                                      "<backingStore type='block'><source dev='/dev/vg/base'/>"
+                                                      "</backingStore></disk></devices></domain>", NULL);
+
+        assert_string_equal(image, "image:/var/lib/libvirt/images/debian-12.raw");
+        assert_string_equal(group, "group:web \"tier\"");
+        assert_string_equal(opt_out, "image:/var/lib/libvirt/images/debian-12.raw");
+        assert_null(own);                      /* no backing chain: its disk is its own */
+        assert_string_equal(block, "image:/dev/vg/base");
+        assert_null(domain_share_key("<domain/>", NULL));
+        assert_null(domain_share_key("not xml", "<balance share-group=''/>"));
+        assert_null(domain_share_key(NULL, NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -160,6 +211,7 @@ int main(void)
                 cmocka_unit_test(test_numatune_memory_nodeset_equal_to_the_recorded_nodes_is_own),
                 cmocka_unit_test(test_a_record_does_not_hide_pins_it_cannot_explain),
                 cmocka_unit_test(test_placement_record_parses_with_and_without_prefix),
+                cmocka_unit_test(test_share_key_is_the_first_disks_base_image_or_the_metadata_group),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,7 @@ static void assert_valid_exposition(const char *text)
 {
         char family[256] = "", seen[64][256];
         size_t n_seen = 0;
+        bool summary = false;
         char *copy = strdup(text), *save = NULL;
 
         assert_non_null(copy);
@@ -155,13 +156,19 @@ static void assert_valid_exposition(const char *text)
                         const char *type = line + 7 + strlen(family);
 
                         if (strncmp(line + 7, family, strlen(family)) != 0 ||
-                            (strcmp(type, " gauge") != 0 && strcmp(type, " counter") != 0))
+                            (strcmp(type, " gauge") != 0 && strcmp(type, " counter") != 0 &&
+                             strcmp(type, " summary") != 0))
                                 fail_msg("TYPE line not after its HELP, or an unknown type: %s", line);
+                        summary = strcmp(type, " summary") == 0;
                         continue;
                 }
                 err = check_sample(line, name, sizeof(name));
                 if (err)
                         fail_msg("%s: %s", err, line);
+                /* a summary's samples are its _sum and _count (no quantiles here) */
+                if (summary && strncmp(name, family, strlen(family)) == 0 &&
+                    (strcmp(name + strlen(family), "_sum") == 0 || strcmp(name + strlen(family), "_count") == 0))
+                        continue;
                 if (strcmp(name, family) != 0)
                         fail_msg("sample %s outside its family (%s)", name, family);
                 if (strncmp(name, "vmtuned_", 8) != 0)
@@ -222,7 +229,10 @@ static const struct metrics_snapshot full = {
         },
         .n_domains = 2,
         .have_balancer = true,
-        .balancer_ticks = 120, .balancer_moves = 3, .balancer_moves_failed = 1, .balancer_reverts = 1,
+        .balancer_ticks = 120, .balancer_moves = { 1, 2, 0, 1, 4 }, .balancer_moves_failed = 1,
+        .balancer_reverts = 1,
+        .balancer_last_tick_duration_usec = 1250, .balancer_tick_duration_usec_sum = 61000000,
+        .balancer_tick_count = 119,
         .balancer_migrated_bytes = 1536ull << 20,
         .balancer_last_tick_usec = 1764800600500000,
         .nodes = (struct metrics_node[]){
@@ -295,10 +305,15 @@ static const char full_text[] =
         "# HELP vmtuned_balancer_ticks_total Balancer ticks since start.\n"
         "# TYPE vmtuned_balancer_ticks_total counter\n"
         "vmtuned_balancer_ticks_total 120\n"
-        "# HELP vmtuned_balancer_moves_total Moves of a VM's vCPUs or memory carried out since start, reverts "
-        "included.\n"
+        "# HELP vmtuned_balancer_moves_total Moves of a VM's vCPUs or memory carried out since start, by reason: "
+        "rebalance (vCPUs to a less busy node), place (a new VM), swap (one half of a swap), revert (probation "
+        "failed), memory (memory following its vCPUs).\n"
         "# TYPE vmtuned_balancer_moves_total counter\n"
-        "vmtuned_balancer_moves_total 3\n"
+        "vmtuned_balancer_moves_total{reason=\"rebalance\"} 1\n"
+        "vmtuned_balancer_moves_total{reason=\"place\"} 2\n"
+        "vmtuned_balancer_moves_total{reason=\"swap\"} 0\n"
+        "vmtuned_balancer_moves_total{reason=\"revert\"} 1\n"
+        "vmtuned_balancer_moves_total{reason=\"memory\"} 4\n"
         "# HELP vmtuned_balancer_moves_failed_total Moves that failed since start.\n"
         "# TYPE vmtuned_balancer_moves_failed_total counter\n"
         "vmtuned_balancer_moves_failed_total 1\n"
@@ -313,6 +328,15 @@ static const char full_text[] =
         "epoch.\n"
         "# TYPE vmtuned_balancer_last_tick_timestamp_seconds gauge\n"
         "vmtuned_balancer_last_tick_timestamp_seconds 1764800600.500000\n"
+        "# HELP vmtuned_balancer_last_tick_duration_seconds How long the last balancer tick took: sampling, the "
+        "decision and the moves it carried out.\n"
+        "# TYPE vmtuned_balancer_last_tick_duration_seconds gauge\n"
+        "vmtuned_balancer_last_tick_duration_seconds 0.001250\n"
+        "# HELP vmtuned_balancer_tick_seconds How long balancer ticks took since start (rate of _sum over rate of "
+        "_count: the mean).\n"
+        "# TYPE vmtuned_balancer_tick_seconds summary\n"
+        "vmtuned_balancer_tick_seconds_sum 61.000000\n"
+        "vmtuned_balancer_tick_seconds_count 119\n"
         "# HELP vmtuned_node_cpus CPUs of the NUMA node.\n"
         "# TYPE vmtuned_node_cpus gauge\n"
         "vmtuned_node_cpus{node=\"0\"} 4\n"

@@ -347,6 +347,15 @@ static void test_threads_source_averages_run_and_wait_over_the_interval(void **s
         assert_false(s.domains[1].movable);
         assert_string_equal(s.domains[1].not_movable_reason, "static <vcpupin>");
         assert_int_not_equal(s.domains[0].id, s.domains[1].id);
+        assert_int_equal(s.domains[0].share_group, 0);    /* no share key: shares with none */
+        /* KSM groups: equal share keys, equal nonzero groups; others differ */
+        doms[0].share_key = doms[1].share_key = (char *) "image:/img/golden.qcow2";
+        snap(&r, doms, 2, &s);
+        assert_int_not_equal(s.domains[0].share_group, 0);
+        assert_int_equal(s.domains[0].share_group, s.domains[1].share_group);
+        doms[1].share_key = (char *) "image:/img/other.qcow2";
+        snap(&r, doms, 2, &s);
+        assert_int_not_equal(s.domains[0].share_group, s.domains[1].share_group);
 
         sampler_get_stats(r.s, &st);
         assert_int_equal(st.source, SAMPLER_SOURCE_THREADS);
