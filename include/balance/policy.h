@@ -112,10 +112,6 @@ struct balance_params {
  * still does. */
 #define BALANCE_VERDICT_LEAD 0.5
 #define BALANCE_VERDICT_LOAD 0.75
-/* Rule 4's exception (settled_load() in policy-rebalance.c): a VM whose
- * smoothed load and last interval are both within this share of its slow
- * average has a steady load. */
-#define BALANCE_STABLE_SHARE 0.25
 /* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. CPU
  * moves are not bounded by the memory that will follow them: every move
  * leaves a node over its CPUs (the trigger's min_load_high), where a VM

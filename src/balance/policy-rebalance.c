@@ -249,22 +249,7 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
         }
 }
 
-/* Rule 4's exception: a move off a node that is over the trigger on the
- * slow view too (every VM at its slow average), of a VM whose load now
- * agrees with its slow average, has nothing for probation to find out:
- * its memory follows at once. Waiting probation_ticks left such VMs
- * running remote for many ticks (the 20-VM seed case 93 % local, a mix of
- * small and big VMs 74 %), for verdicts that kept every one of them. */
-static bool settled_load(const struct bp_work *w, size_t i, unsigned s, unsigned d)
-{
-        const struct balance_vm *vm = &w->state->vms[i];
-        double load = w->snap->domains[i].load, tol = BALANCE_STABLE_SHARE * vm->load_slow;
-
-        return fabs(vm->load_avg - vm->load_slow) <= tol && fabs(load - vm->load_slow) <= tol &&
-               balance_trigger(w->p, w->slow[s], w->node[s]->cpus, w->slow[d], w->node[d]->cpus);
-}
-
-static void start_move(struct bp_work *w, size_t i, unsigned s, unsigned d, long partner, bool at_once)
+static void start_move(struct bp_work *w, size_t i, unsigned s, unsigned d, long partner)
 {
         const struct balance_domain *dom = &w->snap->domains[i];
         struct balance_vm *vm = &w->state->vms[i];
@@ -280,7 +265,7 @@ static void start_move(struct bp_work *w, size_t i, unsigned s, unsigned d, long
         vm->partner_id = 0;
         vm->probation_ticks = 0;
         vm->sum_src_nr = vm->sum_dst_nr = vm->sum_load = 0;
-        if (w->p->probation_ticks > 0 && !at_once) {
+        if (w->p->probation_ticks > 0) {
                 vm->phase = BALANCE_VM_PROBATION;
                 vm->has_partner = partner >= 0;
                 vm->partner_id = partner >= 0 ? w->snap->domains[partner].id : 0;
@@ -338,8 +323,7 @@ static void note_kept(struct bp_work *w, const struct candidate *best, const str
 static bool take(struct bp_work *w, const struct candidate *c)
 {
         const struct balance_domain *a = &w->snap->domains[c->a];
-        bool at_once = c->b < 0 && settled_load(w, (size_t) c->a, c->s, c->d);
-        const char *after = w->p->probation_ticks > 0 && !at_once ? "after probation" : "now";
+        const char *after = w->p->probation_ticks > 0 ? "after probation" : "now";
         struct balance_move *ma, *mb;
         char pair[160], sharing[40] = "";
         unsigned joins = bp_share_on(w, (size_t) c->a, c->d);
@@ -353,7 +337,7 @@ static bool take(struct bp_work *w, const struct candidate *c)
                         return false;
                 snprintf(ma->reason, sizeof(ma->reason), "%s; %s load %.1f, %.1f GiB to migrate %s%s",
                          pair, a->name, bp_dom_load(w, a), bp_mib_to_gib(c->mib), after, sharing);
-                start_move(w, (size_t) c->a, c->s, c->d, -1, at_once);
+                start_move(w, (size_t) c->a, c->s, c->d, -1);
                 return true;
         }
         if (w->plan->n_moves + 2 > BALANCE_PLAN_MAX_MOVES)
@@ -367,8 +351,8 @@ static bool take(struct bp_work *w, const struct candidate *c)
         /* the swap's own line is full; its second half says what the first joins */
         snprintf(mb->reason, sizeof(mb->reason), "swapped with %s: load %.1f%s%s", a->name, bp_dom_load(w, b),
                  sharing[0] ? "; the other" : "", sharing);
-        start_move(w, (size_t) c->a, c->s, c->d, c->b, false);
-        start_move(w, (size_t) c->b, c->d, c->s, c->a, false);
+        start_move(w, (size_t) c->a, c->s, c->d, c->b);
+        start_move(w, (size_t) c->b, c->d, c->s, c->a);
         return true;
 }
 
