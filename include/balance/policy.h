@@ -121,13 +121,9 @@ struct balance_params {
  * (15 GiB a tick by default) took 1,000 VMs on 8 nodes 16 ticks to
  * balance instead of 8, and left their memory no more local. */
 #define BALANCE_VMS_PER_MOVE 50
-/* Rule 5: a tick's memory budget goes whole to the VM that gains most per
- * MiB (its load over its size, times the distance), then to the next; a VM
- * that has waited BALANCE_MEMORY_MAX_WAIT ticks gets 1/BALANCE_MEMORY_SHARES
- * of it first, so a big one still moves behind a stream of small ones. */
+/* Rule 5: a tick's memory budget is shared by at most this many VMs: the
+ * one waiting longest, then the cheapest (least remote MiB) first. */
 #define BALANCE_MEMORY_SHARES 4
-#define BALANCE_MEMORY_MAX_WAIT 6
-#define BALANCE_MEMORY_GAIN_TIE 0.1   /* gains within 10 %: the nearer done first */
 /* KSM-aware co-location (rule 3, and rule 2 for placement): VMs of one
  * share_group (same backing image, or the administrator says so) share
  * pages through KSM only on one node when merge_across_nodes is 0, and

@@ -11,33 +11,15 @@
 
 #include "policy-internal.h"
 
-/* What a MiB of domain i's remote memory costs it, for the order of rule
- * 5: its load over its resident MiB, times how far its memory is (the
- * distance from home of the farthest node holding some, over local). Each
- * MiB moved gives back the same share of that, so the VM that gets most
- * per MiB goes first; small busy VMs thus before a big one. */
-static double gain_per_mib(const struct bp_work *w, size_t i, uint64_t total)
-{
-        const struct balance_domain *d = &w->snap->domains[i];
-        const struct balance_vm *vm = &w->state->vms[i];
-        unsigned far = 10, home = bp_mask_first(vm->home);
-
-        bp_for_each_node(w, id)
-                if (d->mem_mib[id] && !(vm->home & BALANCE_NODE_BIT(id)) && bp_distance(w, home, id) > far)
-                        far = bp_distance(w, home, id);
-        return (vm->load_avg + 1e-3) * (far - 10) / (double) total;
-}
-
 /* Rule 5: memory follows the CPUs. A settled VM with most of its memory off
  * its home nodes, or one whose memory is already following a move, is
- * waiting. Returns the one that gains most per MiB of those not served yet
- * this tick (gain_per_mib(); the least remote MiB on a tie), with their
- * count in *n_waiting and the one waiting longest in *oldest. */
+ * waiting. Returns the cheapest of those not served yet this tick (the
+ * least remote MiB, the busier on a tie), with their count in *n_waiting
+ * and the one waiting longest in *oldest. */
 static long pick_memory_vm(struct bp_work *w, size_t *n_waiting, long *oldest)
 {
         const struct balance_snapshot *snap = w->snap;
         uint64_t best_remote = 0;
-        double best_gain = 0;
         long best = -1;
 
         *n_waiting = 0;
@@ -47,7 +29,6 @@ static long pick_memory_vm(struct bp_work *w, size_t *n_waiting, long *oldest)
                 struct balance_vm *vm = &w->state->vms[i];
                 uint64_t total = 0, local = 0, remote;
                 bool waiting = false;
-                double g;
 
                 if (d->movable && vm->phase == BALANCE_VM_SETTLED && vm->home) {
                         if (vm->memory_tick == w->state->tick)
@@ -71,11 +52,9 @@ static long pick_memory_vm(struct bp_work *w, size_t *n_waiting, long *oldest)
                 (*n_waiting)++;
                 if (*oldest < 0 || vm->waiting_since < w->state->vms[*oldest].waiting_since)
                         *oldest = (long) i;
-                g = gain_per_mib(w, i, total);
-                if (best < 0 || g > best_gain * (1 + BALANCE_MEMORY_GAIN_TIE) ||
-                    (g >= best_gain / (1 + BALANCE_MEMORY_GAIN_TIE) && remote < best_remote)) {
+                if (best < 0 || remote < best_remote ||
+                    (remote == best_remote && vm->load_avg > w->state->vms[best].load_avg)) {
                         best_remote = remote;
-                        best_gain = g;
                         best = (long) i;
                 }
         }
@@ -113,13 +92,12 @@ void bp_plan_memory(struct bp_work *w)
         long i, oldest;
 
         while (w->mib_left >= 1 && (i = pick_memory_vm(w, &n_waiting, &oldest)) >= 0) {
-                /* the first share to one waiting too long, the rest whole:
-                 * a VM done a tick sooner runs local a tick sooner */
-                size_t shares = served == 0 && n_waiting > 1 &&
-                                w->state->tick - w->state->vms[oldest].waiting_since >= BALANCE_MEMORY_MAX_WAIT ?
-                                BALANCE_MEMORY_SHARES : 1;
+                /* shares left: what a VM leaves of its share goes on */
+                size_t shares = served < BALANCE_MEMORY_SHARES ? BALANCE_MEMORY_SHARES - served : 1;
 
-                if (served++ == 0 && shares > 1)
+                if (shares > n_waiting)
+                        shares = n_waiting;
+                if (served++ == 0)
                         i = oldest;
                 const struct balance_domain *d = &w->snap->domains[i];
                 struct balance_vm *vm = &w->state->vms[i];
