@@ -326,8 +326,10 @@ static void test_overshooting_move_is_not_chosen(void **state)
         f->doms[1].mem_mib[0] = 0;
         f->doms[1].mem_mib[1] = 4096;
         f->background[0] = 16;
-        f->background[1] = 8;
+        f->background[1] = 12;   /* 24 vs 16: huge would leave 16 vs 24 */
+        f->doms[1].movable = false;   /* no swap with it either */
         memset(f->vms, 0, sizeof(f->vms));
+        memset(&f->state, 0, sizeof(f->state));   /* a balancer new to this host */
         fx_recompute(f);
         assert_int_equal(fx_plan(f), 0);
         assert_int_equal(f->plan.n_moves, 0);
@@ -826,6 +828,30 @@ static void fx_settled(struct fx *f, size_t i, unsigned on, double load_avg, dou
 /* A VM whose last interval was idle (an office VM at nightfall) still has
  * a smoothed load of 2.5; moving it fixes nothing: the day-night scenario
  * moved such VMs at every nightfall and back the next morning. */
+/* Rule 1 with hysteresis: a node over the trigger for one tick only (a
+ * burst of seconds) moves nothing; one still over it the next tick does. */
+static void test_imbalance_must_persist_a_tick_before_a_move(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "a", 0, 4, 1024, 0);
+        fx_vm(f, "b", 1, 4, 1024, 1);
+        f->background[0] = 10;
+        f->background[1] = 10;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(f->plan.n_moves, 0);
+        /* a burst: node0 at 30 vs 14, smoothed 22 vs 14 meets the trigger */
+        f->background[0] = 26;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 0);
+        /* still there a tick later: now it moves */
+        assert_int_equal(fx_plan(f), 0);
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+}
+
 static void test_vm_just_gone_idle_is_not_moved(void **state)
 {
         struct fx *f = *state;
@@ -992,6 +1018,7 @@ int main(void)
                 cmocka_unit_test(test_move_outcome_that_teaches_nothing_leaves_the_state_alone),
                 cmocka_unit_test_setup_teardown(test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_imbalance_must_persist_a_tick_before_a_move, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_just_gone_idle_is_not_moved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_move_is_judged_on_the_slow_average_too, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_joins_vms_sharing_its_pages, setup, teardown),
