@@ -34,7 +34,8 @@
  *     that leaves them (BALANCE_SHARE_BONUS), never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
- *     bar than the trigger's), else they go back.
+ *     bar than the trigger's), else they go back; a single move after which its nodes still meet the
+ *     trigger needs no probation: its memory follows at once.
  *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, in shares: the
  *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.

@@ -200,18 +200,25 @@ static void test_busiest_node_sheds_a_vm_cpus_first_to_idlest(void **state)
         struct fx *f = *state;
         const struct balance_move *m;
 
+        /* 52 vs 29 on 20 CPUs: a load-4 VM leaves 48 vs 33, still over the
+         * trigger, so probation has nothing to find out: its memory
+         * follows at once, within the tick's budget (rule 4's exception). */
         seed_host(f);
         fx_vm(f, "vg-db0020", 2, 4, 2048, 2);
         assert_int_equal(fx_plan(f), 0);
-        assert_int_equal(f->plan.n_moves, 1);
+        assert_int_equal(f->plan.n_moves, 2);
         m = &f->plan.moves[0];
         assert_int_equal(m->kind, BALANCE_MOVE_CPU);
         assert_int_equal(m->from_nodes, BIT(2));
         assert_int_equal(m->to_nodes, BIT(3));
-        assert_int_equal(m->migrate_mib, 0);           /* memory waits for probation */
+        assert_int_equal(m->migrate_mib, 0);
         assert_non_null(strstr(m->reason, "nr_running 52.0 vs 29.0, load 2.60 vs 1.45 (ratio 1.79)"));
-        assert_non_null(strstr(m->reason, "vg-db0020 load 4.0, 2.0 GiB to migrate"));
-        assert_int_equal(f->vms[0].phase, BALANCE_VM_PROBATION);
+        assert_non_null(strstr(m->reason, "vg-db0020 load 4.0, 2.0 GiB to migrate now"));
+        m = &f->plan.moves[1];
+        assert_int_equal(m->kind, BALANCE_MOVE_MEMORY);
+        assert_int_equal(m->to_nodes, BIT(3));
+        assert_int_equal(m->migrate_mib, 1024);
+        assert_int_equal(f->vms[0].phase, BALANCE_VM_SETTLED);
 }
 
 static void test_new_vm_is_placed_on_node_with_most_room(void **state)
@@ -301,8 +308,8 @@ static void test_cheapest_vm_per_mib_is_chosen(void **state)
         f->background[1] = 10;
         fx_recompute(f);
         assert_int_equal(fx_plan(f), 0);
-        assert_int_equal(f->plan.n_moves, 1);
-        assert_string_equal(f->doms[f->plan.moves[0].domain].name, "far");
+        assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        assert_string_equal(f->doms[find_kind(f, BALANCE_MOVE_CPU)->domain].name, "far");
 }
 
 static void test_overshooting_move_is_not_chosen(void **state)
@@ -396,8 +403,10 @@ static void test_probation_moves_memory_only_after_probation(void **state)
         const struct balance_move *m;
 
         fx_nodes(f, 2, 16, 64);
+        /* 18 vs 4 on 16 CPUs; 14 vs 8 after the move is below the trigger
+         * (load 0.88): whether the move was needed is probation's to find */
         fx_vm(f, "vm", 0, 4, 2048, 0);
-        f->background[0] = 20;
+        f->background[0] = 14;
         f->background[1] = 4;
         fx_recompute(f);
         assert_int_equal(fx_plan(f), 0);
@@ -414,7 +423,7 @@ static void test_probation_moves_memory_only_after_probation(void **state)
         assert_non_null(m);
         assert_int_equal(m->to_nodes, BIT(1));
         assert_int_equal(m->migrate_mib, 1024);
-        assert_non_null(strstr(m->reason, "probation over: without it node0 would have nr_running 24.0 vs 4.0"));
+        assert_non_null(strstr(m->reason, "probation over: without it node0 would have nr_running 18.0 vs 4.0"));
         assert_int_equal(f->vms[0].phase, BALANCE_VM_SETTLED);
 }
 
