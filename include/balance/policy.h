@@ -25,8 +25,9 @@
  *
  * The rules (DESIGN "NUMA balancer"), numbered here once; "rule N" in any
  * comment of the policy, the balancer or the tests means this list:
- *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads, and
- *     met it as the last plan left them too (a burst of one tick moves nothing).
+ *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads, met it
+ *     as the last plan left them too, and the source still leads by the verdict's lower bar (rule 4)
+ *     with every VM at its slow average: a burst of seconds moves nothing.
  *  2. Place a new VM where its vCPUs and memory have most room (with VMs sharing its pages if nearly as
  *     good); one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
