@@ -856,6 +856,7 @@ static void test_imbalance_must_persist_a_tick_before_a_move(void **state)
         fx_recompute(f);
         assert_int_equal(fx_plan(f), 0);
         assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 0);
+        assert_non_null(strstr(f->plan.reason, "passing: busiest node0 -> node1: nr_running 22.0 vs 14.0"));
         /* still there a tick later: now it moves */
         assert_int_equal(fx_plan(f), 0);
         assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
