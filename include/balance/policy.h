@@ -25,7 +25,9 @@
  *
  * The rules (DESIGN "NUMA balancer"), numbered here once; "rule N" in any
  * comment of the policy, the balancer or the tests means this list:
- *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads.
+ *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads, met it
+ *     as the last plan left them too, and the source still leads by the verdict's lower bar (rule 4)
+ *     with every VM at its slow average: a burst of seconds moves nothing.
  *  2. Place a new VM where its vCPUs and memory have most room (with VMs sharing its pages if nearly as
  *     good); one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
@@ -33,7 +35,8 @@
  *     that leaves them (BALANCE_SHARE_BONUS), never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
- *     bar than the trigger's), else they go back.
+ *     bar than the trigger's), else they go back; a single move after which its nodes still meet the
+ *     trigger needs no probation: its memory follows at once.
  *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, in shares: the
  *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.

@@ -20,6 +20,7 @@ struct bp_work {
         const struct balance_node *node[BALANCE_MAX_NODES];
         double nr[BALANCE_MAX_NODES];        /* nr_running as the plan leaves it */
         double slow[BALANCE_MAX_NODES];      /* the same with each VM at its load_slow */
+        double last[BALANCE_MAX_NODES];      /* nr as the last plan left it (valid: state->nr_avg_valid) */
         double pressure[BALANCE_MAX_NODES];  /* vCPUs placed this tick beyond their load */
         double room[BALANCE_MAX_NODES];      /* MiB free minus memory promised to placed VMs */
         double sched_in[BALANCE_MAX_NODES];  /* MiB planned to migrate into the node now */

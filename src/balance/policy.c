@@ -107,6 +107,7 @@ static void smooth(struct bp_work *w)
 {
         struct balance_state *state = w->state;
 
+        memcpy(w->last, state->nr_avg, sizeof(w->last));
         bp_for_each_node(w, id)
                 if (state->nr_avg_valid & BALANCE_NODE_BIT(id))
                         w->nr[id] = ewma(BALANCE_LOAD_ALPHA, state->nr_avg[id], w->nr[id]);

@@ -9,6 +9,10 @@
  *   sim [--trace POLICY] [SCENARIO...]
  *   sim --calibrate
  *
+ * SIM_MIGRATE_SEC_PER_GIB=S in the environment sets the migration cost
+ * (CPU seconds per GiB, default the placeholder of tests/lib/simscore.c),
+ * e.g. 8 for the lab's 85-128 MiB/s per memory move.
+ *
  * With --trace, every tick's plan of that policy (moves with their
  * reasons) is printed before the tables. --calibrate fits the model's two
  * constants on seed 004's 40-VM row and shows its 20-VM row beside the
@@ -20,6 +24,7 @@
  * model. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +229,18 @@ int main(int argc, char **argv)
                 max++;
         scs = xcalloc(max, sizeof(*scs));
         sim_params_default(&p);
-        printf("# command:");
+        const char *cost = getenv("SIM_MIGRATE_SEC_PER_GIB");
+        bool placeholder = !cost;
+        if (cost) {
+                char *end;
+
+                sim_model.migrate_sec_per_gib = strtod(cost, &end);
+                if (end == cost || *end || !(sim_model.migrate_sec_per_gib >= 0)) {
+                        fprintf(stderr, "sim: SIM_MIGRATE_SEC_PER_GIB=%s is not a number of seconds >= 0\n", cost);
+                        return 2;
+                }
+        }
+        printf("# command:%s%s", cost ? " SIM_MIGRATE_SEC_PER_GIB=" : "", cost ? cost : "");
         for (int i = 0; i < argc; i++)
                 printf(" %s", argv[i]);
         printf("\n# vmtuned params: diff >= %.0f, ratio > %.2f, load > %.2f, probation %ld, cooldown %ld, "
@@ -233,8 +249,9 @@ int main(int argc, char **argv)
                p.max_moves_per_tick, p.max_migrate_mib_per_tick, p.idle_floor, p.move_cost_mib,
                p.local_min_permille / 10);
         printf("# model: %.1f MB/s per CPU, remote penalty %.3f at distance 20, kernel spread %.2f, autonuma %.0f MiB/tick "
-               "a VM, migration %.2f CPU s/GiB (placeholder)\n", sim_model.mbs_per_cpu, sim_model.remote_penalty,
-               sim_model.kernel_spread, sim_model.autonuma_mib_per_tick, sim_model.migrate_sec_per_gib);
+               "a VM, migration %.2f CPU s/GiB%s\n", sim_model.mbs_per_cpu, sim_model.remote_penalty,
+               sim_model.kernel_spread, sim_model.autonuma_mib_per_tick, sim_model.migrate_sec_per_gib,
+               placeholder ? " (placeholder)" : "");
 
         if (first >= argc)
                 for (const struct sim_scenario *sc = sim_scenarios; sc->name; sc++)

@@ -241,23 +241,26 @@ static void test_seed20_shape_follows_from_seed40_fit(void **state)
         assert_true(within(bind, 9096, 0.1));
 }
 
-/* On seed 004's own cases vmtuned gets about what the seed rule gets: its
- * probation leaves moved VMs' memory remote a few ticks, and 1 GiB a tick
- * of memory budget has 20 GiB to carry in seed-20 (so 2.4 % less there;
- * issue 14 asks for >=, the policy's side). */
+/* On seed 004's own cases vmtuned gets about what the seed rule gets: a
+ * move that leaves its nodes over the trigger has its memory follow at
+ * once (rule 4), but 1 GiB a tick of memory budget has 20 GiB to carry
+ * in seed-20, which the seed rule moves unbounded (so 1.6 % less there,
+ * 2.4 % with probation on every move; issue 14 asks for >=). */
 static void test_seed_cases_throughput_near_seed_rule(void **state)
 {
-        assert_true(mbs("seed-40", SIM_VMTUNED) >= 0.995 * mbs("seed-40", SIM_SEED));
-        assert_true(mbs("seed-20", SIM_VMTUNED) >= 0.97 * mbs("seed-20", SIM_SEED));
+        assert_true(mbs("seed-40", SIM_VMTUNED) >= 0.998 * mbs("seed-40", SIM_SEED));
+        assert_true(mbs("seed-20", SIM_VMTUNED) >= 0.98 * mbs("seed-20", SIM_SEED));
 }
 
 /* Where vmtuned wins on what VMs get: a VM bigger than a node (the seed
  * rule migrates 978 GiB chasing it), load at the trigger and noise (the
- * seed rule moves the lead around): at least the best of seed rule,
+ * seed rule moves the lead around), bursts of seconds (an imbalance must
+ * last two ticks, rule 1), a memory-tight host and a nearly full idle
+ * node (memory at once, rule 4): at least the best of seed rule,
  * numad-like and kernel alone, and within 2 % of the best static binding. */
 static void test_vmtuned_throughput_where_others_chase(void **state)
 {
-        static const char *const names[] = { "big-vm", "at-trigger", "noisy" };
+        static const char *const names[] = { "big-vm", "at-trigger", "noisy", "bursty", "mem-tight", "full-idle" };
 
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
                 double v = mbs(names[k], SIM_VMTUNED);
