@@ -185,12 +185,14 @@ static void write_fixture(const char *dir, unsigned n_vms, const char *prefix, i
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 die(dir);
         put(dir, "sys/devices/system/node/online", "0-1\n");
-        put(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        put(dir, "sys/devices/system/node/node1/cpulist", "2-3\n");
-        put(dir, "sys/devices/system/node/node0/distance", "10 20\n");
-        put(dir, "sys/devices/system/node/node1/distance", "20 10\n");
-        put(dir, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
-        put(dir, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 4194304 kB\nNode 1 MemFree: 2097152 kB\n");
+        for (int node = 0; node < 2; node++) {
+                _cleanup_free_ char *meminfo =
+                        xasprintf("Node %d MemTotal: 4194304 kB\nNode %d MemFree: 2097152 kB\n", node, node);
+
+                PUT(dir, node ? "2-3\n" : "0-1\n", "sys/devices/system/node/node%d/cpulist", node);
+                PUT(dir, node ? "20 10\n" : "10 20\n", "sys/devices/system/node/node%d/distance", node);
+                PUT(dir, meminfo, "sys/devices/system/node/node%d/meminfo", node);
+        }
         put(dir, "proc/schedstat", "version 15\ntimestamp 1\ncpu0 0 0 0 0 0 0 1000 500 10\ncpu1 0 0 0 0 0 0 1000 500 10\n"
                                    "cpu2 0 0 0 0 0 0 1000 500 10\ncpu3 0 0 0 0 0 0 1000 500 10\n");
         put(dir, "proc/self/mountinfo", "26 1 0:24 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw\n");
