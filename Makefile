@@ -205,9 +205,13 @@ sim: $(BENCH)
 # Root: what vmtuned, numad and ksmtuned cost while idle, side by side
 # (tests/bench/idle-cost; BENCH_SECONDS=60 per daemon). Installs the peers
 # (tests/bench/deps, never enabled) and appends to tests/bench/results/.
-bench: deps-host all
+bench: deps-host all $(BUILD)/bench/stopwatch $(BUILD)/bench/tick-cost
 	$(Q)tests/bench/deps
 	$(Q)BUILD=$(BUILD) tests/bench/idle-cost
+
+$(BUILD)/bench/stopwatch: tests/bench/tools/stopwatch.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # --- fuzzing -------------------------------------------------------------
 # libFuzzer targets, one per parser family of outside input (tests/fuzz/README.md).
