@@ -70,7 +70,7 @@ const struct conf_option conf_options[] = {
         DOUBLE_OPT("balancer", "idle_floor", "0.5", 0, 1000, balancer.idle_floor,
                    "A VM with less load (runnable threads) is never moved; lowered to half the mean VM load "
                    "on a host of light VMs."),
-        { .section = "balancer", .key = "kernel_numa_balancing", .type = OPT_ENUM, .default_value = "off",
+        { .section = "balancer", .key = "kernel_numa_balancing", .type = OPT_ENUM, .default_value = "keep",
           .choices = numa_balancing_modes, FIELD(balancer.kernel_numa_balancing),
           .help = "The kernel's own NUMA balancing (kernel.numa_balancing) while the balancer runs; "
                   "keep leaves it as it is." },
