@@ -10,7 +10,10 @@
  * Needs cpu1 with an online file and idle states (skipped otherwise).
  * For the few seconds of the test the CPUs poll when idle. cpu1 is put
  * online again and every idle state's disable file back, also when an
- * assertion fails. */
+ * assertion fails. So is every cgroup v1 cpuset.cpus: the kernel drops an
+ * offline CPU from every v1 cpuset and does not give it back when the CPU
+ * returns (libvirt's machine/ cpuset would be left with cpu0 only). */
+#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +41,15 @@ static struct {
         long latency;
 } states[2 * STATES_MAX];
 static size_t n_states;
+
+/* Every v1 cpuset.cpus under CPUSET_V1, parents before children (sorted
+ * by depth): the order a wider set must be written back in. */
+#define CPUSET_V1 "sys/fs/cgroup/cpuset"
+static struct cpuset_saved {
+        char *rel;
+        char *cpus;
+} *cpusets;
+static size_t n_cpusets;
 
 static void write_sys(const char *rel, const char *value)
 {
@@ -68,6 +80,57 @@ static bool is(const char *rel, const char *want)
         return eq;
 }
 
+static int save_cpuset(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        struct cpuset_saved *c;
+
+        if (type != FTW_F || strcmp(path + ftw->base, "cpuset.cpus") != 0)
+                return 0;
+        cpusets = realloc(cpusets, (n_cpusets + 1) * sizeof(*cpusets));
+        if (!cpusets)
+                abort();
+        c = &cpusets[n_cpusets];
+        c->rel = strdup(path + 1);
+        c->cpus = value_of(c->rel);
+        if (!c->rel)
+                abort();
+        if (c->cpus)
+                n_cpusets++;
+        else
+                free(c->rel);
+        return 0;
+}
+
+/* Write back every cpuset.cpus the CPU's offline narrowed; returns how
+ * many still differ. */
+static size_t put_cpusets_back(void)
+{
+        size_t differ = 0;
+
+        for (size_t i = 0; i < n_cpusets; i++)
+                if (!is(cpusets[i].rel, cpusets[i].cpus)) {
+                        write_sys(cpusets[i].rel, cpusets[i].cpus);
+                        differ += !is(cpusets[i].rel, cpusets[i].cpus);
+                }
+        return differ;
+}
+
+static size_t depth(const char *rel)
+{
+        size_t n = 0;
+
+        for (; *rel; rel++)
+                n += *rel == '/';
+        return n;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+        size_t da = depth(((const struct cpuset_saved *) a)->rel), db = depth(((const struct cpuset_saved *) b)->rel);
+
+        return (da > db) - (da < db);
+}
+
 static void cleanup(void)
 {
         if (daemon_run.pid > 0)
@@ -76,6 +139,7 @@ static void cleanup(void)
                 fprintf(stderr, "host test: putting cpu1 online again\n");
                 write_sys(ONLINE, "1");
         }
+        (void) put_cpusets_back();
         for (size_t i = 0; i < n_states; i++)
                 if (!is(states[i].rel, states[i].original)) {
                         fprintf(stderr, "host test: putting %s back to %s\n", states[i].rel, states[i].original);
@@ -109,6 +173,12 @@ static int setup(void **state)
                         free(lat);
                         n_states++;
                 }
+        if (access("/" CPUSET_V1 "/cpuset.cpus", F_OK) == 0 &&
+            nftw("/" CPUSET_V1, save_cpuset, 16, FTW_PHYS) != 0) {
+                fprintf(stderr, "host test: cannot read the cpusets under /" CPUSET_V1 ": %m\n");
+                return -1;
+        }
+        qsort(cpusets, n_cpusets, sizeof(*cpusets), by_depth);
         atexit(cleanup);
         workdir = tl_mkdtemp("vmtuned-cpu-online");
         tl_write(workdir, "profiles/idle.conf", "[main]\nsummary = no idle state but the shallowest\n"
@@ -214,6 +284,8 @@ static void test_cpu_online_again_gets_the_profile_and_offline_at_stop_is_clean(
         free(err);
         set_cpu1_online("1");
         assert_true(cpu_states_are(1, NULL)); /* the kernel's own: enabled */
+        /* The v1 cpusets lost cpu1 with it; the test gives it back. */
+        assert_int_equal(put_cpusets_back(), 0);
 }
 
 int main(void)
