@@ -295,9 +295,9 @@ static void assert_json_advice(const char *json, const char *domain, const char 
         p = strstr(json, want);
         if (!p)
                 fail_msg("no %s in:\n%s", want, json);
-        p = strstr(p, "\"source\":\"");
-        if (!p || strncmp(p + strlen("\"source\":\""), source, strlen(source)) != 0)
-                fail_msg("%s: source does not start with %s:\n%s", want, source, json);
+        p = strstr(p, "\"reference\":\"");
+        if (!p || strncmp(p + strlen("\"reference\":\""), source, strlen(source)) != 0)
+                fail_msg("%s: reference does not start with %s:\n%s", want, source, json);
 }
 
 static size_t count(const char *s, const char *what)
@@ -363,7 +363,7 @@ static void test_advise_on_real_domains(void **state)
         free(out);
         out = advise(&code, true, "vmt-adv-good", NULL);
         assert_int_equal(code, 0);
-        assert_string_equal(out, "{\"advice\":[],\"domains\":1}\n");
+        assert_string_equal(out, "{\"version\":1,\"advice\":[],\"domains\":1}\n");
         free(out);
 
         /* Both named: the bad one's advice, and only its. */
