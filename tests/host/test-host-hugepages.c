@@ -145,11 +145,46 @@ static void test_node0_pages_are_reserved_and_given_back(void **state)
         reserve_and_give_back(profile, NODE0_NR, node0 + EXTRA);
 }
 
+/* The pool comes back after kill -9 + restart + stop, and at a switch to
+ * a profile without [hugepages] while the daemon runs. */
+static void test_pages_come_back_after_kill_restart_and_a_switch(void **state)
+{
+        char profile[128], *out = NULL;
+
+        snprintf(profile, sizeof(profile), "[hugepages]\ntotal = %ld\n", original_nr + EXTRA);
+        tl_write(env->profiles, "hp.conf", profile);
+        tl_write(env->profiles, "plain.conf", "[main]\nsummary = nothing to reserve\n");
+
+        tl_assert_daemon_starts(&daemon_run, env->argv);
+        assert_int_equal(read_count(HOST_NR), original_nr + EXTRA);
+        assert_int_equal(tl_daemon_stop(&daemon_run, SIGKILL), 128 + SIGKILL);
+        tl_daemon_free(&daemon_run);
+        daemon_run = (struct tl_daemon){};
+        assert_int_equal(read_count(HOST_NR), original_nr + EXTRA); /* a crash restores nothing */
+        assert_true(tl_exists(env->run, "rollback"));
+
+        /* The next start finds the journal: the original stays recorded. */
+        tl_assert_daemon_starts(&daemon_run, env->argv);
+        assert_int_equal(read_count(HOST_NR), original_nr + EXTRA);
+        assert_int_equal(tl_vmtunectl(env->run, &out, "profile", "plain", NULL), 0);
+        free(out);
+        assert_int_equal(read_count(HOST_NR), original_nr);
+        assert_int_equal(tl_vmtunectl(env->run, &out, "profile", "hp", NULL), 0);
+        free(out);
+        assert_int_equal(read_count(HOST_NR), original_nr + EXTRA);
+        assert_int_equal(tl_daemon_stop(&daemon_run, SIGTERM), 0);
+        tl_daemon_free(&daemon_run);
+        daemon_run = (struct tl_daemon){};
+        assert_int_equal(read_count(HOST_NR), original_nr);
+        assert_false(tl_exists(env->run, "rollback"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_host_wide_pages_are_reserved_and_given_back),
                 cmocka_unit_test(test_node0_pages_are_reserved_and_given_back),
+                cmocka_unit_test(test_pages_come_back_after_kill_restart_and_a_switch),
         };
         return cmocka_run_group_tests_name("[hugepages] on the real kernel", tests, setup, teardown);
 }
