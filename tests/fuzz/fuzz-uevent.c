@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(memchr(ev.subsystem, '\0', sizeof(ev.subsystem)) &&
                            memchr(ev.devtype, '\0', sizeof(ev.devtype)) &&
                            memchr(ev.sysname, '\0', sizeof(ev.sysname)));
-                FUZZ_CHECK(ev.action >= HOTPLUG_IGNORE && ev.action <= HOTPLUG_REMOVE);
+                FUZZ_CHECK(ev.action >= HOTPLUG_IGNORE && ev.action <= HOTPLUG_ONLINE);
                 FUZZ_CHECK(a == HOTPLUG_IGNORE || a == ev.action);
                 FUZZ_CHECK(b == a || (a == HOTPLUG_CHANGE && b == HOTPLUG_IGNORE));
         }
