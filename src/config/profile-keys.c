@@ -131,9 +131,9 @@ const struct setting_key profile_keys[] = {
             .item_valid = scheduler_name_valid, .item_rule = "preference names ([a-z0-9_-])",
             .help = "Energy-performance preference of every cpufreq policy (intel_pstate, amd-pstate), with "
                     "fallbacks: the first one offered in energy_performance_available_preferences."),
-        KEY("cpu", "min_perf_pct", CPU "intel_pstate/min_perf_pct", INT_RANGE(0, 100),
+        KEY("cpu", "min_perf_pct", NULL, INT_RANGE(0, 100),
             .help = "intel_pstate: lowest performance state, in percent of the highest (100: always full speed)."),
-        KEY("cpu", "max_perf_pct", CPU "intel_pstate/max_perf_pct", INT_RANGE(0, 100),
+        KEY("cpu", "max_perf_pct", NULL, INT_RANGE(0, 100),
             .help = "intel_pstate: highest performance state, in percent of the highest."),
         KEY("cpu", "force_latency", NULL, .type = OPT_STRING,
             .item_valid = force_latency_valid,

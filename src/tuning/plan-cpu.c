@@ -196,6 +196,21 @@ static void plan_force_latency(const struct kroot *root, const long *cpus, size_
         }
 }
 
+/* intel_pstate's host-wide percentages: on a machine with another cpufreq
+ * driver, or none (most VMs), a note like the other [cpu] keys get, not a
+ * knob "not on this kernel" (which verify counts as a profile error). */
+static void plan_perf_pct(const struct kroot *root, const struct setting *s, struct target_list *l)
+{
+        _cleanup_free_ char *key = xasprintf("cpu %s", s->key);
+        _cleanup_free_ char *path = xasprintf(CPU_DIR "/intel_pstate/%s", s->key);
+
+        if (!kfile_exists(root, path)) {
+                plan_note_add(l, key, "[cpu] %s: no intel_pstate on this machine (%s), skipped", s->key, path);
+                return;
+        }
+        plan_target_add(l, TAKE_PTR(key), TAKE_PTR(path), s->value, s, false, false);
+}
+
 void plan_cpu(const struct kroot *root, const struct profile *p, long only, struct target_list *l)
 {
         const struct setting *governor = profile_get(p, "cpu", "governor");
@@ -207,6 +222,13 @@ void plan_cpu(const struct kroot *root, const struct profile *p, long only, stru
 
         if (governor || epp)
                 plan_policies(root, governor, epp, only, l);
+        /* Host-wide: planned once, not for each CPU that comes online. */
+        for (size_t i = 0; only < 0 && i < 2; i++) {
+                const struct setting *pct = profile_get(p, "cpu", i ? "max_perf_pct" : "min_perf_pct");
+
+                if (pct)
+                        plan_perf_pct(root, pct, l);
+        }
         if (!epb && !latency)
                 return;
         (void) plan_list_numbered(root, CPU_DIR, "cpu", &cpus, &n_cpus);
