@@ -75,6 +75,17 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
                 return 0;
         }
         if (r > 0) {
+                /* The kernel holds what the plan wants, but the journal
+                 * says vmtuned wrote something else: a daemon was killed
+                 * between recording a new value and writing it. The value
+                 * is vmtuned's; record it, or the stop would take it for
+                 * someone else's and lose the original. */
+                e = rollback_find(rb, t->path);
+                if (e && !root->dry_run && streq(current, desired) && !streq(e->written, current)) {
+                        r = rollback_record(rb, t->key, t->path, current, current);
+                        if (r < 0)
+                                return r;
+                }
                 log_debug("%s: already %s%s", t->key, current,
                           t->only_if_greater ? " (not lowered)" : "");
                 st->unchanged++;

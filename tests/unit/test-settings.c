@@ -550,6 +550,28 @@ static void test_apply_refused_rewrite_keeps_the_earlier_journal_entry(void **st
         assert_string_equal(e->written, "10");
 }
 
+/* A daemon killed between journaling a switch's new value (10) and
+ * writing it left the kernel at its earlier value (5); the next daemon's
+ * profile wants 5. The value is vmtuned's: the stop must restore the
+ * original, not leave 5 as "changed by someone else" (the chaos run). */
+static void test_apply_claims_a_wanted_value_the_journal_says_was_not_written(void **state)
+{
+        struct fixture *f = *state;
+        const struct rollback_entry *e;
+        struct apply_stats st;
+
+        apply(f, &f->root, PROFILE(SET("sysctl", "vm.swappiness", "5", 1)));
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10"), 0);
+        st = apply(f, &f->root, PROFILE(SET("sysctl", "vm.swappiness", "5", 1)));
+        assert_int_equal(st.unchanged, 1);
+        e = rollback_find(f->rb, "proc/sys/vm/swappiness");
+        assert_non_null(e);
+        assert_string_equal(e->original, "60");
+        assert_string_equal(e->written, "5");
+        assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
+        assert_file(f, "proc/sys/vm/swappiness", "60\n");
+}
+
 static void test_apply_value_the_kernel_adjusted_is_skipped_and_kept_for_restore(void **state)
 {
         struct fixture *f = *state;
@@ -643,6 +665,7 @@ int main(void)
                 T(test_apply_stops_without_writing_when_the_journal_cannot_be_written),
                 T(test_apply_refused_write_is_forgotten_and_the_rest_applies),
                 T(test_apply_refused_rewrite_keeps_the_earlier_journal_entry),
+                T(test_apply_claims_a_wanted_value_the_journal_says_was_not_written),
                 T(test_apply_value_the_kernel_adjusted_is_skipped_and_kept_for_restore),
                 T(test_apply_then_restore_gives_back_every_original_byte_for_byte),
         };
