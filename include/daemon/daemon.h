@@ -67,6 +67,7 @@ struct daemon {
         struct apply_stats stats;   /* of the last apply */
         uint64_t applied_since_usec; /* CLOCK_REALTIME of the last apply */
         bool applied;               /* settings are in place (not "off") */
+        bool stopped;               /* the final restore ran (stop_tuning) */
 };
 
 /* Load config + profile: profile_name, else the choice persisted by

@@ -459,6 +459,32 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
+/* Every value back and the closing line, once: from the loop's exit
+ * source, before libvirt is let go (a hung libvirtd must not hold the
+ * host's settings), or after a loop that failed without running it. */
+static void stop_tuning(struct daemon *d)
+{
+        int r_restore;
+
+        if (d->stopped)
+                return;
+        d->stopped = true;
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original settings");
+        r_restore = restore_tuning(d);
+        /* One closing line that agrees with the restore's own warnings. */
+        if (d->rollback->n_entries > 0)
+                log_event(LOG_WARNING, MSGID_STOPPED_PENDING,
+                          LOG_FIELDS({ "VMTUNED_COUNT", LOG_U64(d->rollback->n_entries) }),
+                          "vmtuned stopped; %zu original value(s) could not be restored and stay in %s for the "
+                          "next start", d->rollback->n_entries, d->rollback->file);
+        else if (r_restore > 0)
+                log_event(LOG_NOTICE, MSGID_STOPPED_PARTIAL, LOG_FIELDS({ "VMTUNED_COUNT", LOG_I64(r_restore) }),
+                          "vmtuned stopped; original settings restored but %d left as someone else set them or "
+                          "gone (see above)", r_restore);
+        else
+                log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
+}
+
 /* Runs while the loop is exiting, when sources can still be added: libvirt
  * hands back its handles on close, and they must be released from the loop. */
 static int on_loop_exit(sd_event_source *s, void *userdata)
@@ -476,6 +502,7 @@ static int on_loop_exit(sd_event_source *s, void *userdata)
         hotplug_free(d->hotplug);
         d->hotplug = NULL;
         d->restore_retry = sd_event_source_disable_unref(d->restore_retry);
+        stop_tuning(d);
         virt_free(d->virt);
         d->virt = NULL;
         return 0;
@@ -676,7 +703,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
 {
         struct daemon d = { .args = args, .commands = commands };
         _cleanup_free_ char *source = NULL;
-        int r, r_restore;
+        int r;
 
         /* A closed stderr or client socket is an error to handle where it
          * happens, never a reason to die without restoring. */
@@ -701,20 +728,7 @@ int daemon_run(const struct args *args, daemon_commands_fn commands)
         } else
                 r = EXIT_OK;
 
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original settings");
-        r_restore = restore_tuning(&d);
-        /* One closing line that agrees with the restore's own warnings. */
-        if (d.rollback->n_entries > 0)
-                log_event(LOG_WARNING, MSGID_STOPPED_PENDING,
-                          LOG_FIELDS({ "VMTUNED_COUNT", LOG_U64(d.rollback->n_entries) }),
-                          "vmtuned stopped; %zu original value(s) could not be restored and stay in %s for the "
-                          "next start", d.rollback->n_entries, d.rollback->file);
-        else if (r_restore > 0)
-                log_event(LOG_NOTICE, MSGID_STOPPED_PARTIAL, LOG_FIELDS({ "VMTUNED_COUNT", LOG_I64(r_restore) }),
-                          "vmtuned stopped; original settings restored but %d left as someone else set them or "
-                          "gone (see above)", r_restore);
-        else
-                log_event(LOG_INFO, MSGID_STOPPED, NULL, "vmtuned stopped; original settings restored");
+        stop_tuning(&d);
 out:
         control_free(d.control);
         virt_free(d.virt);

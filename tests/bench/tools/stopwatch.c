@@ -8,18 +8,22 @@
  *       every 0.5 ms until PATTERN appears (the daemon's "applied" line);
  *       prints "PID MS" and leaves CMD running. Exit 1 if CMD exits first
  *       or 60 s pass.
- *   stopwatch stop PID
+ *   stopwatch stop PID [LOG PATTERN]
  *       sends SIGTERM and polls until PID is gone (or a zombie: it may
- *       have been handed to a PID 1 that reaps late); prints MS. Exit 1
+ *       have been handed to a PID 1 that reaps late); prints MS. With LOG
+ *       and PATTERN, first the time until PATTERN is written to LOG after
+ *       the signal (the daemon's "values restored" line), then MS. Exit 1
  *       after 60 s.
  *
  * Monotonic clock; the figure is the wall time a person or a unit waits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +44,8 @@ static void nap(void)
         nanosleep(&(struct timespec){ .tv_nsec = POLL_NS }, NULL);
 }
 
-static int log_has(const char *path, const char *pattern)
+/* PATTERN in the part of LOG from byte from on. */
+static int log_has(const char *path, off_t from, const char *pattern)
 {
         static char buf[1 << 20];
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -48,7 +53,7 @@ static int log_has(const char *path, const char *pattern)
 
         if (fd < 0)
                 return 0;
-        n = read(fd, buf, sizeof(buf) - 1);
+        n = pread(fd, buf, sizeof(buf) - 1, from);
         close(fd);
         if (n <= 0)
                 return 0;
@@ -72,7 +77,7 @@ static int start(const char *log, const char *pattern, char **argv)
                 _exit(127);
         }
         while (now_ms() - t0 < TIMEOUT_MS) {
-                if (log_has(log, pattern)) {
+                if (log_has(log, 0, pattern)) {
                         printf("%d %.1f\n", (int) pid, now_ms() - t0);
                         return 0;
                 }
@@ -102,14 +107,32 @@ static int gone(pid_t pid)
         return p && p[1] == ' ' && p[2] == 'Z';
 }
 
-static int stop(pid_t pid)
+static off_t log_size(const char *path)
 {
+        struct stat st;
+
+        return path && stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static int stop(pid_t pid, const char *log, const char *pattern)
+{
+        off_t from = log_size(log);
         double t0 = now_ms();
+        bool said = !log;
 
         if (kill(pid, SIGTERM) < 0)
                 return perror("kill"), 1;
         while (now_ms() - t0 < TIMEOUT_MS) {
+                if (!said && log_has(log, from, pattern)) {
+                        printf("%.1f ", now_ms() - t0);
+                        said = true;
+                }
                 if (gone(pid)) {
+                        /* Said just before it went: the poll missed the gap. */
+                        if (!said && log_has(log, from, pattern))
+                                printf("%.1f ", now_ms() - t0);
+                        else if (!said)
+                                printf("- ");
                         printf("%.1f\n", now_ms() - t0);
                         return 0;
                 }
@@ -124,7 +147,9 @@ int main(int argc, char **argv)
         if (argc >= 6 && strcmp(argv[1], "start") == 0 && strcmp(argv[4], "--") == 0)
                 return start(argv[2], argv[3], argv + 5);
         if (argc == 3 && strcmp(argv[1], "stop") == 0)
-                return stop((pid_t) atoi(argv[2]));
-        fprintf(stderr, "usage: stopwatch start LOG PATTERN -- CMD [ARG...] | stopwatch stop PID\n");
+                return stop((pid_t) atoi(argv[2]), NULL, NULL);
+        if (argc == 5 && strcmp(argv[1], "stop") == 0)
+                return stop((pid_t) atoi(argv[2]), argv[3], argv[4]);
+        fprintf(stderr, "usage: stopwatch start LOG PATTERN -- CMD [ARG...] | stopwatch stop PID [LOG PATTERN]\n");
         return 2;
 }
