@@ -16,6 +16,13 @@ struct rollback_entry {
         char *path;     /* relative to the root prefix */
         char *original; /* value read before the first write */
         char *written;  /* value vmtuned wrote */
+        /* While a rewrite is in flight: the value vmtuned wrote before it,
+         * which the kernel still holds until the write goes through (a
+         * fifth field, only then). A daemon killed between journaling the
+         * new value and writing it leaves the kernel at this one: still
+         * vmtuned's, so its original is restored, not lost. NULL otherwise;
+         * rollback_write_done() drops it once the kernel has the new one. */
+        char *previous;
         /* Not in the file: a restore kept the entry (KEPT: huge pages in
          * use, pages merged, a failed write) and no plan wants it, so it
          * waits to be restored (rollback_waiting_reason). */
@@ -57,10 +64,15 @@ const struct rollback_entry *rollback_find(const struct rollback *rb, const char
  * anew with O_EXCL, so nothing planted there is written through), fsync,
  * rename over the journal, fsync the directory.
  * A path already recorded keeps its first original and gets the new written
- * value. -EPERM (logged) for a path that is not a kernel tunable vmtuned
+ * value, the old one kept as previous until rollback_write_done(). -EPERM (logged) for a path that is not a kernel tunable vmtuned
  * manages (kfile_path_managed()): the journal would refuse it at load. */
 int rollback_record(struct rollback *rb, const char *key, const char *path,
                     const char *original, const char *written);
+
+/* The kernel holds path's new written value: previous is dropped from
+ * memory, and from the file at its next write (no write of its own: a
+ * switch journals each changed key once, as before). */
+void rollback_write_done(struct rollback *rb, const char *path);
 
 /* Forget a path (after a failed write left the original in place). */
 int rollback_forget(struct rollback *rb, const char *path);

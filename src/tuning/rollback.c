@@ -49,11 +49,13 @@ char *rollback_format(const struct rollback_entry *entries, size_t n)
         append(&buf, &len, &cap, JOURNAL_HEADER "\n", strlen(JOURNAL_HEADER) + 1);
         for (size_t i = 0; i < n; i++) {
                 const char *fields[] = { entries[i].key, entries[i].path,
-                                         entries[i].original, entries[i].written };
+                                         entries[i].original, entries[i].written, entries[i].previous };
+                /* the fifth field only while a rewrite is in flight */
+                size_t n_fields = entries[i].previous ? 5 : 4;
 
-                for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+                for (size_t f = 0; f < n_fields; f++) {
                         append_escaped(&buf, &len, &cap, fields[f]);
-                        append(&buf, &len, &cap, f + 1 < ARRAY_SIZE(fields) ? "\t" : "\n", 1);
+                        append(&buf, &len, &cap, f + 1 < n_fields ? "\t" : "\n", 1);
                 }
         }
         return buf;
@@ -91,6 +93,7 @@ static void entry_clear(struct rollback_entry *e)
         free(e->path);
         free(e->original);
         free(e->written);
+        free(e->previous);
         *e = (struct rollback_entry){};
 }
 
@@ -101,26 +104,28 @@ void rollback_entries_free(struct rollback_entry *entries, size_t n)
         free(entries);
 }
 
-/* One entry line (without its '\n'): exactly four fields; key and path
- * not empty, path valid under the root prefix. */
+/* One entry line (without its '\n'): four fields, or five with the
+ * previous value of a rewrite in flight; key and path not empty, path
+ * valid under the root prefix. */
 static int parse_line(const char *s, const char *end, struct rollback_entry *ret)
 {
         struct rollback_entry e = {};
-        char **fields[] = { &e.key, &e.path, &e.original, &e.written };
+        char **fields[] = { &e.key, &e.path, &e.original, &e.written, &e.previous };
         int r = 0;
 
         for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
                 const char *tab = memchr(s, '\t', (size_t) (end - s));
                 const char *field_end = tab ? tab : end;
 
-                if ((f + 1 < ARRAY_SIZE(fields)) != (tab != NULL)) {
+                /* a tab after the fourth field opens the fifth, none may follow it */
+                if ((f < 3 && !tab) || (f == 4 && tab)) {
                         r = -EBADMSG; /* too few or too many fields */
                         break;
                 }
                 r = unescape(s, field_end, fields[f]);
-                if (r < 0)
+                if (r < 0 || !tab)
                         break;
-                s = field_end + 1;
+                s = tab + 1;
         }
         /* A journal path outside the root prefix would make restore write
          * anywhere: refuse it like any other corruption. */
@@ -431,6 +436,16 @@ const struct rollback_entry *rollback_find(const struct rollback *rb, const char
         return NULL;
 }
 
+void rollback_write_done(struct rollback *rb, const char *path)
+{
+        struct rollback_entry *e = (struct rollback_entry *) rollback_find(rb, path);
+
+        if (e) {
+                free(e->previous);
+                e->previous = NULL;
+        }
+}
+
 int rollback_record(struct rollback *rb, const char *key, const char *path,
                     const char *original, const char *written)
 {
@@ -448,18 +463,23 @@ int rollback_record(struct rollback *rb, const char *key, const char *path,
 
         if (e) {
                 /* Keep the first original: that is what the machine had
-                 * before vmtuned touched it. */
-                char *old_written = e->written;
+                 * before vmtuned touched it. What vmtuned wrote last stays
+                 * vmtuned's until the kernel has the new value. */
+                char *old_written = e->written, *old_previous = e->previous;
 
                 e->written = xstrdup(written);
+                e->previous = streq(old_written, written) ? NULL : xstrdup(old_written);
                 e->waiting = false;     /* a plan wants it again */
                 r = persist(rb, rb->entries, rb->n_entries);
                 if (r < 0) {
                         free(e->written);
+                        free(e->previous);
                         e->written = old_written;
+                        e->previous = old_previous;
                         return r;
                 }
                 free(old_written);
+                free(old_previous);
                 return 0;
         }
 
@@ -559,7 +579,8 @@ static enum restore_outcome restore_one(const struct rollback_entry *e, const st
                 log_debug("%s: already %s, nothing to restore", e->key, current);
                 return RESTORED;
         }
-        if (!value_equal(current, e->written)) {
+        /* previous: killed between journaling a rewrite and making it */
+        if (!value_equal(current, e->written) && !(e->previous && value_equal(current, e->previous))) {
                 log_event(LOG_WARNING, MSGID_SETTING_DRIFT, fields,
                           "%s was changed to %s by someone else since vmtuned set %s; "
                           "leaving it (original was %s)", e->key, current, e->written, e->original);

@@ -140,8 +140,8 @@ static void test_a_journal_naming_a_file_that_is_no_tunable_is_refused_and_kept(
 {
         struct fixture *f = *state;
         const struct rollback_entry hostile[] = {
-                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", false },
-                { "sysctl vm.victim", "etc/victim", "pwned", "precious", false },
+                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", NULL, false },
+                { "sysctl vm.victim", "etc/victim", "pwned", "precious", NULL, false },
         };
         const char *const words[] = { f->journal, ":3:", "etc/victim", "not a kernel tunable vmtuned manages",
                                       NULL };
@@ -244,7 +244,7 @@ static void test_a_journal_others_could_write_is_refused_and_kept(void **state)
 {
         struct fixture *f = *state;
         const struct rollback_entry one[] = {
-                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", false },
+                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", NULL, false },
         };
         const char *const writable[] = { f->journal, "writable by group or others", "0620", NULL };
         const char *const owner[] = { f->journal, "not owned by the user vmtuned runs as", NULL };

@@ -62,10 +62,10 @@ static size_t parse_journal_file(const struct fixture *f, struct rollback_entry 
 static void test_format_parse_round_trip_keeps_tabs_newlines_and_backslashes(void **state)
 {
         const struct rollback_entry in[] = {
-                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", false },
+                { "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10", NULL, false },
                 { "sysctl net.ipv4.tcp_rmem", "proc/sys/net/ipv4/tcp_rmem", "4096\t131072\t6291456",
-                  "a\\b\nc\\\\t", false },
-                { "odd \\t key", "sys/x", "", "\n", false },
+                  "a\\b\nc\\\\t", NULL, false },
+                { "odd \\t key", "sys/x", "", "\n", NULL, false },
         };
         _cleanup_free_ char *text = rollback_format(in, ARRAY_SIZE(in));
         struct rollback_entry *out = NULL;
@@ -85,7 +85,7 @@ static void test_format_parse_round_trip_keeps_tabs_newlines_and_backslashes(voi
 static void test_format_is_header_then_one_escaped_line_per_entry(void **state)
 {
         const struct rollback_entry in[] = {
-                { "sysctl a.b", "proc/sys/a/b", "1\t2", "x\\y\nz", false },
+                { "sysctl a.b", "proc/sys/a/b", "1\t2", "x\\y\nz", NULL, false },
         };
         _cleanup_free_ char *text = rollback_format(in, ARRAY_SIZE(in));
         _cleanup_free_ char *empty = rollback_format(NULL, 0);
@@ -115,7 +115,7 @@ static void test_corrupt_journal_is_rejected_with_ebadmsg_and_its_line(void **st
         assert_corrupt_at("", 1);
         assert_corrupt_at("# something else\n" OK, 1);
         assert_corrupt_at(H OK "sysctl b\tproc/sys/b\t1\n", 3);          /* three fields */
-        assert_corrupt_at(H OK OK "k\tproc/sys/c\t1\t2\t3\n", 4);         /* five fields */
+        assert_corrupt_at(H OK OK "k\tproc/sys/c\t1\t2\t3\t4\n", 4);      /* six fields */
         assert_corrupt_at(H "k\tproc/sys/c\t1\\x\t2\n", 2);              /* unknown escape */
         assert_corrupt_at(H "k\tproc/sys/c\t1\t2\\\n", 2);               /* dangling backslash */
         assert_corrupt_at(H "k\t../etc/passwd\t1\t2\n", 2);              /* path escapes the root */
@@ -167,6 +167,90 @@ static void test_record_of_a_recorded_path_keeps_the_first_original(void **state
         assert_string_equal(e[0].original, "60");
         assert_string_equal(e[0].written, "5");
         rollback_entries_free(e, n);
+}
+
+/* A rewrite keeps what vmtuned wrote before as previous, in the file,
+ * until the kernel has the new value; then the next journal write drops
+ * it. Journals of four fields (before) still load. */
+static void test_rewrite_in_flight_keeps_the_previous_value_until_written(void **state)
+{
+        struct fixture *f = *state;
+        struct rollback_entry *e = NULL;
+        size_t n;
+
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10"), 0);
+        n = parse_journal_file(f, &e);
+        assert_null(e[0].previous);                     /* a first write has none */
+        rollback_entries_free(e, n);
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "10", "5"), 0);
+        n = parse_journal_file(f, &e);
+        assert_int_equal(n, 1);
+        assert_string_equal(e[0].original, "60");
+        assert_string_equal(e[0].written, "5");
+        assert_string_equal(e[0].previous, "10");       /* on disk before the kernel write */
+        rollback_entries_free(e, n);
+        rollback_write_done(f->rb, "proc/sys/vm/swappiness");
+        assert_null(rollback_find(f->rb, "proc/sys/vm/swappiness")->previous);
+        /* no write of its own; the next record writes the file without it */
+        n = parse_journal_file(f, &e);
+        assert_string_equal(e[0].previous, "10");
+        rollback_entries_free(e, n);
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "20", "5"), 0);
+        n = parse_journal_file(f, &e);
+        assert_int_equal(n, 2);
+        assert_null(e[0].previous);
+        rollback_entries_free(e, n);
+        /* the same value again is no rewrite */
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "5", "5"), 0);
+        assert_null(rollback_find(f->rb, "proc/sys/vm/dirty_ratio")->previous);
+        /* four fields and five both load */
+        assert_int_equal(rollback_parse("# vmtuned rollback journal v1\nk\tproc/sys/a\t1\t2\n"
+                                        "k\tproc/sys/b\t1\t3\t2\n", &e, &n), 0);
+        assert_int_equal(n, 2);
+        assert_null(e[0].previous);
+        assert_string_equal(e[1].previous, "2");
+        rollback_entries_free(e, n);
+}
+
+/* Killed between journaling a rewrite and making it: the kernel still has
+ * the previous value, which is vmtuned's, so the stop restores the
+ * original. Before, it took it for someone else's and the original was
+ * lost (the chaos run: "LOST original of dirty_background_ratio"). */
+static void test_restore_takes_the_previous_value_of_a_rewrite_in_flight_as_ours(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *content = NULL, *other = NULL;
+
+        tl_write(f->dir, "root/proc/sys/vm/dirty_background_ratio", "5\n");
+        tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "33\n");
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_background_ratio",
+                                         "proc/sys/vm/dirty_background_ratio", "10", "5"), 0);
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_background_ratio",
+                                         "proc/sys/vm/dirty_background_ratio", "5", "7"), 0);
+        /* a finished rewrite whose value someone else changed since */
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "20", "40"), 0);
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "40", "33"), 0);
+        rollback_write_done(f->rb, "proc/sys/vm/dirty_ratio");
+        tl_write(f->dir, "root/proc/sys/vm/dirty_ratio", "40\n");
+        /* the next journal write (here a third key's) drops dirty_ratio's previous */
+        tl_write(f->dir, "root/proc/sys/vm/swappiness", "10\n");
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10"), 0);
+        /* the kernel write of 7 never happened: killed, and a new daemon stops */
+        tl_journal_owner_died(f->rb);
+        {
+                struct rollback *again = NULL;
+                bool stale = false;
+
+                assert_int_equal(rollback_open(f->run_dir, &again, &stale), 0);
+                assert_true(stale);
+                assert_string_equal(rollback_find(again, "proc/sys/vm/dirty_background_ratio")->previous, "5");
+                assert_int_equal(rollback_restore_all(again, &f->root), 1);   /* dirty_ratio: someone else's */
+                rollback_free(again);
+        }
+        content = tl_read(f->dir, "root/proc/sys/vm/dirty_background_ratio");
+        assert_string_equal(content, "10\n");
+        other = tl_read(f->dir, "root/proc/sys/vm/dirty_ratio");
+        assert_string_equal(other, "40\n");
 }
 
 static void test_forget_removes_the_entry_from_the_file(void **state)
@@ -377,8 +461,8 @@ static void test_restore_goes_in_reverse_order(void **state)
          * loaded by hand): the first original must be the last write. */
         tl_write(f->dir, "root/proc/sys/vm/swappiness", "10\n");
         f->rb->entries = xreallocarray(f->rb->entries, 2, sizeof(*f->rb->entries));
-        f->rb->entries[0] = (struct rollback_entry){ xstrdup("a"), xstrdup(path), xstrdup("60"), xstrdup("30"), false };
-        f->rb->entries[1] = (struct rollback_entry){ xstrdup("b"), xstrdup(path), xstrdup("30"), xstrdup("10"), false };
+        f->rb->entries[0] = (struct rollback_entry){ xstrdup("a"), xstrdup(path), xstrdup("60"), xstrdup("30"), NULL, false };
+        f->rb->entries[1] = (struct rollback_entry){ xstrdup("b"), xstrdup(path), xstrdup("30"), xstrdup("10"), NULL, false };
         f->rb->n_entries = 2;
         assert_int_equal(rollback_restore_all(f->rb, &f->root), 0);
         content = tl_read(f->dir, "root/proc/sys/vm/swappiness");
@@ -419,6 +503,8 @@ int main(void)
                 cmocka_unit_test(test_corrupt_journal_is_rejected_with_ebadmsg_and_its_line),
                 T(test_record_leaves_a_durable_journal_file_and_no_temporary),
                 T(test_record_of_a_recorded_path_keeps_the_first_original),
+                T(test_rewrite_in_flight_keeps_the_previous_value_until_written),
+                T(test_restore_takes_the_previous_value_of_a_rewrite_in_flight_as_ours),
                 T(test_forget_removes_the_entry_from_the_file),
                 T(test_second_open_finds_the_stale_journal_of_a_dead_run),
                 T(test_open_of_a_corrupt_journal_fails_with_ebadmsg),
