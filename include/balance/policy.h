@@ -27,22 +27,24 @@
  * comment of the policy, the balancer or the tests means this list:
  *  1. Act only when two nodes meet seed 004's trigger (balance_trigger()), on smoothed loads, met it
  *     as the last plan left them too, and the source still leads by the verdict's lower bar (rule 4)
- *     with every VM at its slow average: a burst of seconds moves nothing.
+ *     and is busy with every VM at its slow average: a burst of seconds moves nothing.
  *  2. Place a new VM where its vCPUs and memory have most room (with VMs sharing its pages if nearly as
  *     good); one bigger than a node on the fewest, closest.
  *  3. Move the VM that reduces the imbalance most per MiB to migrate (times the node distance),
- *     now and with every VM at its slow average, a VM that joins VMs sharing its pages before one
- *     that leaves them (BALANCE_SHARE_BONUS), never one that overshoots
+ *     now and with every VM at its slow average, a move after which VMs sharing pages span fewer
+ *     nodes before one after which they span more (BALANCE_SHARE_BONUS), never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
  *     bar than the trigger's), else they go back; a single move after which its nodes still meet the
  *     trigger needs no probation: its memory follows at once.
- *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together, in shares: the
- *     VM waiting longest, then the cheapest first, so a small VM never waits behind a big one.
+ *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together and what the
+ *     measured migration rate copies in 80 % of a tick, in shares: the VM waiting longest, then the
+ *     cheapest first, so a small VM never waits behind a big one.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
  *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs, never a VM twice a tick; a VM that
- *     moved stays cooldown_ticks, and while its memory still follows it.
+ *     moved stays cooldown_ticks, and while its memory still follows it, and goes back to the nodes
+ *     it came from only after BALANCE_RETURN_COOLDOWNS cooldowns.
  *  9. Never move or place a VM that is not movable (pinned by the administrator, or excluded).
  */
 #pragma once
@@ -74,6 +76,7 @@ struct balance_params {
          * counted: it is never held back. 0: no moves. */
         long max_moves_per_tick;
         long max_migrate_mib_per_tick; /* memory migrated per tick, all VMs together; 0: none */
+        double interval_sec;           /* one tick; with the measured rate, bounds a tick's memory */
         /* A VM (or a swap's net load) below this many runnable threads,
          * smoothed or in its last interval, is not moved: it fixes nothing. Lowered to BALANCE_IDLE_FLOOR_SHARE
          * of the mean VM load when that is less (see balance_plan()). */
@@ -103,6 +106,10 @@ struct balance_params {
  * (which the next night would move back). The day-night scenario chased
  * the same steady VMs back and forth each half-cycle without it. */
 #define BALANCE_LOAD_SLOW_ALPHA (1.0 / 256)
+/* Until a VM has that many samples its slow average is their plain mean:
+ * started at the first sample with weight 1/256, a VM caught in a burst
+ * at start-up kept a burst's load in its slow view for an hour, and the
+ * bursty scenario moved (and reverted) VMs on it. */
 /* Hysteresis (rule 3): a move may leave the target ahead of the source by
  * at most this share of the source's lead before it (nor so far that the
  * trigger fires the other way), so it never invites the move back. */
@@ -115,6 +122,11 @@ struct balance_params {
  * still does. */
 #define BALANCE_VERDICT_LEAD 0.5
 #define BALANCE_VERDICT_LOAD 0.75
+/* Rule 1's slow view asks the verdict's lead but the trigger's whole
+ * min_load_high: a node busy only in bursts is not busy over time, and
+ * its slow view's lead is the noise of a few dozen samples (bursty: 14
+ * moves, 5 reverted with the verdict's 0.75; 10 and 4 with 1). */
+#define BALANCE_SLOW_VIEW_LOAD 1.0
 /* Rule 8 at scale: max_moves_per_tick is per this many movable VMs. CPU
  * moves are not bounded by the memory that will follow them: every move
  * leaves a node over its CPUs (the trigger's min_load_high), where a VM
@@ -124,6 +136,24 @@ struct balance_params {
  * (15 GiB a tick by default) took 1,000 VMs on 8 nodes 16 ticks to
  * balance instead of 8, and left their memory no more local. */
 #define BALANCE_VMS_PER_MOVE 50
+/* Rule 8: a VM goes back to the nodes its last move took it from only
+ * after this many cooldowns (policy-rebalance.c's goes_back()). */
+#define BALANCE_RETURN_COOLDOWNS 5
+/* Rule 5: a tick's memory budget is also what the mover copies in this
+ * share of the interval at the rate its memory moves measured
+ * (balance_state.migrate_mib_per_sec), so its moves end before the next
+ * tick: a tick that overruns delays every later decision (the simulator
+ * showed a budget above what one interval copies doing worse than one
+ * below it), and the watchdog's ping waits for it. */
+#define BALANCE_MIGRATE_TICK_SHARE 0.8
+/* A memory move smaller than this says little about the rate: the fixed
+ * cost of its cgroup writes and numa_maps reads dominates. */
+#define BALANCE_MIGRATE_RATE_MIN_MIB 64
+/* Until a memory move measured the rate, at most this much a tick: seed
+ * 004's rate (2 GiB in 4.2-6.9 s) copies it in about half of a 5 s tick. */
+#define BALANCE_MIGRATE_UNMEASURED_MIB 1024
+/* The measured rate, smoothed: x += ALPHA * (sample - x). */
+#define BALANCE_MIGRATE_RATE_ALPHA 0.3
 /* Rule 5: a tick's memory budget is shared by at most this many VMs: the
  * one waiting longest, then the cheapest (least remote MiB) first. */
 #define BALANCE_MEMORY_SHARES 4
@@ -131,11 +161,13 @@ struct balance_params {
  * share_group (same backing image, or the administrator says so) share
  * pages through KSM only on one node when merge_across_nodes is 0, and
  * cross-node merging costs remote accesses when it is 1; a group split
- * over nodes duplicates what it shared. A move that takes a VM to a node
- * with more of its group than it leaves counts as this much better (its
- * imbalance reduced per MiB multiplied), one that takes it away from more
- * of them as this much worse: a group stays together when another move
- * helps the balance nearly as much, never when nothing else helps. */
+ * over nodes duplicates what it shared. A move after which its group
+ * spans fewer nodes (the last member leaving a node) counts as this much
+ * better (its imbalance reduced per MiB multiplied), one after which it
+ * spans more (the first member on a node) as this much worse, and joining
+ * members on a node the group already spans as neither: a group stays
+ * together when another move helps the balance nearly as much, never when
+ * nothing else helps, and once one member has moved the next follows it. */
 #define BALANCE_SHARE_BONUS 1.5
 /* Placement puts a new VM with its group if that node's load after it is
  * within this much (runnable threads per CPU) of the least loaded choice. */
@@ -207,6 +239,7 @@ struct balance_vm {
         bool has_load_avg;
         double load_avg;           /* the domain's load, smoothed over ticks */
         double load_slow;          /* the same over hours (BALANCE_LOAD_SLOW_ALPHA) */
+        uint64_t load_samples;     /* ticks in load_slow: a plain mean until 1/BALANCE_LOAD_SLOW_ALPHA */
         bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */
@@ -225,6 +258,7 @@ struct balance_state {
         double nr_avg[BALANCE_MAX_NODES];
         struct balance_vm *vms;    /* vms[i] belongs to snapshot->domains[i] */
         size_t n_vms;              /* == snapshot->n_domains */
+        double migrate_mib_per_sec; /* memory moves' measured rate (balance_record_result); 0: none yet */
 };
 
 enum balance_move_kind {
@@ -281,16 +315,24 @@ struct balance_result {
         bool dry_run;              /* nothing was moved, on purpose */
         uint64_t migrated_mib;     /* memory it migrated */
         uint64_t remote_mib;       /* the domain's memory still outside to_nodes after it */
+        uint64_t elapsed_usec;     /* how long the move took */
 };
 
 /* The policy's side of a move's outcome, for what no snapshot shows: a
  * memory move that migrated nothing stops the chase (rule 5) until most of
- * the VM's memory is elsewhere again. m is a move of the last plan and
+ * the VM's memory is elsewhere again, and one that migrated at least
+ * BALANCE_MIGRATE_RATE_MIN_MIB teaches the rate that bounds the next
+ * ticks' memory (balance_migrate_budget_mib()). m is a move of the last plan and
  * state the one that plan updated (state->vms still parallel to its
  * snapshot). Returns true if the state changed, with why in ret_reason
  * (size bytes) for the log; false and ret_reason untouched otherwise. */
 bool balance_record_result(struct balance_state *state, const struct balance_move *m,
                            const struct balance_result *res, char *ret_reason, size_t size);
+
+/* Rule 5's budget for one tick: max_migrate_mib_per_tick, or less when
+ * the measured rate copies less in BALANCE_MIGRATE_TICK_SHARE of the
+ * interval; BALANCE_MIGRATE_UNMEASURED_MIB at most before any rate. */
+double balance_migrate_budget_mib(const struct balance_params *p, const struct balance_state *state);
 
 /* Seed 004's rule as published, for comparison: place a new VM on a node
  * drawn from its id (the seed draws at random), and when the nodes with the

@@ -166,6 +166,7 @@ static void record_result(struct balancer *b, const struct domain *d, const stru
                 .dry_run = b->root->dry_run,
                 .migrated_mib = res->migrated_mib,
                 .remote_mib = res->remote_mib,
+                .elapsed_usec = res->elapsed_usec,
         };
         char why[BALANCE_REASON_MAX];
 
@@ -539,16 +540,24 @@ void balancer_print_plan(const struct balancer *b, FILE *out, bool json)
 
 void balancer_print_status(const struct balancer *b, FILE *out, bool json)
 {
+        /* the mover's measured pace and what it allows a tick (rule 5) */
+        double rate = b->state.migrate_mib_per_sec, budget = balance_migrate_budget_mib(&b->params, &b->state);
+
         if (json) {
                 fprintf(out, "{\"ticks\":%" PRIu64 ",\"moves\":%" PRIu64 ",\"moves_failed\":%" PRIu64
-                             ",\"reverts\":%" PRIu64 ",\"migrated_mib\":%" PRIu64 ",\"last_tick_usec\":%" PRIu64 "}",
+                             ",\"reverts\":%" PRIu64 ",\"migrated_mib\":%" PRIu64 ",\"last_tick_usec\":%" PRIu64
+                             ",\"migrate_mib_per_sec\":%.0f,\"migrate_budget_mib\":%.0f}",
                         b->ticks, b->moves, b->moves_failed, b->reverts, b->migrated_mib,
-                        b->last_tick_realtime_usec);
+                        b->last_tick_realtime_usec, rate, budget);
                 return;
         }
         fprintf(out, "%" PRIu64 " ticks, %" PRIu64 " moves (%" PRIu64 " reverts, %" PRIu64 " failed), %" PRIu64
                      " MiB migrated",
                 b->ticks, b->moves, b->reverts, b->moves_failed, b->migrated_mib);
+        if (rate > 0)
+                fprintf(out, " at %.0f MiB/s, up to %.0f MiB a tick", rate, budget);
+        else
+                fprintf(out, ", up to %.0f MiB a tick until a migration is timed", budget);
 }
 
 /* What sampling costs: the whole-system thread walk, where proc/schedstat

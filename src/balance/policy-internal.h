@@ -56,6 +56,11 @@ int bp_validate(const struct balance_params *p, const struct balance_snapshot *s
 /* Start a tick's work on snap; empties plan. */
 void bp_work_init(struct bp_work *w, const struct balance_params *p, const struct balance_snapshot *snap,
                   struct balance_state *state, struct balance_plan *plan);
+/* Rule 1's slow view: with every VM at its slow average, does the source
+ * lead the target by the verdict's lower bar, and is it busy by the
+ * trigger's own min_load_high (BALANCE_SLOW_VIEW_LOAD, policy.h)? */
+bool bp_slow_view_keeps(const struct balance_params *p, double nr_src, unsigned cpus_src, double nr_dst,
+                        unsigned cpus_dst);
 /* Rule 4's verdict: would the source, without the move, still lead the
  * target by the verdict's lower bar (BALANCE_VERDICT_*, policy.h)? */
 bool bp_verdict_keeps(const struct balance_params *p, double nr_src, unsigned cpus_src, double nr_dst,

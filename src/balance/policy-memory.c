@@ -74,9 +74,20 @@ static void memory_reason(struct bp_work *w, size_t i, struct balance_move *m, u
                 snprintf(why, sizeof(why), "%s", vm->migrating ? "following its CPUs" : "most of it elsewhere");
         vm->probation_passed = false;
         /* MiB: a chunk is often below 0.1 GiB, and the limit is in MiB */
-        snprintf(m->reason, sizeof(m->reason),
-                 "%s; %" PRIu64 " of %" PRIu64 " MiB remote, moving %" PRIu64 " MiB now (limit %ld MiB/tick)", why,
-                 remote, bp_vm_resident(d), m->migrate_mib, w->p->max_migrate_mib_per_tick);
+        double budget = balance_migrate_budget_mib(w->p, w->state);
+        char limit[96];
+
+        if (budget < (double) w->p->max_migrate_mib_per_tick && w->state->migrate_mib_per_sec > 0)
+                snprintf(limit, sizeof(limit), "limit %.0f MiB this tick: %.0f MiB/s measured", budget,
+                         w->state->migrate_mib_per_sec);
+        else if (budget < (double) w->p->max_migrate_mib_per_tick)
+                snprintf(limit, sizeof(limit), "limit %.0f MiB until a migration is timed", budget);
+        else
+                snprintf(limit, sizeof(limit), "limit %ld MiB/tick", w->p->max_migrate_mib_per_tick);
+        /* a long node list may cut the end: the log line still says it all but the limit */
+        if (snprintf(m->reason, sizeof(m->reason), "%s; %" PRIu64 " of %" PRIu64 " MiB remote, moving %" PRIu64
+                     " MiB now (%s)", why, remote, bp_vm_resident(d), m->migrate_mib, limit) >= (int) sizeof(m->reason))
+                m->reason[sizeof(m->reason) - 2] = '.';
 }
 
 /* The tick's budget in shares: the VM waiting longest first, then the

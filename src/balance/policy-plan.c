@@ -27,6 +27,12 @@ static bool trigger_at(const struct balance_params *p, double lead, double load,
         return load_low <= 0 || load_high / load_low > 1 + lead * (p->min_load_ratio - 1);
 }
 
+bool bp_slow_view_keeps(const struct balance_params *p, double nr_src, unsigned cpus_src, double nr_dst,
+                        unsigned cpus_dst)
+{
+        return trigger_at(p, BALANCE_VERDICT_LEAD, BALANCE_SLOW_VIEW_LOAD, nr_src, cpus_src, nr_dst, cpus_dst);
+}
+
 /* Rule 1's trigger on one pair of nodes. */
 bool balance_trigger(const struct balance_params *p, double nr_high, unsigned cpus_high,
                      double nr_low, unsigned cpus_low)
@@ -308,7 +314,7 @@ void bp_work_init(struct bp_work *w, const struct balance_params *p,
         *w = (struct bp_work) {
                 .p = p, .snap = snap, .state = state, .plan = plan,
                 .moves_left = bp_moves_per_tick(p, snap),
-                .mib_left = p->max_migrate_mib_per_tick > 0 ? (double) p->max_migrate_mib_per_tick : 0,
+                .mib_left = balance_migrate_budget_mib(p, state),
         };
         for (size_t i = 0; i < snap->n_nodes; i++) {
                 const struct balance_node *n = &snap->nodes[i];

@@ -25,6 +25,7 @@ enum reject {
         R_CPUS,
         R_MEMORY,
         R_OVERSHOOT,
+        R_RETURN,
         _R_MAX,
 };
 
@@ -38,6 +39,7 @@ static const char *const reject_str[_R_MAX] = {
         [R_CPUS] = "too many vCPUs",
         [R_MEMORY] = "memory would not fit",
         [R_OVERSHOOT] = "would overshoot",
+        [R_RETURN] = "would go back where it came from",
 };
 
 struct candidate {
@@ -48,6 +50,7 @@ struct candidate {
         double score;            /* imbalance reduced per MiB, BALANCE_SHARE_BONUS applied */
         double plain;            /* the same without it */
         int shared;              /* VMs sharing pages it joins minus those it leaves (both halves) */
+        int span;                /* nodes its share groups span fewer after it (both halves): > 0 less KSM duplication */
 };
 
 /* Is domain i, homed on node `on` alone, free to move at all? */
@@ -88,6 +91,19 @@ static enum reject check_dest(const struct bp_work *w, size_t i, unsigned d, uin
         if (need > have && (double) (need - have) > w->room[d])   /* bp_work_fits() on one node */
                 return R_MEMORY;
         return OK;
+}
+
+/* Rule 8 against ping-pong: a VM does not go back to the nodes its last
+ * move took it from until BALANCE_RETURN_COOLDOWNS cooldowns have passed.
+ * As VMs came and went (churn) loads shifted back and forth under steady
+ * VMs, and one was moved node2 -> node3 -> node2 -> node3 within 44 ticks,
+ * each move right on its own tick. A probation revert is not a move. */
+static bool goes_back(const struct bp_work *w, size_t i, unsigned d)
+{
+        const struct balance_vm *vm = &w->state->vms[i];
+
+        return vm->prev == BALANCE_NODE_BIT(d) && vm->prev != vm->home &&
+               vm->ticks_since_move < BALANCE_RETURN_COOLDOWNS * w->p->cooldown_ticks;
 }
 
 /* Reduction of sum(cpus * (load - mean)^2) when `net` runnable threads go
@@ -151,14 +167,31 @@ static int shared_delta(const struct bp_work *w, size_t i, unsigned s, unsigned 
         return (int) bp_share_on(w, i, d) - (int) bp_share_on(w, i, s);
 }
 
+/* Nodes domain i's group spans fewer after it goes from s to d, with
+ * on[] its other members by node: KSM merges within a node only, so a
+ * group's shared pages are held once per node it spans. Joining members
+ * on d that still have members on s changes nothing; a first member on d
+ * adds a copy; the last one leaving s drops one. */
+static int span_delta(const unsigned on[BALANCE_MAX_NODES], unsigned s, unsigned d)
+{
+        return (on[s] == 0) - (on[d] == 0);
+}
+
+static int span_delta_of(const struct bp_work *w, size_t i, unsigned s, unsigned d)
+{
+        unsigned on[BALANCE_MAX_NODES];
+
+        return bp_share_count(w, i, on) ? span_delta(on, s, d) : 0;
+}
+
 /* BALANCE_SHARE_BONUS (policy.h) on a candidate's plain score. */
 static void score(struct candidate *c, double gain, double cost)
 {
         c->plain = gain / cost;
         c->score = c->plain;
-        if (c->shared > 0)
+        if (c->span > 0)
                 c->score = c->plain > 0 ? c->plain * BALANCE_SHARE_BONUS : c->plain / BALANCE_SHARE_BONUS;
-        else if (c->shared < 0)
+        else if (c->span < 0)
                 c->score = c->plain > 0 ? c->plain / BALANCE_SHARE_BONUS : c->plain * BALANCE_SHARE_BONUS;
 }
 
@@ -198,6 +231,8 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                                 continue;
                         if (rd == OK)
                                 rd = check_dest(w, i, d, total);
+                        if (rd == OK && goes_back(w, i, d))
+                                rd = R_RETURN;
                         if (rd == OK && overshoots(w, s, d, bp_dom_load(w, dom)))
                                 rd = R_OVERSHOOT;
                         if (d == first)
@@ -206,7 +241,8 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
                                                  .mib = mib_to(dom, d, total),
-                                                 .shared = grouped ? (int) on[d] - (int) on[s] : 0 };
+                                                 .shared = grouped ? (int) on[d] - (int) on[s] : 0,
+                                                 .span = grouped ? span_delta(on, s, d) : 0 };
                         score(&c, gain(w, s, d, c.net, w->state->vms[i].load_slow), move_cost(w, s, d, c.mib, 1));
                         consider(best, plain_best, &c);
                 }
@@ -225,7 +261,7 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
                 const struct balance_domain *a = &snap->domains[i];
                 uint64_t total_a = bp_vm_resident_in(a, w->present), total_b;
 
-                if (check_vm(w, i, s) != OK || check_dest(w, i, d, total_a) != OK)
+                if (check_vm(w, i, s) != OK || check_dest(w, i, d, total_a) != OK || goes_back(w, i, d))
                         continue;
                 for (size_t j = 0; j < snap->n_domains; j++) {
                         const struct balance_domain *b = &snap->domains[j];
@@ -234,14 +270,15 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
 
                         if (net < w->idle_floor || overshoots(w, s, d, net))
                                 continue;
-                        if (check_vm(w, j, d) != OK)
+                        if (check_vm(w, j, d) != OK || goes_back(w, j, s))
                                 continue;
                         total_b = bp_vm_resident_in(b, w->present);
                         if (check_dest(w, j, s, total_b) != OK)
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
                                                  .mib = mib_to(a, d, total_a) + mib_to(b, s, total_b),
-                                                 .shared = shared_delta(w, i, s, d) + shared_delta(w, j, d, s) };
+                                                 .shared = shared_delta(w, i, s, d) + shared_delta(w, j, d, s),
+                                                 .span = span_delta_of(w, i, s, d) + span_delta_of(w, j, d, s) };
                         score(&c, gain(w, s, d, net, w->state->vms[i].load_slow - w->state->vms[j].load_slow),
                               move_cost(w, s, d, c.mib, 2));
                         consider(best, plain_best, &c);
@@ -316,10 +353,10 @@ static void note_kept(struct bp_work *w, const struct candidate *best, const str
         const struct balance_domain *kept;
         unsigned with;
 
-        if (plain->a < 0 || plain->shared >= 0 || (plain->a == best->a && plain->b == best->b && plain->d == best->d))
+        if (plain->a < 0 || plain->span >= 0 || (plain->a == best->a && plain->b == best->b && plain->d == best->d))
                 return;
         /* the half of a swap that leaves its group */
-        if (plain->b >= 0 && shared_delta(w, (size_t) plain->a, plain->s, plain->d) >= 0) {
+        if (plain->b >= 0 && span_delta_of(w, (size_t) plain->a, plain->s, plain->d) >= 0) {
                 kept = &w->snap->domains[plain->b];
                 with = bp_share_on(w, (size_t) plain->b, plain->d);
                 bp_plan_note(w, (size_t) plain->b, "%s kept on node%u with %u VM%s sharing pages; %s moved instead",
@@ -402,17 +439,17 @@ static void no_move_reason(struct bp_work *w, unsigned s, unsigned d, bool trigg
 /* Rule 1 with hysteresis: a pair meets the trigger now, met it as the
  * last plan left it (or that tick did not know one of them), and with
  * every VM at its slow average the source still leads by the verdict's
- * lower bar (bp_verdict_keeps()). Bursts of seconds lifting a node over
- * the trigger moved VMs that probation then sent back (bursty: 87 moves,
- * 18 reverted; 44 and 12 with the last tick's test alone, 14 and 6 with
- * the slow view too). */
+ * lower bar and is busy (bp_slow_view_keeps()). Bursts of seconds lifting
+ * a node over the trigger moved VMs that probation then sent back
+ * (bursty: 87 moves, 18 reverted; 44 and 12 with the last tick's test
+ * alone, 14 and 6 with the slow view's lead too, 10 and 4 with its load). */
 static bool persists(const struct bp_work *w, unsigned s, unsigned d)
 {
         uint64_t both = BALANCE_NODE_BIT(s) | BALANCE_NODE_BIT(d);
 
         if (!balance_trigger(w->p, w->nr[s], w->node[s]->cpus, w->nr[d], w->node[d]->cpus))
                 return false;
-        if (!bp_verdict_keeps(w->p, w->slow[s], w->node[s]->cpus, w->slow[d], w->node[d]->cpus))
+        if (!bp_slow_view_keeps(w->p, w->slow[s], w->node[s]->cpus, w->slow[d], w->node[d]->cpus))
                 return false;
         return (w->state->nr_avg_valid & both) != both ||
                balance_trigger(w->p, w->last[s], w->node[s]->cpus, w->last[d], w->node[d]->cpus);

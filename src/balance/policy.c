@@ -9,6 +9,7 @@
  * share the toolbox in policy-plan.c and never call this file. */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ void balance_params_from_conf(const struct balancer_conf *conf, struct balance_p
                 .cooldown_ticks = conf->cooldown_ticks,
                 .max_moves_per_tick = conf->max_moves_per_tick,
                 .max_migrate_mib_per_tick = conf->max_migrate_mb_per_tick,
+                .interval_sec = (double) conf->interval_sec,
                 .idle_floor = conf->idle_floor,
                 .move_cost_mib = BALANCE_DEFAULT_MOVE_COST_MIB,
                 .local_min_permille = BALANCE_DEFAULT_LOCAL_MIN_PERMILLE,
@@ -54,6 +56,7 @@ static void vm_reset(struct balance_vm *vm, unsigned id)
                 vm->has_load_avg = old.has_load_avg;
                 vm->load_avg = old.load_avg;
                 vm->load_slow = old.load_slow;
+                vm->load_samples = old.load_samples;
         }
 }
 
@@ -119,10 +122,12 @@ static void smooth(struct bp_work *w)
 
                 if (vm->has_load_avg) {
                         vm->load_avg = ewma(BALANCE_LOAD_ALPHA, vm->load_avg, d->load);
-                        vm->load_slow = ewma(BALANCE_LOAD_SLOW_ALPHA, vm->load_slow, d->load);
+                        vm->load_slow = ewma(fmax(BALANCE_LOAD_SLOW_ALPHA, 1.0 / (double) (vm->load_samples + 1)),
+                                             vm->load_slow, d->load);
                 } else {
                         vm->load_avg = vm->load_slow = d->load;
                 }
+                vm->load_samples++;
                 vm->has_load_avg = true;
                 bp_shift(w, w->slow, vm->load_slow - vm->load_avg, 0, on ? on : w->present);
         }
@@ -196,12 +201,30 @@ int balance_plan(const struct balance_params *p, const struct balance_snapshot *
  * (vm->migrating); rule 5 takes it up again only if most of it is
  * elsewhere. Failed moves and dry runs teach nothing: the next snapshot
  * shows where things are. */
+double balance_migrate_budget_mib(const struct balance_params *p, const struct balance_state *state)
+{
+        double budget = p->max_migrate_mib_per_tick > 0 ? (double) p->max_migrate_mib_per_tick : 0;
+
+        if (!state || !(state->migrate_mib_per_sec > 0) || !(p->interval_sec > 0))
+                return fmin(budget, BALANCE_MIGRATE_UNMEASURED_MIB);
+        return fmin(budget, floor(state->migrate_mib_per_sec * p->interval_sec * BALANCE_MIGRATE_TICK_SHARE));
+}
+
 bool balance_record_result(struct balance_state *state, const struct balance_move *m,
                            const struct balance_result *res, char *ret_reason, size_t size)
 {
         struct balance_vm *vm;
 
-        if (res->error < 0 || res->dry_run || res->migrated_mib > 0)
+        if (res->error < 0 || res->dry_run)
+                return false;
+        if (res->migrated_mib >= BALANCE_MIGRATE_RATE_MIN_MIB && res->elapsed_usec > 0) {
+                double rate = (double) res->migrated_mib / ((double) res->elapsed_usec / 1e6);
+
+                state->migrate_mib_per_sec = state->migrate_mib_per_sec > 0
+                        ? state->migrate_mib_per_sec + BALANCE_MIGRATE_RATE_ALPHA * (rate - state->migrate_mib_per_sec)
+                        : rate;
+        }
+        if (res->migrated_mib > 0)
                 return false;
         if (m->migrate_mib == 0 && m->kind != BALANCE_MOVE_MEMORY)
                 return false;

@@ -65,8 +65,9 @@ const struct conf_option conf_options[] = {
                 "Ticks before a moved VM may be moved again."),
         INT_OPT("balancer", "max_moves_per_tick", "1", 0, 100, balancer.max_moves_per_tick,
                 "Most VMs moved in one tick, for every 50 VMs (begun) on the host."),
-        INT_OPT("balancer", "max_migrate_mb_per_tick", "1024", 0, 1048576, balancer.max_migrate_mb_per_tick,
-                "Most MiB of VM memory migrated in one tick."),
+        INT_OPT("balancer", "max_migrate_mb_per_tick", "4096", 0, 1048576, balancer.max_migrate_mb_per_tick,
+                "Most MiB of VM memory migrated in one tick; less when the measured rate copies less in 80% of the "
+                "interval."),
         DOUBLE_OPT("balancer", "idle_floor", "0.5", 0, 1000, balancer.idle_floor,
                    "A VM with less load (runnable threads) is never moved; lowered to half the mean VM load "
                    "on a host of light VMs."),

@@ -63,8 +63,8 @@ static const char *libvirt_uri(const struct daemon *d)
         return d->tuning.conf->libvirt_uri ? d->tuning.conf->libvirt_uri : VIRT_DEFAULT_URI;
 }
 
-/* The balancer's line. Today: configured or not. The balancer's own state
- * (last tick, moves) belongs here when it runs in the daemon. */
+/* The balancer's lines: its counters and the mover's pace, then how it
+ * samples; or why it does not run. */
 static void print_balancer_text(FILE *out, const struct daemon *d)
 {
         const struct balancer_conf *b = &d->tuning.conf->balancer;

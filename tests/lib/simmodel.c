@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The model host behind tests/bench/sim.c and tests/unit/test-balance-sim.c; see
  * simmodel.h. The scenarios are in simscenarios.c. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "config/ini.h"
 
 #define SIM_FINAL_TICKS 10
+#define SIM_TICK_SEC 5.0
 
 double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
 {
@@ -29,13 +31,23 @@ double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
  * the daemon gets them: never typed again here. */
 void sim_params_default(struct balance_params *ret)
 {
+        if (sim_params_from_file("/nonexistent/vmtuned.conf", ret) < 0)
+                abort();
+}
+
+int sim_params_from_file(const char *path, struct balance_params *ret)
+{
         struct vmtuned_conf *conf = NULL;
         struct conf_error err = {};
+        int r = conf_load(path, false, &conf, &err);
 
-        if (conf_load("/nonexistent/vmtuned.conf", false, &conf, &err) < 0)
-                abort();
+        if (r < 0) {
+                fprintf(stderr, "sim: %s\n", err.message);
+                return r;
+        }
         balance_params_from_conf(&conf->balancer, ret);
         conf_free(conf);
+        return 0;
 }
 
 const char *sim_policy_name(enum sim_policy policy)
@@ -369,6 +381,51 @@ static double usec_since(const struct timespec *a)
         return (double) (b.tv_sec - a->tv_sec) * 1e6 + (double) (b.tv_nsec - a->tv_nsec) / 1e3;
 }
 
+/* vmtuned learns the mover's rate from each finished memory move, as the
+ * daemon does (balancer.c's record_result()). */
+static void record(struct run *r, const struct sim_migration *q)
+{
+        const struct sim_vm *vm = &r->h->vms[q->vm];
+        struct balance_result res = {
+                .migrated_mib = (uint64_t) llround(q->moved),
+                .elapsed_usec = (uint64_t) llround(q->moved * sim_model.migrate_sec_per_gib / 1024 * 1e6),
+        };
+        char why[BALANCE_REASON_MAX];
+
+        if (r->policy != SIM_VMTUNED)
+                return;
+        for (unsigned n = 0; n < r->h->n_nodes; n++)
+                if (!(q->to & BALANCE_NODE_BIT(n)))
+                        res.remote_mib += (uint64_t) llround(vm->resident[n]);
+        (void) balance_record_result(&r->state, &q->move, &res, why, sizeof(why));
+}
+
+/* One tick of the mover: the queue in order, as much as 5 s copy. A
+ * migration that moves less than asked (nothing left outside its nodes,
+ * or no room) is over. */
+static void mover_tick(struct run *r)
+{
+        double sec_per_mib = sim_model.migrate_sec_per_gib / 1024, left = SIM_TICK_SEC;
+        size_t k = 0;
+
+        while (k < r->n_queued && (sec_per_mib <= 0 || left > 0)) {
+                struct sim_migration *q = &r->queue[k];
+                double want = sec_per_mib > 0 ? fmin(q->mib, left / sec_per_mib) : q->mib;
+                double moved = migrate(r, &r->h->vms[q->vm], q->to, want);
+
+                r->res.mem_moved_gib += moved / 1024;
+                left -= moved * sec_per_mib;
+                q->mib -= moved;
+                q->moved += moved;
+                if (moved + 0.5 < want || q->mib < 1)
+                        record(r, &r->queue[k++]);
+                else
+                        break; /* the tick is over in the middle of this one */
+        }
+        memmove(r->queue, r->queue + k, (r->n_queued - k) * sizeof(*r->queue));
+        r->n_queued -= k;
+}
+
 static int decide(struct run *r)
 {
         struct balance_snapshot snap = {
@@ -380,6 +437,8 @@ static int decide(struct run *r)
 
         r->plan.n_moves = r->plan.n_notes = 0;
         r->plan.reason[0] = 0;
+        if (r->n_queued > 0)
+                return 0; /* the mover is still at the last tick's moves */
         clock_gettime(CLOCK_MONOTONIC, &start);
         switch (r->policy) {
         case SIM_KERNEL:
@@ -428,6 +487,10 @@ static void apply(struct run *r)
                         vm->moves++;
                         if (vm->moves > r->res.max_moves_per_vm)
                                 r->res.max_moves_per_vm = vm->moves;
+                        if (vm->moved_from && m->to_nodes == vm->moved_from &&
+                            ++vm->returns > r->res.max_returns_per_vm)
+                                r->res.max_returns_per_vm = vm->returns;
+                        vm->moved_from = m->from_nodes;
                         break;
                 case BALANCE_MOVE_MEMORY:
                         break;
@@ -435,8 +498,16 @@ static void apply(struct run *r)
                 if (m->kind != BALANCE_MOVE_MEMORY)
                         vm->cpu_nodes = m->to_nodes == r->all ? 0 : m->to_nodes;
                 if (m->migrate_mib)
-                        r->res.mem_moved_gib += migrate(r, vm, m->to_nodes, (double) m->migrate_mib) / 1024;
+                        r->queue[r->n_queued++] = (struct sim_migration) {
+                                .vm = r->dom_vm[m->domain], .to = m->to_nodes, .mib = (double) m->migrate_mib,
+                                .move = *m,
+                        };
         }
+}
+
+/* The policy's per-VM state back to the VMs, after the mover told it. */
+static void keep_state(struct run *r)
+{
         for (size_t k = 0; k < r->n_doms; k++)
                 r->h->vms[r->dom_vm[k]].bstate = r->bvms[k];
 }
@@ -447,9 +518,12 @@ static void trace_plan(const struct run *r, const double nr[SIM_MAX_NODES])
         for (unsigned n = 0; n < r->h->n_nodes; n++)
                 fprintf(r->trace, " %.1f", nr[n]);
         fputc('\n', r->trace);
-        for (size_t k = 0; k < r->plan.n_moves; k++)
-                fprintf(r->trace, "  %-6s %s\n", balance_move_kind_to_string(r->plan.moves[k].kind),
-                        r->plan.moves[k].reason);
+        for (size_t k = 0; k < r->plan.n_moves; k++) {
+                const struct balance_move *m = &r->plan.moves[k];
+
+                fprintf(r->trace, "  %-6s %s %#" PRIx64 "->%#" PRIx64 " %s\n", balance_move_kind_to_string(m->kind),
+                        r->h->vms[r->dom_vm[m->domain]].name, m->from_nodes, m->to_nodes, m->reason);
+        }
         for (size_t k = 0; k < r->plan.n_notes; k++)
                 fprintf(r->trace, "  note   %s\n", r->plan.notes[k].reason);
         if (r->plan.reason[0])
@@ -474,6 +548,7 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
         r->bvms = xcalloc(h->n_vms, sizeof(*r->bvms));
         r->dom_vm = xcalloc(h->n_vms, sizeof(*r->dom_vm));
         r->order = xcalloc(h->n_vms, sizeof(*r->order));
+        r->queue = xcalloc(BALANCE_PLAN_MAX_MOVES, sizeof(*r->queue));
         for (size_t i = 0; i < h->n_vms; i++)
                 for (unsigned n = 0; n < h->n_nodes; n++)
                         r->used[n] += h->vms[i].resident[n];
@@ -499,6 +574,8 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
                 if (r->trace)
                         trace_plan(r, nr);
                 apply(r);
+                mover_tick(r);
+                keep_state(r);
                 if (policy == SIM_KERNEL)
                         sim_kernel_autonuma(r);
         }
@@ -520,6 +597,7 @@ int sim_run_host(struct sim_host *h, long ticks, enum sim_policy policy, const s
         free(r->bvms);
         free(r->dom_vm);
         free(r->order);
+        free(r->queue);
         sim_host_free(h);
         return err;
 }

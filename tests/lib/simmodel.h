@@ -50,6 +50,8 @@ struct sim_vm {
         struct balance_vm bstate;         /* vmtuned's per-VM state */
         long numad_moved;                 /* tick of the numad-like policy's last move */
         long moves;
+        uint64_t moved_from;              /* the CPU nodes its last move left; 0: never moved */
+        long returns;                     /* moves back to the nodes its previous move left */
         long remote_since;                /* first tick of its memory mostly elsewhere; -1: local */
         double work_sum, demand_sum;      /* CPU-seconds / 5 s got and asked for, over the run */
 };
@@ -111,6 +113,7 @@ struct sim_result {
         long reverts;
         long placements;
         long max_moves_per_vm;
+        long max_returns_per_vm;      /* most moves of one VM back to where its previous move took it from */
         double mem_moved_gib;
         double local_fraction;        /* VM memory on its CPUs' nodes, time average */
         /* Longest a VM that one tick's migrate budget could move whole
@@ -126,6 +129,9 @@ struct sim_result {
 
 /* The parameters the simulator and its tests use (documented in tests/bench/README.md). */
 void sim_params_default(struct balance_params *ret);
+/* The same from a vmtuned.conf (its [balancer]; a missing file is all
+ * defaults); -errno after saying why on stderr. */
+int sim_params_from_file(const char *path, struct balance_params *ret);
 
 /* Build the scenario, run it for its ticks under policy; -EINVAL, or the
  * policy's error. If trace is not NULL, every tick's plan goes there. */

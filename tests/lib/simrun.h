@@ -26,6 +26,17 @@ struct run {
         struct balance_plan plan;
         struct balance_state state;            /* vms re-pointed every tick */
         long numad_next;
+        /* The mover: one thread, as in vmtuned and seed 004's daemon,
+         * copying at 1 / migrate_sec_per_gib GiB/s. Moves decided in a tick
+         * queue here; while it is busy no policy decides (the daemon's tick
+         * waits for its moves). */
+        struct sim_migration {
+                size_t vm;
+                uint64_t to;
+                double mib, moved;
+                struct balance_move move;      /* vmtuned: its outcome goes back to the policy */
+        } *queue;
+        size_t n_queued;
         struct sim_result res;
         double local_sum, load_max_sum, load_min_sum, distance_sum, work_sum, dup_sum;
         long last_unbalanced;

@@ -13,7 +13,9 @@
  * migration in progress takes s = migrate_sec_per_gib CPU seconds per GiB
  * on its target node (G_c: GiB migrated to node c since the last tick),
  * beside the VMs there: free on an idle node, a loss for every VM on a busy
- * one (the copy's memory bandwidth is folded into the same figure).
+ * one (the copy's memory bandwidth is folded into the same figure). The
+ * same s is its wall time: one mover copies 1/s GiB a second and no
+ * policy decides while it is busy (simmodel.c's mover_tick()).
  * Throughput is mbs_per_cpu * sum_v work_v, averaged over the
  * ticks; fairness the lowest sum work_v / sum D_v of any VM; a share group
  * split over j nodes holds its shared_mib j times (KSM merges within a node
@@ -27,9 +29,11 @@
  * Not fitted: kernel_spread = 2/3 is read off seed 004's numa_maps (no
  * balancer: about half of each VM's memory on one node, the rest spread);
  * autonuma_mib_per_tick = 256 is the kernel's numa_balancing_scan_size_mb
- * (256 MiB a scan); migrate_sec_per_gib = 2.6 is a PLACEHOLDER from seed
- * 004's log (a 2 GiB VM's cpuset move took 4.2-6.9 s) until the lab's
- * measured migrate_pages(2) MiB/s replaces it: set SIM_MIGRATE_SEC_PER_GIB.
+ * (256 MiB a scan); migrate_sec_per_gib = 2.6 is seed 004's real-hardware
+ * figure (a 2 GiB VM's cpuset move took 4.2-6.9 s, its next decision came
+ * 8-10 s after the last). The lab measures migrate_pages(2) in a TCG guest
+ * at 46-128 MiB/s (8-22 s/GiB), an emulated lower bound: set
+ * SIM_MIGRATE_SEC_PER_GIB=8 for that pace.
  * The 20-VM row is not fitted; the simulator shows how close it comes. */
 #include <math.h>
 
@@ -40,7 +44,7 @@
 #define SIM_REMOTE_PENALTY 0.450       /* fitted: kernel seed-40 = 14,541 MB/s */
 #define SIM_KERNEL_SPREAD (2.0 / 3.0)
 #define SIM_AUTONUMA_MIB_PER_TICK 256.0
-#define SIM_MIGRATE_SEC_PER_GIB 2.6    /* placeholder until the lab's measured MiB/s */
+#define SIM_MIGRATE_SEC_PER_GIB 2.6    /* seed 004's real hardware; the lab's TCG guest: 8-22 */
 #define SIM_MAX_GROUPS 64              /* share groups 1..63 are scored */
 
 struct sim_model sim_model = {

@@ -846,6 +846,11 @@ static void test_balancer_without_a_movable_vm_samples_nothing_and_says_why(void
         }
         if (!idle)
                 fail_msg("no idle tick after 10 s:\n%s", out);
+        /* no migration timed yet: the first budget */
+        assert_contains(out, " MiB migrated, up to 1024 MiB a tick until a migration is timed\n");
+        free(out);
+        assert_int_equal(ctl(e, &out, "--json", "status", NULL), 0);
+        assert_contains(out, "\"migrate_mib_per_sec\":0,\"migrate_budget_mib\":1024}");
         free(out);
         assert_int_equal(ctl(e, &out, "plan", NULL), 0);
         assert_contains(out, "no plan: no movable VM: nothing sampled");

@@ -237,8 +237,33 @@ static void test_seed20_shape_follows_from_seed40_fit(void **state)
         assert_true(bind < 0.7 * kernel);
         assert_true(kernel < 0.85 * seed);
         assert_true(within(kernel, 15298, 0.1));
-        assert_true(within(seed, 19374, 0.1));
+        /* 11 %: the run's first 19 ticks of 60 are the seed rule's 10
+         * moves, each holding the mover 5.2 s (test_mover_takes_its_time) */
+        assert_true(within(seed, 19374, 0.12));
         assert_true(within(bind, 9096, 0.1));
+}
+
+/* The mover copies at 1 / migrate_sec_per_gib GiB/s and no policy decides
+ * while it is busy, as in seed 004's log (a 2 GiB VM's move took 4.2-6.9
+ * s, and the next decision came 8-10 s after the last): the seed rule's
+ * 10 moves of 2 GiB in seed-20 take two ticks each. vmtuned's memory
+ * budget stays within what one tick copies, so its 10 moves take 10
+ * ticks; with instant migration the seed rule's take 10 too. */
+static void test_mover_takes_its_time(void **state)
+{
+        double saved = sim_model.migrate_sec_per_gib;
+        struct sim_result seed, vmtuned;
+
+        run("seed-20", SIM_SEED, &seed);
+        run("seed-20", SIM_VMTUNED, &vmtuned);
+        assert_int_equal(seed.moves, 10);
+        assert_true(seed.ticks_to_balance >= 19);
+        assert_int_equal(vmtuned.moves, 10);
+        assert_true(vmtuned.ticks_to_balance <= 10);
+        sim_model.migrate_sec_per_gib = 0;
+        run("seed-20", SIM_SEED, &seed);
+        sim_model.migrate_sec_per_gib = saved;
+        assert_true(seed.ticks_to_balance <= 10);
 }
 
 /* On seed 004's own cases vmtuned gets about what the seed rule gets: a
@@ -329,7 +354,12 @@ static void test_split_share_group_is_scored_as_duplicated_memory(void **state)
         }
 }
 
-/* Clones: vmtuned keeps the groups at least as whole as the seed rule. */
+/* Clones: vmtuned keeps the groups at least as whole as the seed rule,
+ * balanced as soon, at least as fast. Its moves are scored by the nodes a
+ * group spans after them (KSM merges within a node): with "joins more
+ * members than it leaves" instead, every move off node0 counted as
+ * leaving its group, the second split the other group too and 4.7 GiB
+ * were duplicated (seed rule 2.4). */
 static void test_ksm_clones_duplicate_no_more_than_seed_rule(void **state)
 {
         struct sim_result seed, v;
@@ -337,8 +367,9 @@ static void test_ksm_clones_duplicate_no_more_than_seed_rule(void **state)
         run("ksm-clones", SIM_SEED, &seed);
         run("ksm-clones", SIM_VMTUNED, &v);
         assert_true(seed.ksm_dup_gib > 0);  /* the scenario is a real test */
-        assert_true(v.ticks_to_balance >= 0);
-        assert_true(v.ksm_dup_gib <= seed.ksm_dup_gib + 2.5);
+        assert_true(v.ticks_to_balance >= 0 && v.ticks_to_balance <= seed.ticks_to_balance);
+        assert_true(v.ksm_dup_gib <= seed.ksm_dup_gib + 1e-9);
+        assert_true(v.throughput_mbs >= seed.throughput_mbs);
 }
 
 /* The baselines are named for what they are: "none" was manual binding
@@ -369,6 +400,7 @@ int main(void)
                 cmocka_unit_test(test_mem_tight_moves_only_what_fits),
                 cmocka_unit_test(test_model_is_calibrated_on_seed40),
                 cmocka_unit_test(test_seed20_shape_follows_from_seed40_fit),
+                cmocka_unit_test(test_mover_takes_its_time),
                 cmocka_unit_test(test_seed_cases_throughput_near_seed_rule),
                 cmocka_unit_test(test_vmtuned_throughput_where_others_chase),
                 cmocka_unit_test(test_kernel_alone_is_balanced_but_remote),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +484,87 @@ static void test_memory_follows_cpus_rate_limited_over_ticks(void **state)
         assert_int_equal(f->plan.n_moves, 0);     /* local now: nothing more */
 }
 
+/* A memory move of VM id 7 at index 1, for balance_record_result(). */
+static const struct balance_move memory_move = {
+        .kind = BALANCE_MOVE_MEMORY, .domain = 1, .domain_id = 7, .from_nodes = BIT(0), .to_nodes = BIT(1),
+        .migrate_mib = 512,
+};
+
+/* Rule 5 at the mover's pace: the tick's budget is what the measured rate
+ * copies in BALANCE_MIGRATE_TICK_SHARE of the interval, at most the cap,
+ * and the old default before any move measured it. The plan says which
+ * limit held. */
+static void test_memory_budget_follows_the_measured_rate(void **state)
+{
+        struct fx *f = *state;
+        struct balance_vm vms[2] = { { .id = 3 }, { .id = 7, .migrating = true } };
+        struct balance_state st = { .vms = vms, .n_vms = 2 };
+        struct balance_params p = f->p;
+        char why[BALANCE_REASON_MAX];
+        const struct balance_move *m;
+
+        p.max_migrate_mib_per_tick = 2048;
+        p.interval_sec = 5;
+        assert_true(balance_migrate_budget_mib(&p, &st) == BALANCE_MIGRATE_UNMEASURED_MIB);
+        /* 1 GiB in 4 s: 256 MiB/s, 1024 MiB in 80 % of 5 s */
+        (void) balance_record_result(&st, &memory_move,
+                                     &(struct balance_result) { .migrated_mib = 1024, .elapsed_usec = 4000000 }, why,
+                                     sizeof(why));
+        assert_true(st.migrate_mib_per_sec == 256);
+        assert_true(balance_migrate_budget_mib(&p, &st) == 1024);
+        /* smoothed: 2 GiB in 2 s moves the rate 30 % of the way to 1024 */
+        (void) balance_record_result(&st, &memory_move,
+                                     &(struct balance_result) { .migrated_mib = 2048, .elapsed_usec = 2000000 }, why,
+                                     sizeof(why));
+        assert_true(fabs(st.migrate_mib_per_sec - 486.4) < 1e-9);
+        assert_true(balance_migrate_budget_mib(&p, &st) == 1945);
+        /* a small move (fixed costs), a failed one, a dry run: no lesson */
+        (void) balance_record_result(&st, &memory_move,
+                                     &(struct balance_result) { .migrated_mib = 32, .elapsed_usec = 1000000 }, why,
+                                     sizeof(why));
+        (void) balance_record_result(&st, &memory_move,
+                                     &(struct balance_result) { .error = -EIO, .migrated_mib = 512, .elapsed_usec = 1 },
+                                     why, sizeof(why));
+        (void) balance_record_result(&st, &memory_move,
+                                     &(struct balance_result) { .dry_run = true, .migrated_mib = 512, .elapsed_usec = 1 },
+                                     why, sizeof(why));
+        assert_true(fabs(st.migrate_mib_per_sec - 486.4) < 1e-9);
+        /* a fast mover: the cap holds */
+        st.migrate_mib_per_sec = 10000;
+        assert_true(balance_migrate_budget_mib(&p, &st) == 2048);
+
+        /* the plan: a 3 GiB VM's memory at 100 MiB/s moves 400 MiB a tick, and says why */
+        f->p = p;
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 1, 2, 3 * 1024, 0);
+        fx_recompute(f);
+        f->state.migrate_mib_per_sec = 100;
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_MEMORY);
+        assert_non_null(m);
+        assert_int_equal(m->migrate_mib, 400);
+        assert_non_null(strstr(m->reason, "moving 400 MiB now (limit 400 MiB this tick: 100 MiB/s measured)"));
+}
+
+/* The slow average is a plain mean until it has 1/BALANCE_LOAD_SLOW_ALPHA
+ * samples: a VM first seen in a burst does not keep the burst's load in
+ * its slow view for an hour. */
+static void test_slow_average_of_a_new_vm_is_its_mean_so_far(void **state)
+{
+        struct fx *f = *state;
+
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 4, 1024, 0);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_true(f->vms[0].load_slow == 4);
+        f->doms[0].load = 0;
+        for (int tick = 0; tick < 3; tick++)
+                assert_int_equal(fx_plan(f), 0);
+        assert_true(fabs(f->vms[0].load_slow - 1.0) < 1e-9);   /* (4 + 0 + 0 + 0) / 4 */
+        assert_int_equal(f->vms[0].load_samples, 4);
+}
+
 /* Rule 5's order: a busy 8 GiB VM and a light 512 MiB one both wait for
  * their memory. The small one gets all it needs at once, and the big one
  * (waiting as long, listed first) still moves the rest of the budget: the
@@ -565,6 +647,15 @@ static void test_pinned_vm_is_never_moved(void **state)
         assert_non_null(strstr(f->plan.reason, "1 not movable"));
 }
 
+static void fx_settled(struct fx *f, size_t i, unsigned on, double load_avg, double load_slow)
+{
+        f->vms[i] = (struct balance_vm) {
+                .id = f->doms[i].id, .phase = BALANCE_VM_SETTLED, .home = BIT(on), .ticks_since_move = 100,
+                .has_load_avg = true, .load_avg = load_avg, .load_slow = load_slow,
+                .load_samples = 1000,   /* hours of history */
+        };
+}
+
 static void test_cooldown_prevents_ping_pong(void **state)
 {
         struct fx *f = *state;
@@ -587,9 +678,37 @@ static void test_cooldown_prevents_ping_pong(void **state)
                 fx_apply(f);
         }
         assert_non_null(strstr(f->plan.reason, "in cooldown"));
+        /* Back where it came from only after BALANCE_RETURN_COOLDOWNS
+         * cooldowns: the churn scenario moved a VM node2 -> node3 -> node2
+         * -> node3 within 44 ticks, each time a cooldown apart. */
+        for (long tick = f->p.cooldown_ticks; tick < BALANCE_RETURN_COOLDOWNS * f->p.cooldown_ticks; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_null(find_kind(f, BALANCE_MOVE_CPU));
+                assert_non_null(strstr(f->plan.reason, "would go back where it came from"));
+                fx_apply(f);
+        }
         assert_int_equal(fx_plan(f), 0);
-        assert_non_null(find_kind(f, BALANCE_MOVE_CPU));  /* after cooldown_ticks it may */
+        assert_non_null(find_kind(f, BALANCE_MOVE_CPU));  /* then it may */
         assert_int_equal(f->vms[0].moves, 2);
+}
+
+/* A third node is not "back": after the cooldown the VM may go on. */
+static void test_vm_may_move_on_to_a_third_node_after_cooldown(void **state)
+{
+        struct fx *f = *state;
+
+        f->p.probation_ticks = 0;
+        fx_nodes(f, 3, 16, 64);
+        fx_vm(f, "vm", 1, 4, 2048, 1);
+        fx_settled(f, 0, 1, 4, 4);
+        f->vms[0].prev = BIT(0);
+        f->vms[0].ticks_since_move = f->p.cooldown_ticks;
+        f->background[1] = 20;
+        f->background[0] = 20;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        assert_non_null(find_kind(f, BALANCE_MOVE_CPU));
+        assert_int_equal(find_kind(f, BALANCE_MOVE_CPU)->to_nodes, BIT(2));
 }
 
 static void test_no_more_than_max_moves_per_tick(void **state)
@@ -714,11 +833,6 @@ static void test_single_node_host_has_nothing_to_balance(void **state)
 
 /* --- a move's outcome: balance_record_result() ----------------------------------- */
 
-static const struct balance_move memory_move = {
-        .kind = BALANCE_MOVE_MEMORY, .domain = 1, .domain_id = 7, .from_nodes = BIT(0), .to_nodes = BIT(1),
-        .migrate_mib = 512,
-};
-
 static void test_memory_move_that_migrated_nothing_stops_the_chase_and_says_why(void **state)
 {
         struct balance_vm vms[2] = {
@@ -826,13 +940,6 @@ static void test_stuck_memory_is_asked_for_again_only_when_most_is_elsewhere(voi
 }
 
 /* A VM that has run on node `on` for a long time, with these averages. */
-static void fx_settled(struct fx *f, size_t i, unsigned on, double load_avg, double load_slow)
-{
-        f->vms[i] = (struct balance_vm) {
-                .id = f->doms[i].id, .phase = BALANCE_VM_SETTLED, .home = BIT(on), .ticks_since_move = 100,
-                .has_load_avg = true, .load_avg = load_avg, .load_slow = load_slow,
-        };
-}
 
 /* A VM whose last interval was idle (an office VM at nightfall) still has
  * a smoothed load of 2.5; moving it fixes nothing: the day-night scenario
@@ -1045,6 +1152,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_vm_bigger_than_node_spans_fewest_closest_nodes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pinned_vm_is_never_moved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cooldown_prevents_ping_pong, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vm_may_move_on_to_a_third_node_after_cooldown, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_more_than_max_moves_per_tick, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_swap_when_no_single_move_helps, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_moved_by_someone_else_is_followed, setup, teardown),
@@ -1057,6 +1165,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_imbalance_must_persist_a_tick_before_a_move, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_burst_on_vms_idle_over_time_moves_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_memory_budget_follows_the_measured_rate, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_slow_average_of_a_new_vm_is_its_mean_so_far, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_just_gone_idle_is_not_moved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_move_is_judged_on_the_slow_average_too, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_joins_vms_sharing_its_pages, setup, teardown),

@@ -84,7 +84,7 @@ static void assert_defaults(const struct vmtuned_conf *c)
         assert_int_equal(c->balancer.probation_ticks, 3);
         assert_int_equal(c->balancer.cooldown_ticks, 12);
         assert_int_equal(c->balancer.max_moves_per_tick, 1);
-        assert_int_equal(c->balancer.max_migrate_mb_per_tick, 1024);
+        assert_int_equal(c->balancer.max_migrate_mb_per_tick, 4096);
         assert_string_equal(c->balancer.kernel_numa_balancing, "keep");
         assert_int_equal(c->n_overrides, 0);
 }
