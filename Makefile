@@ -209,6 +209,13 @@ bench: deps-host all $(BUILD)/bench/stopwatch $(BUILD)/bench/tick-cost
 	$(Q)tests/bench/deps
 	$(Q)BUILD=$(BUILD) tests/bench/idle-cost
 
+# Opt-in: the sampler's tick with 10, 100 and 1,000 VMs on the lab's kernel,
+# which has proc/schedstat (QEMU TCG, ~40 s; needs `make lab` once), and the
+# same on this host for the TCG factor (tests/lab/tick-cost).
+.PHONY: bench-tick-lab
+bench-tick-lab: $(BUILD)/bench/tick-cost
+	$(Q)BUILD=$(BUILD) tests/lab/tick-cost
+
 $(BUILD)/bench/stopwatch: tests/bench/tools/stopwatch.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
