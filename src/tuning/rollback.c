@@ -390,6 +390,17 @@ int rollback_open(const char *runtime_dir, struct rollback **ret, bool *ret_foun
         r = take_lock(runtime_dir, &lock_fd);
         if (r < 0)
                 return r;
+        /* A run killed between creating the temporary journal and renaming
+         * it over the journal left it: never read (only the rename
+         * publishes a journal), and it would outlive every later clean
+         * stop of a run that has nothing to record (the chaos run found
+         * one after a kill mid-switch). Ours to remove: we hold the lock. */
+        {
+                _cleanup_free_ char *tmp = xasprintf("%s.tmp", file);
+
+                if (unlink(tmp) == 0)
+                        log_debug("removed %s, left by a run that was killed while writing the journal", tmp);
+        }
 
         r = read_journal(file, &text);
         if (r < 0 && r != -ENOENT) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/kfile.h"
 #include "base/log.h"
@@ -289,6 +290,29 @@ static void test_second_open_finds_the_stale_journal_of_a_dead_run(void **state)
         rollback_free(again);
 }
 
+/* Killed between creating the temporary journal and the rename: the next
+ * open removes the temporary file and reads the journal. Before, it
+ * outlived the next run's clean stop (the chaos run: "the rollback journal
+ * is still there after a clean stop: rollback.tmp"). */
+static void test_open_removes_a_temporary_journal_a_dead_run_left(void **state)
+{
+        struct fixture *f = *state;
+        struct rollback *again = NULL;
+        bool stale = false;
+        char tmp[600];
+
+        assert_int_equal(rollback_record(f->rb, "sysctl vm.swappiness", "proc/sys/vm/swappiness", "60", "10"), 0);
+        tl_journal_owner_died(f->rb);
+        snprintf(tmp, sizeof(tmp), "%s/rollback.tmp", f->run_dir);
+        tl_write(f->run_dir, "rollback.tmp", "# vmtuned rollback journal v1\nhalf a line");
+        assert_int_equal(rollback_open(f->run_dir, &again, &stale), 0);
+        assert_true(stale);
+        assert_int_equal(again->n_entries, 1);
+        assert_string_equal(again->entries[0].written, "10");
+        assert_int_equal(access(tmp, F_OK), -1);
+        rollback_free(again);
+}
+
 static void test_open_of_a_corrupt_journal_fails_with_ebadmsg(void **state)
 {
         struct fixture *f = *state;
@@ -507,6 +531,7 @@ int main(void)
                 T(test_restore_takes_the_previous_value_of_a_rewrite_in_flight_as_ours),
                 T(test_forget_removes_the_entry_from_the_file),
                 T(test_second_open_finds_the_stale_journal_of_a_dead_run),
+                T(test_open_removes_a_temporary_journal_a_dead_run_left),
                 T(test_open_of_a_corrupt_journal_fails_with_ebadmsg),
                 T(test_restore_writes_the_original_back_when_the_value_is_ours),
                 T(test_restore_leaves_a_drifted_value_alone_and_counts_it),
