@@ -379,7 +379,9 @@ static bool take(struct bp_work *w, const struct candidate *c)
         unsigned joins = bp_share_on(w, (size_t) c->a, c->d);
 
         pair_str(w, c->s, c->d, false, pair, sizeof(pair));
-        if (c->shared > 0 && joins > 0)
+        /* said whenever it joins some: following a clone that moved first
+         * leaves more of the group than it joins, and is still the point */
+        if (joins > 0)
                 snprintf(sharing, sizeof(sharing), "; joins %u VM%s sharing pages", joins, joins == 1 ? "" : "s");
         if (c->b < 0) {
                 ma = bp_plan_add(w, BALANCE_MOVE_CPU, (size_t) c->a, BALANCE_NODE_BIT(c->s), BALANCE_NODE_BIT(c->d), 0);

@@ -1058,6 +1058,30 @@ static void test_vm_joins_vms_sharing_its_pages(void **state)
         assert_non_null(strstr(m->reason, "joins 1 VM sharing pages"));
 }
 
+/* The second clone to leave a node follows the first: it leaves two of
+ * its group and joins one, and the plan says it joins it (it said nothing
+ * when it left more than it joined). */
+static void test_vm_that_follows_a_clone_says_it_joins_it(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_nodes(f, 2, 16, 64);
+        for (unsigned k = 0; k < 3; k++)
+                fx_vm(f, "clone", 0, 3, 2048, 0)->share_group = 7;
+        fx_vm(f, "first", 1, 1, 2048, 1)->share_group = 7;
+        for (size_t i = 0; i < 4; i++)
+                fx_settled(f, i, i < 3 ? 0 : 1, f->doms[i].load, f->doms[i].load);
+        f->background[0] = 16;
+        f->background[1] = 12;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_CPU);
+        assert_non_null(m);
+        assert_int_equal(m->to_nodes, BIT(1));
+        assert_non_null(strstr(m->reason, "joins 1 VM sharing pages"));
+}
+
 /* A group stays together where another move helps nearly as much: two
  * clones and a stranger on node0, the stranger's move a little worse
  * (more memory), and the plan says why the clone stayed. */
@@ -1170,6 +1194,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_vm_just_gone_idle_is_not_moved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_move_is_judged_on_the_slow_average_too, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_joins_vms_sharing_its_pages, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vm_that_follows_a_clone_says_it_joins_it, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_group_is_kept_together_when_it_costs_little_and_the_plan_says_so,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_new_vm_is_placed_with_its_group_when_nearly_as_good, setup,
