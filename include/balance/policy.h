@@ -106,10 +106,6 @@ struct balance_params {
  * (which the next night would move back). The day-night scenario chased
  * the same steady VMs back and forth each half-cycle without it. */
 #define BALANCE_LOAD_SLOW_ALPHA (1.0 / 256)
-/* Until a VM has that many samples its slow average is their plain mean:
- * started at the first sample with weight 1/256, a VM caught in a burst
- * at start-up kept a burst's load in its slow view for an hour, and the
- * bursty scenario moved (and reverted) VMs on it. */
 /* Hysteresis (rule 3): a move may leave the target ahead of the source by
  * at most this share of the source's lead before it (nor so far that the
  * trigger fires the other way), so it never invites the move back. */
@@ -239,7 +235,12 @@ struct balance_vm {
         bool has_load_avg;
         double load_avg;           /* the domain's load, smoothed over ticks */
         double load_slow;          /* the same over hours (BALANCE_LOAD_SLOW_ALPHA) */
-        uint64_t load_samples;     /* ticks in load_slow: a plain mean until 1/BALANCE_LOAD_SLOW_ALPHA */
+        /* Ticks in load_slow. Until there are 1/BALANCE_LOAD_SLOW_ALPHA,
+         * load_slow is their plain mean: started at the first sample with
+         * weight 1/256, a VM caught in a burst at start-up kept a burst's
+         * load in its slow view for an hour, and the bursty scenario moved
+         * (and reverted) VMs on it. */
+        uint64_t load_samples;
         bool probation_passed;     /* the next memory move says why (sum_* hold the means) */
         uint64_t planned_tick;     /* last tick a plan entry was made for it */
         uint64_t memory_tick;      /* last tick its memory was considered */

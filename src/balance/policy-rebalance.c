@@ -49,7 +49,6 @@ struct candidate {
         double mib;              /* memory that will have to follow */
         double score;            /* imbalance reduced per MiB, BALANCE_SHARE_BONUS applied */
         double plain;            /* the same without it */
-        int shared;              /* VMs sharing pages it joins minus those it leaves (both halves) */
         int span;                /* nodes its share groups span fewer after it (both halves): > 0 less KSM duplication */
 };
 
@@ -158,15 +157,6 @@ static double move_cost(const struct bp_work *w, unsigned s, unsigned d, double 
         return (mib + n_moves * (double) w->p->move_cost_mib) * bp_distance(w, s, d) / 10.0;
 }
 
-/* VMs of domain i's group on d minus those on s: > 0 it joins more of
- * them than it leaves. */
-static int shared_delta(const struct bp_work *w, size_t i, unsigned s, unsigned d)
-{
-        if (w->state->vms[i].share_head == SIZE_MAX)
-                return 0;
-        return (int) bp_share_on(w, i, d) - (int) bp_share_on(w, i, s);
-}
-
 /* Nodes domain i's group spans fewer after it goes from s to d, with
  * on[] its other members by node: KSM merges within a node only, so a
  * group's shared pages are held once per node it spans. Joining members
@@ -241,7 +231,6 @@ static void best_single(const struct bp_work *w, unsigned s, uint64_t targets, u
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = -1, .s = s, .d = d, .net = bp_dom_load(w, dom),
                                                  .mib = mib_to(dom, d, total),
-                                                 .shared = grouped ? (int) on[d] - (int) on[s] : 0,
                                                  .span = grouped ? span_delta(on, s, d) : 0 };
                         score(&c, gain(w, s, d, c.net, w->state->vms[i].load_slow), move_cost(w, s, d, c.mib, 1));
                         consider(best, plain_best, &c);
@@ -260,9 +249,11 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
         for (size_t i = 0; i < snap->n_domains; i++) {
                 const struct balance_domain *a = &snap->domains[i];
                 uint64_t total_a = bp_vm_resident_in(a, w->present), total_b;
+                int span_a;
 
                 if (check_vm(w, i, s) != OK || check_dest(w, i, d, total_a) != OK || goes_back(w, i, d))
                         continue;
+                span_a = span_delta_of(w, i, s, d);  /* once per VM: it walks the group */
                 for (size_t j = 0; j < snap->n_domains; j++) {
                         const struct balance_domain *b = &snap->domains[j];
                         struct candidate c;
@@ -277,8 +268,7 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
                                 continue;
                         c = (struct candidate) { .a = (long) i, .b = (long) j, .s = s, .d = d, .net = net,
                                                  .mib = mib_to(a, d, total_a) + mib_to(b, s, total_b),
-                                                 .shared = shared_delta(w, i, s, d) + shared_delta(w, j, d, s),
-                                                 .span = span_delta_of(w, i, s, d) + span_delta_of(w, j, d, s) };
+                                                 .span = span_a + span_delta_of(w, j, d, s) };
                         score(&c, gain(w, s, d, net, w->state->vms[i].load_slow - w->state->vms[j].load_slow),
                               move_cost(w, s, d, c.mib, 2));
                         consider(best, plain_best, &c);

@@ -191,16 +191,6 @@ int balance_plan(const struct balance_params *p, const struct balance_snapshot *
         return 0;
 }
 
-/* A move that was to migrate memory and migrated none will migrate none
- * next tick either. What is left elsewhere is either memory the kernel
- * does not migrate for this process (remote_mib > 0: pinned pages) or
- * memory its cgroup counts that the QEMU process does not map privately
- * (remote_mib == 0: the sampler reads memory.numa_stat, the mover
- * numa_maps; 1-2 % of a VM in the lab). Both were found in the 4-node lab,
- * where the policy then asked again every tick. So stop following it
- * (vm->migrating); rule 5 takes it up again only if most of it is
- * elsewhere. Failed moves and dry runs teach nothing: the next snapshot
- * shows where things are. */
 double balance_migrate_budget_mib(const struct balance_params *p, const struct balance_state *state)
 {
         double budget = p->max_migrate_mib_per_tick > 0 ? (double) p->max_migrate_mib_per_tick : 0;
@@ -210,6 +200,17 @@ double balance_migrate_budget_mib(const struct balance_params *p, const struct b
         return fmin(budget, floor(state->migrate_mib_per_sec * p->interval_sec * BALANCE_MIGRATE_TICK_SHARE));
 }
 
+/* A move that was to migrate memory and migrated none will migrate none
+ * next tick either. What is left elsewhere is either memory the kernel
+ * does not migrate for this process (remote_mib > 0: pinned pages) or
+ * memory its cgroup counts that the QEMU process does not map privately
+ * (remote_mib == 0: the sampler reads memory.numa_stat, the mover
+ * numa_maps; 1-2 % of a VM in the lab). Both were found in the 4-node lab,
+ * where the policy then asked again every tick. So stop following it
+ * (vm->migrating); rule 5 takes it up again only if most of it is
+ * elsewhere. A move that migrated BALANCE_MIGRATE_RATE_MIN_MIB or more
+ * teaches the mover's rate (rule 5's budget). Failed moves and dry runs
+ * teach nothing: the next snapshot shows where things are. */
 bool balance_record_result(struct balance_state *state, const struct balance_move *m,
                            const struct balance_result *res, char *ret_reason, size_t size)
 {

@@ -1034,6 +1034,23 @@ static void test_move_is_judged_on_the_slow_average_too(void **state)
         assert_string_equal(f->doms[find_kind(f, BALANCE_MOVE_CPU)->domain].name, "passing");
 }
 
+/* The share-group fixtures: the first on_node0 VMs settled on node0, the
+ * rest on node1, node0 busier; plans and returns the one CPU move. */
+static const struct balance_move *plan_busy_node0_move(struct fx *f, size_t on_node0)
+{
+        const struct balance_move *m;
+
+        for (size_t i = 0; i < f->n_doms; i++)
+                fx_settled(f, i, i < on_node0 ? 0 : 1, f->doms[i].load, f->doms[i].load);
+        f->background[0] = 16;
+        f->background[1] = 12;
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_CPU);
+        assert_non_null(m);
+        return m;
+}
+
 /* KSM groups: node0 leads; "stranger" and "clone" are alike, but clone's
  * twin (same share_group) runs on node1. The clone joins it: listed
  * second, it would lose the tie without the group. */
@@ -1046,14 +1063,7 @@ static void test_vm_joins_vms_sharing_its_pages(void **state)
         fx_vm(f, "stranger", 0, 3, 2048, 0);
         fx_vm(f, "clone", 0, 3, 2048, 0)->share_group = 7;
         fx_vm(f, "twin", 1, 1, 2048, 1)->share_group = 7;
-        for (size_t i = 0; i < 3; i++)
-                fx_settled(f, i, i < 2 ? 0 : 1, f->doms[i].load, f->doms[i].load);
-        f->background[0] = 16;
-        f->background[1] = 12;
-        fx_recompute(f);
-        assert_int_equal(fx_plan(f), 0);
-        m = find_kind(f, BALANCE_MOVE_CPU);
-        assert_non_null(m);
+        m = plan_busy_node0_move(f, 2);
         assert_string_equal(f->doms[m->domain].name, "clone");
         assert_non_null(strstr(m->reason, "joins 1 VM sharing pages"));
 }
@@ -1070,14 +1080,7 @@ static void test_vm_that_follows_a_clone_says_it_joins_it(void **state)
         for (unsigned k = 0; k < 3; k++)
                 fx_vm(f, "clone", 0, 3, 2048, 0)->share_group = 7;
         fx_vm(f, "first", 1, 1, 2048, 1)->share_group = 7;
-        for (size_t i = 0; i < 4; i++)
-                fx_settled(f, i, i < 3 ? 0 : 1, f->doms[i].load, f->doms[i].load);
-        f->background[0] = 16;
-        f->background[1] = 12;
-        fx_recompute(f);
-        assert_int_equal(fx_plan(f), 0);
-        m = find_kind(f, BALANCE_MOVE_CPU);
-        assert_non_null(m);
+        m = plan_busy_node0_move(f, 3);
         assert_int_equal(m->to_nodes, BIT(1));
         assert_non_null(strstr(m->reason, "joins 1 VM sharing pages"));
 }
