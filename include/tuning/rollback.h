@@ -69,6 +69,11 @@ const struct rollback_entry *rollback_find(const struct rollback *rb, const char
 int rollback_record(struct rollback *rb, const char *key, const char *path,
                     const char *original, const char *written);
 
+/* The same for a value the kernel holds already (adjusted by it, a write
+ * that failed, or one a killed run journaled and wrote): no previous. */
+int rollback_record_held(struct rollback *rb, const char *key, const char *path, const char *original,
+                         const char *value);
+
 /* The kernel holds path's new written value: previous is dropped from
  * memory, and from the file at its next write (no write of its own: a
  * switch journals each changed key once, as before). */

@@ -39,15 +39,11 @@ static int target_satisfied(const struct target *t, const char *current, const c
 /* Undo the journal entry of a write that did not happen. */
 static int unrecord(struct rollback *rb, const struct target *t, const char *prev_written)
 {
-        int r;
-
-        /* An existing entry keeps its original: only written goes back. */
-        if (!prev_written)
-                return rollback_forget(rb, t->path);
-        r = rollback_record(rb, t->key, t->path, "", prev_written);
-        if (r == 0)
-                rollback_write_done(rb, t->path);  /* the kernel never left prev_written */
-        return r;
+        /* An existing entry keeps its original: only written goes back,
+         * to what the kernel never left. */
+        if (prev_written)
+                return rollback_record_held(rb, t->key, t->path, "", prev_written);
+        return rollback_forget(rb, t->path);
 }
 
 static int apply_one(const struct kroot *root, struct rollback *rb, const struct target *t,
@@ -87,10 +83,9 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
                  * someone else's and lose the original. */
                 e = rollback_find(rb, t->path);
                 if (e && !root->dry_run && streq(current, desired) && !streq(e->written, current)) {
-                        r = rollback_record(rb, t->key, t->path, current, current);
+                        r = rollback_record_held(rb, t->key, t->path, current, current);
                         if (r < 0)
                                 return r;
-                        rollback_write_done(rb, t->path);  /* the journal's value never reached the kernel */
                 }
                 log_debug("%s: already %s%s", t->key, current,
                           t->only_if_greater ? " (not lowered)" : "");
@@ -136,12 +131,7 @@ static int apply_one(const struct kroot *root, struct rollback *rb, const struct
                         log_skip(t, MSGID_SETTING_ADJUSTED, 0, "wrote %s, but the kernel reports \"%s\"", desired,
                                  after);
                 st->skipped++;
-                if (r < 0)
-                        return 0;
-                r = rollback_record(rb, t->key, t->path, current, after);
-                if (r == 0)
-                        rollback_write_done(rb, t->path);  /* the kernel holds after */
-                return r;
+                return r == 0 ? rollback_record_held(rb, t->key, t->path, current, after) : 0;
         }
 
         rollback_write_done(rb, t->path);

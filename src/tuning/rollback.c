@@ -457,8 +457,11 @@ void rollback_write_done(struct rollback *rb, const char *path)
         }
 }
 
-int rollback_record(struct rollback *rb, const char *key, const char *path,
-                    const char *original, const char *written)
+/* in_flight: the kernel write follows, so the old written value stays
+ * vmtuned's (previous) until rollback_write_done(); else the kernel holds
+ * written already. */
+static int record(struct rollback *rb, const char *key, const char *path, const char *original,
+                  const char *written, bool in_flight)
 {
         struct rollback_entry *e = (struct rollback_entry *) rollback_find(rb, path);
         int r;
@@ -479,7 +482,7 @@ int rollback_record(struct rollback *rb, const char *key, const char *path,
                 char *old_written = e->written, *old_previous = e->previous;
 
                 e->written = xstrdup(written);
-                e->previous = streq(old_written, written) ? NULL : xstrdup(old_written);
+                e->previous = !in_flight || streq(old_written, written) ? NULL : xstrdup(old_written);
                 e->waiting = false;     /* a plan wants it again */
                 r = persist(rb, rb->entries, rb->n_entries);
                 if (r < 0) {
@@ -508,6 +511,18 @@ int rollback_record(struct rollback *rb, const char *key, const char *path,
         }
         rb->n_entries++;
         return 0;
+}
+
+int rollback_record(struct rollback *rb, const char *key, const char *path, const char *original,
+                    const char *written)
+{
+        return record(rb, key, path, original, written, true);
+}
+
+int rollback_record_held(struct rollback *rb, const char *key, const char *path, const char *original,
+                         const char *value)
+{
+        return record(rb, key, path, original, value, false);
 }
 
 int rollback_forget(struct rollback *rb, const char *path)

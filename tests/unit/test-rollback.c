@@ -204,6 +204,11 @@ static void test_rewrite_in_flight_keeps_the_previous_value_until_written(void *
         /* the same value again is no rewrite */
         assert_int_equal(rollback_record(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "5", "5"), 0);
         assert_null(rollback_find(f->rb, "proc/sys/vm/dirty_ratio")->previous);
+        /* a value the kernel holds already has nothing in flight */
+        assert_int_equal(rollback_record_held(f->rb, "sysctl vm.dirty_ratio", "proc/sys/vm/dirty_ratio", "5", "7"), 0);
+        assert_null(rollback_find(f->rb, "proc/sys/vm/dirty_ratio")->previous);
+        assert_string_equal(rollback_find(f->rb, "proc/sys/vm/dirty_ratio")->written, "7");
+        assert_string_equal(rollback_find(f->rb, "proc/sys/vm/dirty_ratio")->original, "20");
         /* four fields and five both load */
         assert_int_equal(rollback_parse("# vmtuned rollback journal v1\nk\tproc/sys/a\t1\t2\n"
                                         "k\tproc/sys/b\t1\t3\t2\n", &e, &n), 0);
