@@ -35,11 +35,14 @@
  *     nodes before one after which they span more (BALANCE_SHARE_BONUS), never one that overshoots
  *     (reverses more than half of the difference between the two nodes).
  *  4. CPUs move first; after probation_ticks memory follows if still needed without the VM (a lower
- *     bar than the trigger's), else they go back; a single move after which its nodes still meet the
- *     trigger needs no probation: its memory follows at once.
+ *     bar than the trigger's), else they go back. No probation for a single move after which its
+ *     nodes still meet the trigger, nor for one whose nodes meet it with every VM at its slow average
+ *     (a steady imbalance): its memory follows at once. A probation ends early, the move kept, once
+ *     without the VM its nodes meet the whole trigger on the means so far and in the slow view.
  *  5. Memory follows the CPUs, within max_migrate_mib_per_tick for all VMs together and what the
- *     measured migration rate copies in 80 % of a tick, in shares: the VM waiting longest, then the
- *     cheapest first, so a small VM never waits behind a big one.
+ *     measured migration rate copies in 80 % of a tick: the VM waiting longest gets at least a share,
+ *     then the most urgent (load times its memory's extra distance, per remote MiB squared) get what
+ *     they need, so a small VM never waits behind a big one and VMs finish one after another.
  *  6. Never home a VM where its memory does not fit.
  *  7. Swap two VMs when no single move helps.
  *  8. At most max_moves_per_tick CPU moves a tick per 50 VMs, never a VM twice a tick; a VM that
@@ -150,8 +153,8 @@ struct balance_params {
 #define BALANCE_MIGRATE_UNMEASURED_MIB 1024
 /* The measured rate, smoothed: x += ALPHA * (sample - x). */
 #define BALANCE_MIGRATE_RATE_ALPHA 0.3
-/* Rule 5: a tick's memory budget is shared by at most this many VMs: the
- * one waiting longest, then the cheapest (least remote MiB) first. */
+/* Rule 5: the VM whose memory has waited longest gets at least this share
+ * of a tick's memory budget (1/SHARES), the most urgent ones the rest. */
 #define BALANCE_MEMORY_SHARES 4
 /* KSM-aware co-location (rule 3, and rule 2 for placement): VMs of one
  * share_group (same backing image, or the administrator says so) share

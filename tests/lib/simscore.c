@@ -105,6 +105,41 @@ void sim_score_tick(struct run *r, const double nr[SIM_MAX_NODES])
                         r->dup_sum += shared[g] * (__builtin_popcountll(on[g]) - 1);
 }
 
+/* The end of a trace: the VMs fairness is about, slowest first, so that a
+ * policy's fairness can be read VM by VM (moved or not, and how often). */
+static void trace_slowest(const struct run *r)
+{
+        enum { SHOWN = 5 };
+        size_t slow[SHOWN], n = 0;
+
+        for (size_t i = 0; i < r->h->n_vms; i++) {
+                const struct sim_vm *vm = &r->h->vms[i];
+                double f = vm->demand_sum > 0 ? vm->work_sum / vm->demand_sum : 2;
+                size_t j;
+
+                if (f > 1)
+                        continue;
+                for (j = n < SHOWN ? n++ : SHOWN; j > 0; j--) {
+                        const struct sim_vm *o = &r->h->vms[slow[j - 1]];
+
+                        if (o->work_sum / o->demand_sum <= f)
+                                break;
+                        if (j < SHOWN)
+                                slow[j] = slow[j - 1];
+                }
+                if (j < SHOWN)
+                        slow[j] = i;
+        }
+        fprintf(r->trace, "slowest:");
+        for (size_t k = 0; k < n; k++) {
+                const struct sim_vm *vm = &r->h->vms[slow[k]];
+
+                fprintf(r->trace, " %s %.3f (%ld move%s)", vm->name, vm->work_sum / vm->demand_sum, vm->moves,
+                        vm->moves == 1 ? "" : "s");
+        }
+        fprintf(r->trace, "\n");
+}
+
 void sim_score_finish(struct run *r)
 {
         struct sim_result *res = &r->res;
@@ -118,4 +153,6 @@ void sim_score_finish(struct run *r)
                 if (vm->demand_sum > 0)
                         res->fairness = fmin(res->fairness, vm->work_sum / vm->demand_sum);
         }
+        if (r->trace)
+                trace_slowest(r);
 }

@@ -398,20 +398,31 @@ static void test_probation_keeps_move_when_imbalance_only_dips_below_trigger(voi
         assert_int_equal(f->vms[0].reverts, 0);
 }
 
+/* One load-4, 2 GiB VM on node0 of two 16-CPU nodes, the rest of their
+ * load background: the probation tests' host. */
+static void fx_one_vm(struct fx *f, double background0, double background1)
+{
+        fx_nodes(f, 2, 16, 64);
+        fx_vm(f, "vm", 0, 4, 2048, 0);
+        f->background[0] = background0;
+        f->background[1] = background1;
+        fx_recompute(f);
+}
+
 static void test_probation_moves_memory_only_after_probation(void **state)
 {
         struct fx *f = *state;
         const struct balance_move *m;
 
-        fx_nodes(f, 2, 16, 64);
         /* 18 vs 4 on 16 CPUs; 14 vs 8 after the move is below the trigger
          * (load 0.88): whether the move was needed is probation's to find */
-        fx_vm(f, "vm", 0, 4, 2048, 0);
-        f->background[0] = 14;
-        f->background[1] = 4;
-        fx_recompute(f);
+        fx_one_vm(f, 14, 4);
         assert_int_equal(fx_plan(f), 0);
         assert_int_equal(count_kind(f, BALANCE_MOVE_CPU), 1);
+        /* then node0 calms down: without the move its smoothed load is at
+         * most 1.0 (16 vs 4), the verdict's bar but not the whole
+         * trigger's, so no early verdict */
+        f->background[0] = 10;
         fx_apply(f);
         for (int tick = 1; tick < 3; tick++) {
                 assert_int_equal(fx_plan(f), 0);
@@ -424,7 +435,56 @@ static void test_probation_moves_memory_only_after_probation(void **state)
         assert_non_null(m);
         assert_int_equal(m->to_nodes, BIT(1));
         assert_int_equal(m->migrate_mib, 1024);
+        /* the means of the three ticks: (16 + 15 + 14.5) / 3 */
+        assert_non_null(strstr(m->reason, "probation over: without it node0 would have nr_running 15.2 vs 4.0"));
+        assert_int_equal(f->vms[0].phase, BALANCE_VM_SETTLED);
+}
+
+/* An imbalance that stays whole after the move, now and in the slow view
+ * of a VM watched longer than a probation, has nothing more for probation
+ * to show: the memory follows after one tick, not after probation_ticks of
+ * the VM running remote. */
+static void test_probation_ends_early_when_the_imbalance_stays_whole(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m;
+
+        fx_one_vm(f, 14, 4);      /* 18 vs 4, and so it stays */
+        assert_int_equal(fx_plan(f), 0);
+        assert_non_null(strstr(find_kind(f, BALANCE_MOVE_CPU)->reason, "after probation"));
+        fx_apply(f);
+        /* as if the balancer had watched it probation_ticks ticks before */
+        f->vms[0].load_samples = (uint64_t) f->p.probation_ticks;
+        assert_int_equal(fx_plan(f), 0);
+        m = find_kind(f, BALANCE_MOVE_MEMORY);
+        assert_non_null(m);
         assert_non_null(strstr(m->reason, "probation over: without it node0 would have nr_running 18.0 vs 4.0"));
+        assert_int_equal(f->vms[0].phase, BALANCE_VM_SETTLED);
+        assert_int_equal(f->vms[0].probation_ticks, 1);
+}
+
+/* A VM watched longer than a probation, moved off a steady imbalance: no
+ * probation at all. A VM just seen gets one (the test above): its slow
+ * average is no longer a view than the probation's. */
+static void test_steady_imbalance_moves_memory_with_the_cpus(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *m = NULL;
+
+        fx_one_vm(f, 4, 4);       /* 8 vs 4: quiet while the balancer watches */
+        for (long tick = 0; tick <= f->p.probation_ticks; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                assert_int_equal(f->plan.n_moves, 0);
+        }
+        f->background[0] = 14;    /* then 18 vs 4, and so it stays */
+        fx_recompute(f);
+        for (int tick = 0; tick < 6 && !m; tick++) {
+                assert_int_equal(fx_plan(f), 0);
+                m = find_kind(f, BALANCE_MOVE_CPU);
+        }
+        assert_non_null(m);
+        assert_non_null(strstr(m->reason, "2.0 GiB to migrate now"));
+        assert_non_null(find_kind(f, BALANCE_MOVE_MEMORY));
         assert_int_equal(f->vms[0].phase, BALANCE_VM_SETTLED);
 }
 
@@ -591,6 +651,35 @@ static void test_small_vm_memory_is_not_queued_behind_a_big_one(void **state)
         assert_int_equal(small->migrate_mib, 512);
         assert_non_null(big);
         assert_int_equal(big->migrate_mib, 512);
+}
+
+/* Rule 5's urgency: three VMs homed on node0, each with 1 GiB to bring
+ * home, the budget 1 GiB. The one listed first (all waited as long) gets
+ * its share, a third; the rest goes to the VM whose pages are farthest
+ * (distance 32: each remote access costs it most), whole, before the one
+ * at distance 20; so VMs finish one by one instead of all running remote. */
+static void test_memory_of_the_vm_losing_most_goes_first(void **state)
+{
+        struct fx *f = *state;
+        const struct balance_move *mv[3] = {};
+
+        fx_nodes(f, 3, 16, 64);
+        for (unsigned a = 0; a < 3; a++)
+                for (unsigned b = 0; b < 3; b++)
+                        f->nodes[a].distance[b] = a == b ? 10 : (a + b == 2 ? 32 : 20);
+        fx_vm(f, "first", 0, 1, 1024, 1);
+        fx_vm(f, "near", 0, 1, 1024, 1);
+        fx_vm(f, "far", 0, 1, 1024, 2);
+        fx_recompute(f);
+        assert_int_equal(fx_plan(f), 0);
+        for (size_t k = 0; k < f->plan.n_moves; k++)
+                if (f->plan.moves[k].kind == BALANCE_MOVE_MEMORY)
+                        mv[f->plan.moves[k].domain] = &f->plan.moves[k];
+        assert_non_null(mv[0]);
+        assert_int_equal(mv[0]->migrate_mib, 1024 / 3);
+        assert_non_null(mv[2]);
+        assert_int_equal(mv[2]->migrate_mib, 1024 - 1024 / 3);
+        assert_null(mv[1]);
 }
 
 static void test_mostly_local_vm_memory_is_left_alone(void **state)
@@ -1172,9 +1261,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_probation_keeps_move_when_imbalance_only_dips_below_trigger, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_probation_moves_memory_only_after_probation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_probation_ends_early_when_the_imbalance_stays_whole, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_steady_imbalance_moves_memory_with_the_cpus, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probation_reverts_cpus_when_imbalance_vanishes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_memory_follows_cpus_rate_limited_over_ticks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_small_vm_memory_is_not_queued_behind_a_big_one, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_memory_of_the_vm_losing_most_goes_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mostly_local_vm_memory_is_left_alone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vm_bigger_than_node_spans_fewest_closest_nodes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pinned_vm_is_never_moved, setup, teardown),
