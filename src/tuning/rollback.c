@@ -779,12 +779,14 @@ bool rollback_has_waiting(const struct rollback *rb)
 struct retry {
         const struct rollback *rb;
         const struct kroot *root;
+        int n_retried;
 };
 
-/* Skipped by the retry: everything but a waiting entry nothing blocks. */
+/* Skipped by the retry: everything but a waiting entry nothing blocks
+ * (counted in n_retried). restore_where() asks once per entry. */
 static bool not_retried(const char *path, void *userdata)
 {
-        const struct retry *t = userdata;
+        struct retry *t = userdata;
         const struct rollback_entry *e = rollback_find(t->rb, path);
         _cleanup_free_ char *why = NULL;
         bool blocked;
@@ -792,20 +794,21 @@ static bool not_retried(const char *path, void *userdata)
         if (!e || !e->waiting)
                 return true;
         why = rollback_waiting_reason(e, t->root, &blocked);
+        t->n_retried += !blocked;
         return blocked;
 }
 
+/* One pass: where every waiting entry is still blocked, restore_where()
+ * keeps them all and writes nothing. */
 int rollback_retry_waiting(struct rollback *rb, const struct kroot *root)
 {
         struct retry t = { .rb = rb, .root = root };
-        int n = 0, r;
+        int r;
 
-        for (size_t i = 0; i < rb->n_entries; i++)
-                n += !not_retried(rb->entries[i].path, &t);
-        if (n == 0)
+        if (!rollback_has_waiting(rb))
                 return 0;
         r = restore_where(rb, root, not_retried, &t, false);
-        return r < 0 ? r : n;
+        return r < 0 ? r : t.n_retried;
 }
 
 void rollback_free(struct rollback *rb)
