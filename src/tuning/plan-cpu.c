@@ -6,6 +6,7 @@
  * without cpufreq or cpuidle (most VMs) gets a note and no target. The
  * same plan for one CPU (only >= 0) serves a CPU that comes online later
  * (hot-plug): its policy, its energy_perf_bias, its idle states. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -51,6 +52,14 @@ static void plan_policy_choice(const struct kroot *root, long policy, const stru
                 return;
         }
         r = kfile_read(root, offered_path, offered, sizeof(offered));
+        if (r == -EBUSY) {
+                /* cpufreq answers EBUSY for a policy whose CPUs are all
+                 * offline (nosmt hosts have many); hot-plug plans the
+                 * policy again for its first CPU that comes online. */
+                plan_note_add(l, key, "%s: every CPU of policy%ld is offline, skipped until one comes online", key,
+                              policy);
+                return;
+        }
         if (r < 0) {
                 plan_note_add(l, key, "%s: cannot read %s: %s, skipped", key, offered_path, strerror(-r));
                 return;
