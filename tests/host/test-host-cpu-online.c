@@ -199,17 +199,8 @@ static int teardown(void **state)
 
 static void start_daemon(void)
 {
-        char run[600], st[600], profiles[600], config[600];
-        char *argv[] = { (char *) tl_vmtuned_bin(), (char *) "--foreground", (char *) "--root", (char *) "/",
-                         (char *) "--runtime-dir", run, (char *) "--state-dir", st, (char *) "--profile-dir",
-                         profiles, (char *) "--config", config, NULL };
-
-        snprintf(run, sizeof(run), "%s/run", workdir);
-        snprintf(st, sizeof(st), "%s/state", workdir);
-        snprintf(profiles, sizeof(profiles), "%s/profiles", workdir);
-        snprintf(config, sizeof(config), "%s/vmtuned.conf", workdir);
         tl_daemon_free(&daemon_run);
-        tl_assert_daemon_starts(&daemon_run, argv);
+        tl_assert_daemon_starts(&daemon_run, tl_host_argv(workdir, NULL, NULL));
 }
 
 static double now_sec(void)

@@ -127,16 +127,8 @@ static int teardown(void **state)
 
 static void start_daemon(void)
 {
-        char run[600], state[600], profiles[600], config[600];
-        char *argv[] = { (char *) tl_vmtuned_bin(), (char *) "--foreground", (char *) "--runtime-dir", run,
-                         (char *) "--state-dir", state, (char *) "--profile-dir", profiles,
-                         (char *) "--config", config, NULL };
-
-        snprintf(run, sizeof(run), "%s/run", workdir);
-        snprintf(state, sizeof(state), "%s/state", workdir); /* never the host's /var/lib/vmtuned */
-        snprintf(profiles, sizeof(profiles), "%s/profiles", workdir);
-        snprintf(config, sizeof(config), "%s/vmtuned.conf", workdir);
-        tl_assert_daemon_starts(&daemon_run, argv);
+        tl_daemon_free(&daemon_run);
+        tl_assert_daemon_starts(&daemon_run, tl_host_argv(workdir, NULL, NULL));
 }
 
 /* Poll vmtunectl until pred holds (libvirt events and reconnects are

@@ -66,32 +66,12 @@ static void restore_machine(void)
         }
 }
 
-static char **base_argv(const char *extra)
+static char *const *base_argv(const char *extra)
 {
-        static char root[] = "/", profiles[512], run[512], state[512], config[512];
-        static char *argv[18];
-        size_t n = 0;
+        static char profiles[512];
 
         snprintf(profiles, sizeof(profiles), "%s/profiles", tl_srcdir());
-        snprintf(run, sizeof(run), "%s/run", workdir);
-        snprintf(state, sizeof(state), "%s/state", workdir); /* never the host's /var/lib/vmtuned */
-        snprintf(config, sizeof(config), "%s/vmtuned.conf", workdir);
-        argv[n++] = (char *) tl_vmtuned_bin();
-        argv[n++] = (char *) "--foreground";
-        argv[n++] = (char *) "--root";
-        argv[n++] = root;
-        argv[n++] = (char *) "--runtime-dir";
-        argv[n++] = run;
-        argv[n++] = (char *) "--state-dir";
-        argv[n++] = state;
-        argv[n++] = (char *) "--profile-dir";
-        argv[n++] = profiles;
-        argv[n++] = (char *) "--config";
-        argv[n++] = config;
-        if (extra)
-                argv[n++] = (char *) extra;
-        argv[n] = NULL;
-        return argv;
+        return tl_host_argv(workdir, profiles, extra);
 }
 
 /* Learn what the profile will set from the daemon itself (--check-config

@@ -546,6 +546,37 @@ void tl_env_set_argv(struct tl_env *e, const char *const *launcher, bool foregro
                 env_argv_add(e, &n, paths[i]);
 }
 
+char *const *tl_host_argv(const char *workdir, const char *profile_dir, const char *extra)
+{
+        static char run[512], state[512], profiles[512], config[512];
+        static char *argv[16];
+        size_t n = 0;
+
+        snprintf(run, sizeof(run), "%s/run", workdir);
+        snprintf(state, sizeof(state), "%s/state", workdir);
+        if (profile_dir)
+                snprintf(profiles, sizeof(profiles), "%s", profile_dir);
+        else
+                snprintf(profiles, sizeof(profiles), "%s/profiles", workdir);
+        snprintf(config, sizeof(config), "%s/vmtuned.conf", workdir);
+        argv[n++] = (char *) tl_vmtuned_bin();
+        argv[n++] = (char *) "--foreground";
+        argv[n++] = (char *) "--root";
+        argv[n++] = (char *) "/";
+        argv[n++] = (char *) "--runtime-dir";
+        argv[n++] = run;
+        argv[n++] = (char *) "--state-dir";
+        argv[n++] = state;
+        argv[n++] = (char *) "--profile-dir";
+        argv[n++] = profiles;
+        argv[n++] = (char *) "--config";
+        argv[n++] = config;
+        if (extra)
+                argv[n++] = (char *) extra;
+        argv[n] = NULL;
+        return argv;
+}
+
 int tl_env_teardown(void **state)
 {
         struct tl_env *e = *state;

@@ -179,6 +179,12 @@ struct tl_env *tl_env_setup(const char *prefix);
  * one knows before it runs. Without --foreground the daemon logs to the
  * journal, as under systemd. */
 void tl_env_set_argv(struct tl_env *e, const char *const *launcher, bool foreground);
+/* The host suites' daemon command line: VMTUNED_BIN --foreground --root /
+ * (this machine's kernel), with vmtuned's own files below workdir: run/,
+ * state/ (never the host's /var/lib/vmtuned) and vmtuned.conf, which the
+ * test writes; profiles from profile_dir (NULL: workdir/profiles); extra
+ * (or NULL) last. Static storage, valid until the next call. */
+char *const *tl_host_argv(const char *workdir, const char *profile_dir, const char *extra);
 /* cmocka teardown for *state == a tl_env: kill a daemon still running in
  * e->d, remove the directory, free e. */
 int tl_env_teardown(void **state);
