@@ -68,6 +68,11 @@ struct sampler_stats {
         size_t dirs_listed;          /* proc/PID/task directories listed */
         size_t domains_numa_stat;    /* domains whose memory came from memory.numa_stat */
         uint64_t cpu_usec;           /* CPU time the tick took (CLOCK_THREAD_CPUTIME_ID) */
+        /* Files it would have kept open but opened and closed again: the
+         * kept ones reached kept_limit, half of the soft RLIMIT_NOFILE when
+         * the sampler was made (an fd limit below a systemd service's). */
+        size_t unkept;
+        size_t kept_limit;
 };
 
 struct sampler;

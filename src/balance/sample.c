@@ -261,6 +261,7 @@ void sampler_free(struct sampler *s)
 void sampler_get_stats(const struct sampler *s, struct sampler_stats *ret)
 {
         *ret = s->stats;
+        ret->kept_limit = s->max_kept_fds;
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -386,6 +387,7 @@ static int read_task_schedstat(struct sampler *s, int taskfd, pid_t tid, bool ke
         }
         snprintf(path, sizeof(path), "%d/schedstat", (int) tid);
         if (!keep || s->kept_fds >= s->max_kept_fds) {
+                s->stats.unkept += keep;
                 n = read_small(s, taskfd, path, buf, size);
                 return n < 0 ? (int) n : 0;
         }
@@ -488,7 +490,8 @@ static int sample_process(struct sampler *s, int procfd, pid_t pid, struct sampl
                 if (dom && s->kept_fds < s->max_kept_fds) {
                         dom->taskfd = TAKE_FD(own);
                         s->kept_fds++;
-                }
+                } else if (dom)
+                        s->stats.unkept++;
         }
         if (dom)
                 dom->task_nlink = fstat(taskfd, &st) == 0 ? st.st_nlink : 0;

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "virt/domain.h"
 #include "base/kfile.h"
@@ -697,6 +698,36 @@ static void test_domain_threads_are_read_through_kept_fds_closed_when_gone(void 
         root_close(&r);
 }
 
+/* Half of the soft RLIMIT_NOFILE (read when the sampler is made) may stay
+ * open; past it, files are opened and closed again each tick, and the
+ * stats say how many, for vmtunectl status. A domain of 40 threads under
+ * a soft limit of 64: task/ and 31 threads kept, 9 reopened every tick. */
+static void test_files_past_half_the_fd_limit_are_reopened_and_counted(void **state)
+{
+        struct domain doms[1] = { dom("vm-a", 1, 100) };
+        uint64_t run[32] = { 0 }, wait[32] = { 0 };
+        struct rlimit was, low;
+        struct sampler_stats st;
+        struct root r = { 0 };
+
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+        low = (struct rlimit){ .rlim_cur = 64, .rlim_max = was.rlim_max };
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        root_open(&r, "nodes-2", SAMPLER_SOURCE_SCHEDSTAT);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+        put_schedstat(&r, run, wait);
+        for (int tid = 100; tid < 140; tid++)
+                put_thread(&r, 100, tid, 1 * SEC, 0, 2);
+        for (unsigned t = 1; t <= 6; t += 5) {
+                assert_int_equal(tick(&r, doms, 1, t), 0);
+                sampler_get_stats(r.s, &st);
+                assert_int_equal(st.threads, 40);
+                assert_int_equal(st.kept_limit, 32);
+                assert_int_equal(st.unkept, 9);
+        }
+        root_close(&r);
+}
+
 static void test_reset_makes_the_next_tick_a_baseline(void **state)
 {
         struct domain doms[1] = { dom("vm-a", 1, 100) };
@@ -790,6 +821,7 @@ int main(void)
                 cmocka_unit_test(test_kept_file_is_read_again_from_its_start_without_opening),
                 cmocka_unit_test(test_sampler_reads_proc_schedstat_through_the_fd_it_kept),
                 cmocka_unit_test(test_domain_threads_are_read_through_kept_fds_closed_when_gone),
+                cmocka_unit_test(test_files_past_half_the_fd_limit_are_reopened_and_counted),
                 cmocka_unit_test(test_reset_makes_the_next_tick_a_baseline),
                 cmocka_unit_test(test_balancer_on_one_cpu_node_never_ticks),
         };
