@@ -278,7 +278,7 @@ static void best_swap(const struct bp_work *w, unsigned s, unsigned d, struct ca
 
 /* A steady imbalance between s and d: with slow_net of load moved back
  * from d to s, the nodes meet the whole trigger in the slow view (every VM
- * at its slow average), and VM's slow average covers more ticks than a
+ * at its slow average), and the VM's slow average covers more ticks than a
  * probation watches, so that a probation can tell nothing new (seed-40:
  * without it, the last of its four moves had its memory wait a probation
  * tick, the VM at 0.471 of its demand against the seed rule's 0.472). */
