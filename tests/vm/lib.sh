@@ -43,7 +43,7 @@ VM_READY_MARK="vmtuned-guest: ready"
 # --- helpers -------------------------------------------------------------
 vm__log() { printf 'vm: %s\n' "$*" >&2; }
 vm__err() { printf 'vm: error: %s\n' "$*" >&2; return 1; }
-vm__virsh() { timeout 60 virsh -q -c "$VM_URI" "$@"; }
+vm__virsh() { timeout -k 10 60 virsh -q -c "$VM_URI" "$@"; }
 vm__now() { echo "${EPOCHREALTIME/,/.}"; }
 vm__since() { awk -v a="$1" -v b="$(vm__now)" 'BEGIN { printf "%.1f", b - a }'; }
 
