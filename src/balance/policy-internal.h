@@ -25,7 +25,8 @@ struct bp_work {
         double room[BALANCE_MAX_NODES];      /* MiB free minus memory promised to placed VMs */
         double sched_in[BALANCE_MAX_NODES];  /* MiB planned to migrate into the node now */
         long moves_left;                     /* of max_moves_per_tick */
-        double mib_left;                     /* of max_migrate_mib_per_tick */
+        double mib_budget;                   /* this tick's, balance_migrate_budget_mib() */
+        double mib_left;                     /* of mib_budget */
         long cpu_moves;                      /* CPU moves planned this tick */
         double idle_floor;                   /* p->idle_floor, or lower on a host of light VMs */
 };

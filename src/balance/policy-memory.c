@@ -95,7 +95,7 @@ static void memory_reason(struct bp_work *w, size_t i, struct balance_move *m, u
                 snprintf(why, sizeof(why), "%s", vm->migrating ? "following its CPUs" : "most of it elsewhere");
         vm->probation_passed = false;
         /* MiB: a chunk is often below 0.1 GiB, and the limit is in MiB */
-        double budget = balance_migrate_budget_mib(w->p, w->state);
+        double budget = w->mib_budget;
         char limit[96];
 
         if (budget < (double) w->p->max_migrate_mib_per_tick && w->state->migrate_mib_per_sec > 0)

@@ -314,8 +314,9 @@ void bp_work_init(struct bp_work *w, const struct balance_params *p,
         *w = (struct bp_work) {
                 .p = p, .snap = snap, .state = state, .plan = plan,
                 .moves_left = bp_moves_per_tick(p, snap),
-                .mib_left = balance_migrate_budget_mib(p, state),
+                .mib_budget = balance_migrate_budget_mib(p, state),
         };
+        w->mib_left = w->mib_budget;
         for (size_t i = 0; i < snap->n_nodes; i++) {
                 const struct balance_node *n = &snap->nodes[i];
 
