@@ -14,7 +14,6 @@
 #include "config/ini.h"
 
 #define SIM_FINAL_TICKS 10
-#define SIM_TICK_SEC 5.0
 
 double sim_rand(uint64_t seed, uint64_t a, uint64_t b)
 {

@@ -7,6 +7,9 @@
 
 #include "simmodel.h"
 
+/* One tick of the model: the daemon's default interval. */
+#define SIM_TICK_SEC 5.0
+
 struct run {
         struct sim_host *h;
         const struct balance_params *p;

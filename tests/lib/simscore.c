@@ -39,7 +39,6 @@
 
 #include "simrun.h"
 
-#define SIM_TICK_SEC 5.0
 #define SIM_MBS_PER_CPU 237.3          /* fitted: bind-best seed-40 = 18,896 MB/s */
 #define SIM_REMOTE_PENALTY 0.450       /* fitted: kernel seed-40 = 14,541 MB/s */
 #define SIM_KERNEL_SPREAD (2.0 / 3.0)
